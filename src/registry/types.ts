@@ -1,0 +1,116 @@
+// A resource is a declaration: what it is called, where it lives, and a few small
+// strategy functions. One generic store (server/) serves every declaration.
+
+import type { FieldError } from '../api/errors.ts';
+import type { KubeObject } from '../api/types.ts';
+
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+export type Scope = 'Namespaced' | 'Cluster';
+
+export interface GroupVersionKind { group: string; version: string; kind: string }
+
+/** The static facts discovery reports about a resource (derived from the upstream API). */
+export interface ResourceInfo {
+  group: string;              // '' for the core group
+  version: string;
+  kind: string;
+  listKind: string;
+  plural: string;             // the resource name in URLs
+  singular: string;
+  scope: Scope;
+  verbs: Verb[];
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: SubresourceInfo[];
+  /**
+   * Versions of one resource share storage: this names the group/resource whose
+   * keys hold the objects (e.g. autoscaling/v1 and v2 horizontalpodautoscalers).
+   * Absent: group and plural of this declaration.
+   */
+  storage?: { group: string; resource: string };
+}
+
+export interface SubresourceInfo {
+  name: string;               // 'status', 'scale', 'log', 'token', 'eviction', 'binding', ...
+  kind: string;               // response kind
+  group?: string;             // response group when it differs (Scale is autoscaling/v1)
+  version?: string;
+  verbs: Verb[];
+}
+
+/** One column of a server-side printed Table. */
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: '' | 'name' | 'date';
+  description: string;
+  /** 0: always shown; 1: only with -o wide. */
+  priority: 0 | 1;
+}
+
+export type TableCell = string | number | boolean | null;
+
+/** Columns and the function that fills one row's cells from an object. */
+export interface TableDef {
+  columns: TableColumn[];
+  /** Cells in column order. `now` is the time to compute ages against. */
+  cells(obj: KubeObject, now: Date): TableCell[];
+}
+
+/** Extracts the value of a field selector key from an object ('' when absent). */
+export type FieldGetter = (obj: KubeObject) => string;
+
+/** Behaviour hooks, in the manner of Kubernetes' RESTCreateStrategy/RESTUpdateStrategy. */
+export interface Strategy {
+  /** Fill defaults on create (and on update of the fields a real server defaults). Mutates obj. */
+  defaults?(obj: KubeObject): void;
+  /** Clear what a client may not set on create (e.g. status), before defaulting. Mutates obj. */
+  prepareForCreate?(obj: KubeObject): void;
+  /** Carry over what a client may not change on update (e.g. status on the main resource). */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  validate?(obj: KubeObject): FieldError[];
+  validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** Which top-level fields make up "spec" for generation: generation increments when they change. Default ['spec']. */
+  specFields?: string[];
+}
+
+/** A complete declaration: facts, behaviour and presentation. */
+export interface ResourceDef extends ResourceInfo {
+  strategy: Strategy;
+  /** Absent: the default Name/Age table. */
+  table?: TableDef;
+  /** Extra field selector keys beyond metadata.name and metadata.namespace. */
+  fieldSelectors?: Record<string, FieldGetter>;
+  /** The resource is not stored: create returns a computed answer (reviews). */
+  virtual?: (obj: KubeObject, ctx: VirtualContext) => KubeObject | Promise<KubeObject>;
+}
+
+/** What a virtual (non-stored) resource sees about the request, e.g. for SelfSubjectReview. */
+export interface VirtualContext {
+  user: UserInfo;
+  /** Answers whether the requesting user may do something (authorization hook). */
+  authorize(attrs: ResourceAttributes): Promise<{ allowed: boolean; reason?: string }>;
+}
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+export interface ResourceAttributes {
+  verb: string;
+  group?: string;
+  version?: string;
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** For non-resource requests. */
+  path?: string;
+}
+
+export function apiVersionOf(g: { group: string; version: string }): string {
+  return g.group ? `${g.group}/${g.version}` : g.version;
+}
