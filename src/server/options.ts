@@ -1,0 +1,30 @@
+// What it takes to start a kubevisor server, and what a running one offers.
+import type { KVStore } from '../storage/types.ts';
+
+export interface TlsMaterial {
+  /** PEM serving certificate chain and key. */
+  cert: string;
+  key: string;
+  /** PEM CA bundle that client certificates must chain to. */
+  clientCA: string;
+}
+
+export interface ServerOptions {
+  host: string;                 // 127.0.0.1 unless told otherwise
+  port: number;                 // 0 picks a free port
+  tls: TlsMaterial;
+  /** SHA-256 hex digests of bearer tokens that authenticate as the admin (system:masters). */
+  adminTokenHashes: string[];
+  /** The store of the one virtual cluster (multi-tenancy arrives later). */
+  store: KVStore;
+  /** Name of the virtual cluster, also served at /clusters/NAME. */
+  clusterName: string;
+}
+
+export interface RunningServer {
+  /** https://HOST:PORT */
+  readonly url: string;
+  readonly port: number;
+  /** Stop accepting, end watches, close the store. */
+  close(): Promise<void>;
+}
