@@ -79,7 +79,7 @@ export interface ResourceDef extends ResourceInfo {
   strategy: Strategy;
   /** Absent: the default Name/Age table. */
   table?: TableDef;
-  /** Extra field selector keys beyond metadata.name and metadata.namespace. */
+  /** Every field selector key the resource supports (metadata.name included), with its getter. */
   fieldSelectors?: Record<string, FieldGetter>;
   /** The resource is not stored: create returns a computed answer (reviews). */
   virtual?: (obj: KubeObject, ctx: VirtualContext) => KubeObject | Promise<KubeObject>;

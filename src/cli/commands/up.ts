@@ -1,0 +1,301 @@
+// `kubevisor up`: start a cluster's API server and, once it answers, point
+// kubectl at it. Runs until SIGINT or SIGTERM, then closes the server.
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { KVStore } from '../../storage/types.ts';
+import type { RunningServer } from '../../server/options.ts';
+import { ensurePki } from '../../server/pki/pki.ts';
+import { invalidFlag, parseFlags, UsageError, type FlagSpecs } from '../flags.ts';
+import { certificateHosts, clientUrl } from '../listen-address.ts';
+import { waitUntilReady } from '../wait-ready.ts';
+
+const COMMAND = 'kubevisor up';
+
+export interface UpOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** A standalone kubeconfig to write; absent: merge into $KUBECONFIG or ~/.kube/config. */
+  readonly kubeconfig: string | undefined;
+  readonly storage: 'sqlite' | 'etcd';
+  readonly etcdEndpoints: readonly string[];
+  readonly name: string;
+}
+
+export const DEFAULTS = {
+  port: 6443,
+  host: '127.0.0.1',
+  dataDir: '~/.kubevisor',
+  storage: 'sqlite',
+  etcdEndpoints: 'http://127.0.0.1:2379',
+  name: 'kubevisor',
+} as const;
+
+const FLAGS: FlagSpecs = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  storage: { type: 'string' },
+  'etcd-endpoints': { type: 'string' },
+  name: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export const UP_HELP = `Start a virtual cluster's API server, and point kubectl at it once it answers.
+
+The first start creates certificates and an admin identity under the data
+directory; later starts reuse them and the cluster's stored state. When the
+server is ready, its cluster, user and context are added to your kubeconfig
+(or written to --kubeconfig FILE) and made current. Ctrl-C stops the server.
+
+Usage:
+  kubevisor up [flags]
+
+Examples:
+  # Serve on https://127.0.0.1:6443 and make "kubevisor" the current context
+  kubevisor up
+
+  # Any free port, and a kubeconfig of its own instead of ~/.kube/config
+  kubevisor up --port 0 --kubeconfig ./kubeconfig
+
+  # Keep the cluster's state in etcd
+  kubevisor up --storage etcd --etcd-endpoints http://127.0.0.1:2379
+
+Flags:
+      --data-dir string         directory for certificates and cluster state (default "${DEFAULTS.dataDir}")
+      --etcd-endpoints string   comma-separated etcd URLs, with --storage etcd (default "${DEFAULTS.etcdEndpoints}")
+  -h, --help                    help for up
+      --host string             address to listen on (default "${DEFAULTS.host}")
+      --kubeconfig string       write a standalone kubeconfig to this file instead of
+                                merging into the first file of $KUBECONFIG or ~/.kube/config
+      --name string             the cluster's name; its context is "kubevisor" for the
+                                default name, "kubevisor-NAME" otherwise (default "${DEFAULTS.name}")
+      --port int                port to listen on; 0 picks a free one (default ${DEFAULTS.port})
+      --storage string          where cluster state lives: sqlite or etcd (default "${DEFAULTS.storage}")
+`;
+
+function expandHome(path: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return path;
+}
+
+/** The options `up` runs with, or 'help'. Throws UsageError for bad flags. */
+export function parseUpArgs(args: readonly string[]): UpOptions | 'help' {
+  const { values, positionals } = parseFlags(args, FLAGS, COMMAND);
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, COMMAND);
+  const str = (name: string, fallback: string): string => {
+    const value = values[name];
+    if (value === undefined) return fallback;
+    if (value === true || value.trim() === '') throw invalidFlag(name, value === true ? '' : value, 'must not be empty', COMMAND);
+    return value;
+  };
+
+  const portText = str('port', String(DEFAULTS.port));
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw invalidFlag('port', portText, 'must be a port number from 0 to 65535', COMMAND);
+
+  const storage = str('storage', DEFAULTS.storage);
+  if (storage !== 'sqlite' && storage !== 'etcd') throw invalidFlag('storage', storage, 'must be "sqlite" or "etcd"', COMMAND);
+  if (values['etcd-endpoints'] !== undefined && storage !== 'etcd') {
+    throw new UsageError('--etcd-endpoints is only used with --storage etcd', COMMAND);
+  }
+  const endpointsText = str('etcd-endpoints', DEFAULTS.etcdEndpoints);
+  const etcdEndpoints = endpointsText.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const endpoint of etcdEndpoints) {
+    let ok = false;
+    try {
+      const url = new URL(endpoint);
+      ok = (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw invalidFlag('etcd-endpoints', endpointsText, `"${endpoint}" is not an http:// or https:// URL`, COMMAND);
+  }
+  if (etcdEndpoints.length === 0) throw invalidFlag('etcd-endpoints', endpointsText, 'no endpoint given', COMMAND);
+
+  const name = str('name', DEFAULTS.name);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
+    throw invalidFlag('name', name, 'must be lower-case letters, digits and "-", start and end with a letter or digit, at most 63 characters', COMMAND);
+  }
+
+  const kubeconfig = values.kubeconfig === undefined ? undefined : resolve(expandHome(str('kubeconfig', '')));
+  return {
+    port,
+    host: str('host', DEFAULTS.host),
+    dataDir: resolve(expandHome(str('data-dir', DEFAULTS.dataDir))),
+    kubeconfig,
+    storage,
+    etcdEndpoints,
+    name,
+  };
+}
+
+/** Name of the kubeconfig cluster, user and context for a cluster. */
+export function contextName(clusterName: string): string {
+  return clusterName === DEFAULTS.name ? DEFAULTS.name : `kubevisor-${clusterName}`;
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+function describeStartError(err: unknown, o: UpOptions): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE') {
+    return `cannot listen on ${o.host}:${o.port}: the address is in use\nIs another kubevisor running? Pick another port with --port (0 picks a free one).`;
+  }
+  if (e?.code === 'EACCES') return `cannot listen on ${o.host}:${o.port}: permission denied\nPick a port above 1023 with --port.`;
+  if (e?.code === 'EADDRNOTAVAIL') return `cannot listen on ${o.host}: no such address on this machine`;
+  return e instanceof Error ? e.message : String(err);
+}
+
+export interface UpIo {
+  readonly out: NodeJS.WritableStream;
+  readonly err: NodeJS.WritableStream;
+  /** Ends the process; tests may replace it. */
+  readonly exit: (code: number) => void;
+}
+
+const processIo: UpIo = { out: process.stdout, err: process.stderr, exit: (code) => process.exit(code) };
+
+/**
+ * Run the server until a signal. Prints `kubevisor: ready URL (N ms)` to stdout
+ * once the kubeconfig is written, N counted from process start.
+ */
+export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
+  // Start loading what comes later while the PKI and store get ready.
+  const serverModule = import('../../server/server.ts');
+  const storeModule = import('../../storage/open.ts');
+  const kubeconfigModule = import('../kubeconfig.ts');
+  for (const p of [serverModule, storeModule, kubeconfigModule]) p.catch(() => {});
+
+  // KUBEVISOR_TRACE_STARTUP=1 prints when each startup step finished, in ms since process start.
+  const marks: string[] = [];
+  const mark = (step: string) => { marks.push(`${step} ${Math.round(performance.now())}`); };
+  mark('main');
+
+  let phase: 'starting' | 'running' | 'stopping' = 'starting';
+  let store: KVStore | undefined;
+  let server: RunningServer | undefined;
+
+  const stop = async (code: number): Promise<void> => {
+    const timer = setTimeout(() => {
+      io.err.write('error: the server did not close within 10s\n');
+      io.exit(1);
+    }, 10_000);
+    timer.unref();
+    try {
+      if (server) await server.close();
+      else if (store) await store.close();
+    } catch (err) {
+      io.err.write(`error: while shutting down: ${(err as Error).message}\n`);
+      code = 1;
+    }
+    clearTimeout(timer);
+    io.exit(code);
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (phase === 'stopping') {
+      io.err.write(`kubevisor: ${signal} again, exiting without closing\n`);
+      io.exit(1);
+      return;
+    }
+    const wasRunning = phase === 'running';
+    phase = 'stopping';
+    io.err.write(`kubevisor: ${signal}: shutting down\n`);
+    // While starting, the startup sequence notices at its next step and stops.
+    if (wasRunning) void stop(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const stopping = () => phase === 'stopping';
+
+  try {
+    const pki = await ensurePki(o.dataDir, { hosts: certificateHosts(o.host) });
+    mark(pki.generated.length > 0 ? `pki(generated ${pki.generated.join(',')})` : 'pki');
+    if (stopping()) return stop(0);
+
+    let storeLabel: string;
+    const { openStore } = await storeModule;
+    mark('store-module');
+    if (o.storage === 'sqlite') {
+      const dir = join(o.dataDir, 'clusters', o.name);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const path = join(dir, 'state.db');
+      storeLabel = `sqlite ${path}`;
+      store = await openStore({ backend: 'sqlite', path });
+    } else {
+      const prefix = `/kubevisor/${o.name}/`;
+      storeLabel = `etcd ${o.etcdEndpoints.join(',')} under ${prefix}`;
+      try {
+        store = await openStore({ backend: 'etcd', endpoints: [...o.etcdEndpoints], prefix });
+      } catch (err) {
+        throw new Error(`cannot open the etcd store at ${o.etcdEndpoints.join(',')}: ${(err as Error).message}`);
+      }
+    }
+    mark('store');
+    if (stopping()) return stop(0);
+
+    const { startServer } = await serverModule;
+    mark('server-module');
+    const running = await startServer({
+      host: o.host,
+      port: o.port,
+      tls: { cert: pki.servingCert, key: pki.servingKey, clientCA: pki.clientCACert },
+      adminTokenHashes: [...pki.adminTokenHashes],
+      store,
+      clusterName: o.name,
+    }).catch((err: unknown) => {
+      throw new Error(describeStartError(err, o));
+    });
+    server = running;
+    mark('listening');
+    if (stopping()) return stop(0);
+
+    const url = clientUrl(o.host, running.port);
+    await waitUntilReady(url, { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey });
+    mark('readyz');
+    if (stopping()) return stop(0);
+
+    const { writeKubeconfig } = await kubeconfigModule;
+    const context = contextName(o.name);
+    const written = await writeKubeconfig(
+      {
+        name: context,
+        server: url,
+        caCert: pki.caCert,
+        clientCert: pki.adminCert,
+        clientKey: pki.adminKey,
+        namespace: 'default',
+        token: pki.adminToken,
+      },
+      { file: o.kubeconfig },
+    );
+    mark('kubeconfig');
+    if (stopping()) return stop(0);
+    if (process.env.KUBEVISOR_TRACE_STARTUP) io.err.write(`kubevisor: startup ms: ${marks.join(', ')}\n`);
+
+    const kubectl = written.mode === 'standalone' ? `kubectl --kubeconfig ${shellQuote(written.path)}` : 'kubectl';
+    const lines = [
+      `kubevisor: cluster "${o.name}" is serving at ${url} (${storeLabel})`,
+      written.mode === 'standalone'
+        ? `kubevisor: wrote kubeconfig ${written.path} (context "${context}")`
+        : `kubevisor: context "${context}" written to ${written.path} and made current`,
+      `kubevisor: try: ${kubectl} get namespaces`,
+      `kubevisor: press Ctrl-C to stop`,
+      `kubevisor: ready ${url} (${Math.round(performance.now())}ms)`,
+    ];
+    io.out.write(lines.join('\n') + '\n');
+    phase = 'running';
+  } catch (err) {
+    const message = err instanceof UsageError || err instanceof Error ? err.message : String(err);
+    io.err.write(`error: ${message}\n`);
+    phase = 'stopping';
+    return stop(1);
+  }
+}

@@ -1,0 +1,200 @@
+// Pointing kubectl at a cluster: write a kubeconfig of its own, or merge one
+// cluster, user and context into the user's kubeconfig and make it current,
+// leaving every other entry, comment and setting of that file as it was.
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, realpath, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { writePrivateFile } from '../server/pki/private-file.ts';
+
+export interface KubeconfigCredentials {
+  /** Name of the cluster, user and context entries. */
+  readonly name: string;
+  /** https://HOST:PORT */
+  readonly server: string;
+  /** PEM of the CA the server's certificate chains to. */
+  readonly caCert: string;
+  /** PEM client certificate and key: the identity of the context. */
+  readonly clientCert: string;
+  readonly clientKey: string;
+  /** The context's namespace; `default` when absent. */
+  readonly namespace?: string;
+  /** A bearer token, written as an extra user `<name>-token` (used by no context). */
+  readonly token?: string;
+}
+
+export interface WriteKubeconfigOptions {
+  /** Write a standalone kubeconfig here instead of merging into the user's. */
+  readonly file?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly home?: string;
+}
+
+export interface WrittenKubeconfig {
+  readonly path: string;
+  readonly mode: 'standalone' | 'merged';
+  readonly context: string;
+}
+
+const YAML_OUT = { lineWidth: 0 } as const;
+
+const b64 = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
+
+export function tokenUserName(name: string): string {
+  return `${name}-token`;
+}
+
+function entries(c: KubeconfigCredentials) {
+  return {
+    cluster: { name: c.name, cluster: { server: c.server, 'certificate-authority-data': b64(c.caCert) } },
+    user: { name: c.name, user: { 'client-certificate-data': b64(c.clientCert), 'client-key-data': b64(c.clientKey) } },
+    context: { name: c.name, context: { cluster: c.name, user: c.name, namespace: c.namespace ?? 'default' } },
+    tokenUser: c.token === undefined ? undefined : { name: tokenUserName(c.name), user: { token: c.token } },
+  };
+}
+
+/** The kubeconfig path kubectl would modify: the first of $KUBECONFIG, else ~/.kube/config. */
+export function defaultKubeconfigPath(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  const first = (env.KUBECONFIG ?? '').split(delimiter).find((p) => p !== '');
+  return first ?? join(home, '.kube', 'config');
+}
+
+function setContents(doc: Document, value: object): void {
+  const node: Document['contents'] = doc.createNode(value);
+  doc.contents = node;
+}
+
+function parse(text: string, where: string): Document {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new Error(`cannot parse kubeconfig ${where}: ${doc.errors[0]!.message}`);
+  if (doc.contents === null) setContents(doc, {});
+  if (!isMap(doc.contents)) throw new Error(`kubeconfig ${where} is not a YAML mapping`);
+  return doc;
+}
+
+/** Replace the entry of `list` named `name`, or append one. */
+function upsert(doc: Document, list: string, name: string, entry: object): void {
+  let seq = doc.get(list, true);
+  if (!isSeq(seq)) {
+    seq = doc.createNode([]);
+    doc.set(list, seq);
+  }
+  if (!isSeq(seq)) throw new Error('unreachable');
+  if (seq.items.length === 0) seq.flow = false;
+  const node = doc.createNode(entry);
+  const index = seq.items.findIndex((item) => isMap(item) && item.get('name') === name);
+  if (index >= 0) seq.items[index] = node;
+  else seq.items.push(node);
+}
+
+/** A named entry of one of the lists, as plain data. */
+function findEntry(doc: Document, list: string, name: string): unknown {
+  const seq = doc.get(list, true);
+  if (!isSeq(seq)) return undefined;
+  const item = seq.items.find((i) => isMap(i) && i.get('name') === name);
+  return isMap(item) ? item.toJSON() : undefined;
+}
+
+/**
+ * A kubeconfig holding only this cluster. Without a new token, a token user
+ * found in `previous` (the file being replaced) is carried over.
+ */
+export function standaloneKubeconfig(c: KubeconfigCredentials, previous?: string): string {
+  const e = entries(c);
+  let tokenUser: unknown = e.tokenUser;
+  if (tokenUser === undefined && previous !== undefined) {
+    try {
+      tokenUser = findEntry(parse(previous, 'being replaced'), 'users', tokenUserName(c.name));
+    } catch {
+      tokenUser = undefined;
+    }
+  }
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [e.cluster],
+    contexts: [e.context],
+    'current-context': c.name,
+    preferences: {},
+    users: tokenUser === undefined ? [e.user] : [e.user, tokenUser],
+  };
+  const doc = parseDocument('');
+  setContents(doc, config);
+  return doc.toString(YAML_OUT);
+}
+
+/** `existing` with this cluster's cluster, user and context added or replaced, and made current. */
+export function mergeKubeconfig(existing: string, c: KubeconfigCredentials, where = 'file'): string {
+  const doc = parse(existing, where);
+  const e = entries(c);
+  if (!doc.has('apiVersion')) doc.set('apiVersion', 'v1');
+  if (!doc.has('kind')) doc.set('kind', 'Config');
+  upsert(doc, 'clusters', c.name, e.cluster);
+  upsert(doc, 'users', c.name, e.user);
+  if (e.tokenUser) upsert(doc, 'users', e.tokenUser.name, e.tokenUser);
+  upsert(doc, 'contexts', c.name, e.context);
+  doc.set('current-context', c.name);
+  return doc.toString(YAML_OUT);
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** The file a path names, following symbolic links, so a linked kubeconfig stays linked. */
+async function resolveTarget(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    throw err;
+  }
+}
+
+/** Hold `<path>.lock` like kubectl does while it rewrites a kubeconfig. */
+async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    try {
+      const handle = await open(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (Date.now() > deadline) {
+        throw new Error(`kubeconfig ${path} is locked by another program; if none is running, remove ${lock}`);
+      }
+      await sleep(50);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lock).catch(() => {});
+  }
+}
+
+/** Write the kubeconfig (mode 0600, atomically) and return where. */
+export async function writeKubeconfig(c: KubeconfigCredentials, opts: WriteKubeconfigOptions = {}): Promise<WrittenKubeconfig> {
+  const standalone = opts.file !== undefined;
+  const path = await resolveTarget(opts.file ?? defaultKubeconfigPath(opts.env, opts.home));
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  if (standalone) {
+    const previous = c.token === undefined ? await readIfExists(path) : undefined;
+    await writePrivateFile(path, standaloneKubeconfig(c, previous));
+  } else {
+    await withLock(path, async () => {
+      const existing = (await readIfExists(path)) ?? '';
+      await writePrivateFile(path, mergeKubeconfig(existing, c, path));
+    });
+  }
+  return { path, mode: standalone ? 'standalone' : 'merged', context: c.name };
+}

@@ -1,0 +1,73 @@
+// The built-in resources of a cluster: the catalog's facts joined with each
+// kind's strategy, table printer and field selectors.
+
+import { builtinResources, groupOrder } from './catalog.ts';
+import { fieldSelectorsFor } from './field-selectors.ts';
+import { Registry } from './registry.ts';
+import type { ResourceDef, Strategy } from './types.ts';
+
+/** Groups whose machinery arrives in later work; not served yet. */
+const notYetServed = new Set(['apiextensions.k8s.io', 'apiregistration.k8s.io']);
+
+/** Virtual resources: answered by the server, never stored. */
+const virtualResources = new Set([
+  'authentication.k8s.io/selfsubjectreviews', 'authentication.k8s.io/tokenreviews',
+  'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews',
+  'authorization.k8s.io/subjectaccessreviews', 'authorization.k8s.io/localsubjectaccessreviews',
+  '/bindings', '/componentstatuses',
+]);
+
+/**
+ * Resources whose metadata.generation counts spec changes, as upstream's
+ * strategies set it (configmaps, secrets, services, nodes... have none).
+ */
+const generationTracked = new Set([
+  '/pods', '/replicationcontrollers',
+  'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets',
+  'batch/jobs', 'batch/cronjobs', 'autoscaling/horizontalpodautoscalers', 'policy/poddisruptionbudgets',
+  'networking.k8s.io/networkpolicies', 'networking.k8s.io/ingresses', 'networking.k8s.io/ingressclasses',
+  'admissionregistration.k8s.io/validatingwebhookconfigurations', 'admissionregistration.k8s.io/mutatingwebhookconfigurations',
+  'admissionregistration.k8s.io/validatingadmissionpolicies', 'admissionregistration.k8s.io/validatingadmissionpolicybindings',
+  'admissionregistration.k8s.io/mutatingadmissionpolicies', 'admissionregistration.k8s.io/mutatingadmissionpolicybindings',
+  'flowcontrol.apiserver.k8s.io/flowschemas', 'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations',
+  'resource.k8s.io/resourceclaims', 'resource.k8s.io/deviceclasses', 'resource.k8s.io/resourceslices',
+  'storage.k8s.io/volumeattributesclasses',
+]);
+
+export interface Behaviour {
+  strategyFor?(group: string, version: string, kind: string): Strategy;
+  tableFor?(group: string, version: string, kind: string): ResourceDef['table'];
+}
+
+let behaviour: Behaviour = {};
+
+/** Install per-kind strategies and printers (kept apart so the registry loads without them in tests). */
+export function setBehaviour(b: Behaviour): void {
+  behaviour = b;
+}
+
+let cached: Registry | undefined;
+
+export function builtinRegistry(): Registry {
+  if (cached) return cached;
+  const defs: ResourceDef[] = [];
+  for (const info of builtinResources()) {
+    if (notYetServed.has(info.group)) continue;
+    const key = `${info.group}/${info.plural}`;
+    const strategy: Strategy = { ...(behaviour.strategyFor?.(info.group, info.version, info.kind) ?? {}) };
+    if (generationTracked.has(key)) strategy.specFields ??= ['spec'];
+    else delete strategy.specFields;
+    const def: ResourceDef = {
+      ...info,
+      strategy,
+      table: behaviour.tableFor?.(info.group, info.version, info.kind),
+      fieldSelectors: fieldSelectorsFor(info.group, info.plural),
+    };
+    if (virtualResources.has(key)) def.virtual = () => { throw new Error('answered by the server'); };
+    defs.push(def);
+  }
+  const preferred: Record<string, string> = {};
+  for (const g of groupOrder()) preferred[g.group] = g.preferredVersion;
+  cached = new Registry(defs, preferred);
+  return cached;
+}

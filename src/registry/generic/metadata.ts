@@ -1,0 +1,60 @@
+// Server-owned object metadata: names from generateName, uids, timestamps and
+// generation, set the way kube-apiserver sets them.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { KubeObject } from '../../api/types.ts';
+
+/** RFC 3339 with whole seconds, as metav1.Time serializes. */
+export function nowTimestamp(now = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// The alphabet upstream uses for generated name suffixes (no vowels, no confusable digits).
+const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function generateName(base: string): string {
+  const maxBase = 63 - 5;
+  const prefix = base.length > maxBase ? base.slice(0, maxBase) : base;
+  const bytes = randomBytes(5);
+  let s = '';
+  for (const b of bytes) s += suffixAlphabet[b % suffixAlphabet.length];
+  return prefix + s;
+}
+
+export function newUid(): string {
+  return randomUUID();
+}
+
+/** Every top-level field except the ones that never count as "spec". */
+function specPart(obj: KubeObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest;
+}
+
+/** Deep equality of JSON values. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>, bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  if (ak.length !== bk.length) return false;
+  for (const k of ak) if (!jsonEqual(ao[k], bo[k])) return false;
+  return true;
+}
+
+/** True when an update changes what `generation` tracks. */
+export function specChanged(obj: KubeObject, old: KubeObject): boolean {
+  return !jsonEqual(specPart(obj), specPart(old));
+}
+
+/** A JSON deep copy; objects in the cache are shared and must not be mutated. */
+export function cloneObject<T>(obj: T): T {
+  return JSON.parse(JSON.stringify(obj)) as T;
+}

@@ -1,0 +1,563 @@
+// The one generic store: create, read, update, delete, list and watch for every
+// declared resource, with the semantics of kube-apiserver's generic registry
+// (optimistic concurrency, finalizers and graceful deletion, generation,
+// status subresources, list chunking and resourceVersion rules).
+
+import { errors, ApiError, type FieldError } from '../../api/errors.ts';
+import type { KubeObject, KubeList } from '../../api/types.ts';
+import type { KVStore } from '../../storage/types.ts';
+import { CompactedError } from '../../storage/types.ts';
+import { apiVersionOf, type ResourceDef } from '../types.ts';
+import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
+import { cloneObject, generateName, newUid, nowTimestamp, specChanged, jsonEqual } from './metadata.ts';
+import type { CacheEvent, CachedObject, WatchCache } from './watch-cache.ts';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+}
+
+export interface UpdateOptions extends WriteOptions {
+  /** 'status' writes only status; undefined writes everything but status (when the kind has a status subresource). */
+  subresource?: 'status';
+  /** Create the object when absent (server-side apply, kinds that allow create-on-update). */
+  allowCreate?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export type ResourceVersionMatch = 'NotOlderThan' | 'Exact' | undefined;
+
+export interface ListOptions {
+  /** Returns true for objects to include (label and field selectors). */
+  predicate?: (obj: KubeObject) => boolean;
+  limit?: number;
+  continueToken?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: ResourceVersionMatch;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continueToken?: string;
+  remainingItemCount?: number;
+}
+
+export interface WatchOptions {
+  predicate?: (obj: KubeObject) => boolean;
+  /** undefined or "" or "0": start with the current state as ADDED events. */
+  resourceVersion?: string;
+  /** Send the current state first, then a bookmark marking its end. */
+  sendInitialEvents?: boolean;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchSink {
+  send(type: WatchEventType, obj: KubeObject): void;
+}
+
+/** Kinds whose metadata.generation tracks spec changes (upstream sets it in their strategies). */
+export function tracksGeneration(def: ResourceDef): boolean {
+  return def.strategy.specFields !== undefined;
+}
+
+/** Finalizers the garbage collector acts on. */
+const orphanFinalizer = 'orphan';
+const foregroundFinalizer = 'foregroundDeletion';
+
+interface ContinueToken { rv: number; start: string }
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'kv1', rv: t.rv, start: t.start })).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { v?: string; rv?: unknown; start?: unknown };
+    if (t.v === 'kv1' && typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+  } catch { /* fall through */ }
+  throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+function parseRV(rv: string, what = 'resourceVersion'): number {
+  if (!/^\d+$/.test(rv)) {
+    throw new ApiError(400, 'BadRequest', `${what}: Invalid value: "${rv}": must be a non-negative integer`);
+  }
+  return Number(rv);
+}
+
+function groupKind(def: ResourceDef) { return { group: def.group, kind: def.kind }; }
+function gr(def: ResourceDef) { return { group: def.group, resource: def.plural }; }
+
+export class GenericStore {
+  readonly kv: KVStore;
+  readonly cache: WatchCache;
+  constructor(kv: KVStore, cache: WatchCache) {
+    this.kv = kv;
+    this.cache = cache;
+  }
+
+  /** The current object, from the cache, after catching up with storage. */
+  async get(def: ResourceDef, namespace: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
+    await this.readAt(resourceVersion);
+    const c = this.cache.getCached(objectKey(def, namespace, name));
+    if (!c) throw errors.notFound(gr(def), name);
+    return this.present(def, c.obj);
+  }
+
+  /** The cached object or undefined (no copying; do not mutate). */
+  peek(def: ResourceDef, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.cache.getCached(objectKey(def, namespace, name))?.obj;
+  }
+
+  /** Wait until the cache reflects what a read at `resourceVersion` must see. */
+  private async readAt(resourceVersion: string | undefined): Promise<void> {
+    if (resourceVersion === '0') return;
+    if (resourceVersion === undefined || resourceVersion === '') { await this.cache.sync(); return; }
+    const rv = parseRV(resourceVersion);
+    if (!(await this.cache.waitForRevision(rv))) {
+      throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${this.cache.revision}`,
+        { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+    }
+  }
+
+  /** Objects as clients see them: the cached object with apiVersion/kind of the requested version. */
+  private present(def: ResourceDef, obj: KubeObject): KubeObject {
+    const apiVersion = apiVersionOf(def);
+    if (obj.apiVersion === apiVersion && obj.kind === def.kind) return obj;
+    return { ...obj, apiVersion, kind: def.kind };
+  }
+
+  async list(def: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const prefix = listPrefix(def, namespace);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const pred = opts.predicate;
+    let startKey: string | undefined;
+    let atRev: number | undefined;
+    if (opts.continueToken) {
+      if (opts.resourceVersion) throw errors.badRequest('specifying resource version is not allowed when using continue');
+      const t = decodeContinue(opts.continueToken);
+      startKey = t.start;
+      atRev = t.rv;
+    } else if (opts.resourceVersionMatch === 'Exact') {
+      if (!opts.resourceVersion || opts.resourceVersion === '0') {
+        throw errors.badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+      }
+      atRev = parseRV(opts.resourceVersion);
+    } else {
+      await this.readAt(opts.resourceVersion);
+    }
+    // A read at a past revision comes from storage; everything else from the cache.
+    if (atRev !== undefined && atRev !== this.cache.revision) {
+      return this.listFromStorage(def, prefix, atRev, startKey, limit, pred);
+    }
+    const rev = this.cache.revision;
+    const items: KubeObject[] = [];
+    let next: string | undefined;
+    let remaining = 0;
+    for (const c of this.cache.scan(prefix, startKey)) {
+      if (pred && !pred(c.obj)) continue;
+      if (limit && items.length >= limit) {
+        if (next === undefined) next = c.key;
+        remaining++;
+        continue;
+      }
+      items.push(c.obj);
+    }
+    const res: ListResult = { items, resourceVersion: String(rev) };
+    if (next !== undefined) {
+      res.continueToken = encodeContinue({ rv: rev, start: next });
+      if (!pred) res.remainingItemCount = remaining;
+    }
+    return res;
+  }
+
+  private async listFromStorage(def: ResourceDef, prefix: string, rev: number, startKey: string | undefined,
+    limit: number, pred: ((o: KubeObject) => boolean) | undefined): Promise<ListResult> {
+    const items: KubeObject[] = [];
+    let from = startKey;
+    for (;;) {
+      let page;
+      try {
+        page = await this.kv.range(prefix, { startKey: from, revision: rev, limit: limit ? Math.max(limit, 100) : 1000 });
+      } catch (e) {
+        if (e instanceof CompactedError) {
+          throw errors.gone(`The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.`);
+        }
+        throw e;
+      }
+      for (let i = 0; i < page.kvs.length; i++) {
+        const kv = page.kvs[i];
+        const obj = JSON.parse(kv.value) as KubeObject;
+        obj.metadata.resourceVersion = String(kv.modRevision);
+        if (pred && !pred(obj)) continue;
+        if (limit && items.length >= limit) {
+          return { items, resourceVersion: String(rev), continueToken: encodeContinue({ rv: rev, start: kv.key }) };
+        }
+        items.push(obj);
+      }
+      if (!page.more || page.kvs.length === 0) break;
+      from = page.kvs[page.kvs.length - 1].key + '\x00';
+    }
+    return { items, resourceVersion: String(rev) };
+  }
+
+  /** A complete list object as the API returns it. */
+  toList(def: ResourceDef, res: ListResult): KubeList {
+    const meta: KubeList['metadata'] = { resourceVersion: res.resourceVersion };
+    if (res.continueToken) meta.continue = res.continueToken;
+    if (res.remainingItemCount !== undefined) meta.remainingItemCount = res.remainingItemCount;
+    const items = res.items.map((o) => {
+      // Built-in list items carry no apiVersion/kind of their own.
+      const { apiVersion: _a, kind: _k, ...rest } = o;
+      return rest as KubeObject;
+    });
+    return { kind: def.listKind, apiVersion: apiVersionOf(def), metadata: meta, items };
+  }
+
+  // ---- writes -------------------------------------------------------------
+
+  async create(def: ResourceDef, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const obj = cloneObject(input);
+    obj.apiVersion = apiVersionOf(def);
+    obj.kind = def.kind;
+    const meta = obj.metadata;
+    if (meta.resourceVersion) {
+      throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    }
+    if (def.scope === 'Namespaced') meta.namespace = namespace;
+    else delete meta.namespace;
+    meta.uid = newUid();
+    meta.creationTimestamp = nowTimestamp();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    if (tracksGeneration(def)) meta.generation = 1; else delete meta.generation;
+    // Status belongs to the status subresource; nodes are the exception (their agent creates them with status).
+    const hasStatusSub = def.subresources?.some((s) => s.name === 'status') ?? false;
+    if (hasStatusSub && !(def.group === '' && def.plural === 'nodes')) delete obj.status;
+    def.strategy.prepareForCreate?.(obj);
+    def.strategy.defaults?.(obj);
+
+    const generated = !meta.name && !!meta.generateName;
+    for (let attempt = 0; ; attempt++) {
+      if (generated) meta.name = generateName(meta.generateName as string);
+      this.validateOrThrow(def, obj, def.strategy.validate?.(obj) ?? []);
+      const key = objectKey(def, namespace, meta.name as string);
+      if (opts.dryRun) {
+        if (this.cache.getCached(key)) throw errors.alreadyExists(gr(def), meta.name as string);
+        return this.present(def, obj);
+      }
+      const res = await this.kv.create(key, JSON.stringify(obj));
+      if (res.succeeded) {
+        await this.cache.waitForRevision(res.revision);
+        return this.present(def, this.cache.getCached(key)?.obj ?? withRV(obj, res.revision));
+      }
+      if (!generated || attempt >= 4) throw errors.alreadyExists(gr(def), meta.name as string);
+    }
+  }
+
+  private validateOrThrow(def: ResourceDef, obj: KubeObject, errs: FieldError[]): void {
+    if (errs.length > 0) throw errors.invalid(groupKind(def), obj.metadata?.name ?? '', errs);
+  }
+
+  /**
+   * Replace an object (PUT, and the final step of every patch). `input` is the
+   * complete new object; its resourceVersion, when set, must match.
+   */
+  async update(def: ResourceDef, namespace: string | undefined, name: string, input: KubeObject,
+    opts: UpdateOptions = {}): Promise<{ obj: KubeObject; created: boolean }> {
+    const key = objectKey(def, namespace, name);
+    await this.cache.sync();
+    const current = this.cache.getCached(key);
+    const inMeta = input.metadata;
+    if (inMeta.name !== undefined && inMeta.name !== name) {
+      throw errors.badRequest(`the name of the object (${inMeta.name}) does not match the name on the URL (${name})`);
+    }
+    if (!current) {
+      if (!opts.allowCreate || opts.subresource) throw errors.notFound(gr(def), name);
+      const { resourceVersion: _rv, ...m } = inMeta;
+      return { obj: await this.create(def, namespace, { ...input, metadata: { ...m, name } }, opts), created: true };
+    }
+    if (inMeta.resourceVersion && inMeta.resourceVersion !== current.obj.metadata.resourceVersion) {
+      throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    const obj = this.prepareUpdate(def, namespace, cloneObject(input), current.obj, opts);
+    if (jsonEqual(stripRV(obj), stripRV(current.obj))) {
+      return { obj: this.present(def, current.obj), created: false }; // no-op writes do not bump the revision
+    }
+    if (opts.dryRun) return { obj: this.present(def, obj), created: false };
+    // An object being deleted whose last finalizer was removed goes away now.
+    if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length)) {
+      const del = await this.kv.delete(key, current.modRevision);
+      if (!del.succeeded) throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
+      await this.cache.waitForRevision(del.revision);
+      return { obj: this.present(def, withRV(obj, del.revision)), created: false };
+    }
+    const res = await this.kv.update(key, JSON.stringify(stripRV(obj)), current.modRevision);
+    if (!res.succeeded) {
+      throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    await this.cache.waitForRevision(res.revision);
+    return { obj: this.present(def, this.cache.getCached(key)?.obj ?? withRV(obj, res.revision)), created: false };
+  }
+
+  /** Merge server-owned fields of `old` into `obj` and validate the transition. */
+  private prepareUpdate(def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject, opts: UpdateOptions): KubeObject {
+    obj.apiVersion = apiVersionOf(def);
+    obj.kind = def.kind;
+    const hasStatusSub = def.subresources?.some((s) => s.name === 'status') ?? false;
+    if (opts.subresource === 'status') {
+      // The status subresource changes status only (and nothing of metadata but what upstream allows).
+      const next = cloneObject(old);
+      next.status = obj.status;
+      if (obj.metadata.resourceVersion) next.metadata.resourceVersion = obj.metadata.resourceVersion;
+      obj = next;
+    } else if (hasStatusSub) {
+      if (old.status === undefined) delete obj.status; else obj.status = cloneObject(old.status);
+    }
+    const meta = obj.metadata ?? (obj.metadata = {});
+    const om = old.metadata;
+    meta.name = om.name;
+    if (def.scope === 'Namespaced') {
+      if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = om.namespace;
+    }
+    if (meta.uid !== undefined && meta.uid !== '' && meta.uid !== om.uid) {
+      throw errors.invalid(groupKind(def), om.name ?? '', [{ type: 'FieldValueInvalid', field: 'metadata.uid', value: meta.uid, detail: 'field is immutable' }]);
+    }
+    meta.uid = om.uid;
+    meta.creationTimestamp = om.creationTimestamp;
+    if (om.deletionTimestamp) {
+      meta.deletionTimestamp = om.deletionTimestamp;
+      if (om.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+      // While deleting, no new finalizers may be added.
+      const added = (meta.finalizers ?? []).filter((f) => !(om.finalizers ?? []).includes(f));
+      if (added.length > 0) {
+        throw errors.invalid(groupKind(def), om.name ?? '', [{ type: 'FieldValueForbidden', field: 'metadata.finalizers', detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
+      }
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    delete meta.selfLink;
+    if (tracksGeneration(def)) {
+      meta.generation = (om.generation ?? 1) + (opts.subresource !== 'status' && specChanged(obj, old) ? 1 : 0);
+    } else if (om.generation !== undefined) {
+      meta.generation = om.generation;
+    } else {
+      delete meta.generation;
+    }
+    if (opts.subresource !== 'status') {
+      def.strategy.prepareForUpdate?.(obj, old);
+      def.strategy.defaults?.(obj);
+    }
+    const errs = [...(def.strategy.validate?.(obj) ?? []), ...(def.strategy.validateUpdate?.(obj, old) ?? [])];
+    this.validateOrThrow(def, obj, errs);
+    return obj;
+  }
+
+  /**
+   * Read-modify-write with retries on conflict: `mutate` gets a private copy of
+   * the current object and returns the new one. Used by patch and by controllers.
+   */
+  async guaranteedUpdate(def: ResourceDef, namespace: string | undefined, name: string,
+    mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
+    opts: UpdateOptions & { preconditionRV?: string } = {}): Promise<{ obj: KubeObject; created: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      await this.cache.sync();
+      const cur = this.cache.getCached(objectKey(def, namespace, name));
+      if (!cur && !opts.allowCreate) throw errors.notFound(gr(def), name);
+      const next = await mutate(cur ? cloneObject(cur.obj) : undefined);
+      // Pin the write to what mutate saw, unless the caller demanded a specific version.
+      const explicit = next.metadata?.resourceVersion && cur && next.metadata.resourceVersion !== cur.obj.metadata.resourceVersion;
+      if (cur && !explicit) next.metadata = { ...next.metadata, resourceVersion: cur.obj.metadata.resourceVersion };
+      try {
+        return await this.update(def, namespace, name, next, opts);
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict' && !explicit && attempt < 8) continue;
+        throw e;
+      }
+    }
+  }
+
+  async delete(def: ResourceDef, namespace: string | undefined, name: string,
+    opts: DeleteOptions = {}): Promise<{ obj: KubeObject; deleted: boolean }> {
+    const key = objectKey(def, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      await this.cache.sync();
+      const cur = this.cache.getCached(key);
+      if (!cur) throw errors.notFound(gr(def), name);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== cur.obj.metadata.uid) {
+        throw errors.conflict(gr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.obj.metadata.uid ?? ''}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== cur.obj.metadata.resourceVersion) {
+        throw errors.conflict(gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.obj.metadata.resourceVersion ?? ''}`);
+      }
+      const plan = this.deletionPlan(def, cur, opts);
+      if (opts.dryRun) return { obj: this.present(def, plan.obj ?? cur.obj), deleted: plan.obj === undefined };
+      if (plan.obj === undefined) {
+        const res = await this.kv.delete(key, cur.modRevision);
+        if (!res.succeeded) { if (attempt < 8) continue; throw errors.conflict(gr(def), name, 'the object has been modified'); }
+        await this.cache.waitForRevision(res.revision);
+        return { obj: this.present(def, withRV(cur.obj, res.revision)), deleted: true };
+      }
+      if (plan.obj === cur.obj) return { obj: this.present(def, cur.obj), deleted: false };
+      const res = await this.kv.update(key, JSON.stringify(stripRV(plan.obj)), cur.modRevision);
+      if (!res.succeeded) { if (attempt < 8) continue; throw errors.conflict(gr(def), name, 'the object has been modified'); }
+      await this.cache.waitForRevision(res.revision);
+      return { obj: this.present(def, this.cache.getCached(key)?.obj ?? withRV(plan.obj, res.revision)), deleted: false };
+    }
+  }
+
+  /**
+   * What a delete does to the current object: remove it now (obj undefined),
+   * leave it as is (already terminating), or mark it terminating.
+   */
+  private deletionPlan(def: ResourceDef, cur: CachedObject, opts: DeleteOptions): { obj: KubeObject | undefined } {
+    const meta = cur.obj.metadata;
+    const finalizers = [...(meta.finalizers ?? [])];
+    const policy = opts.propagationPolicy;
+    if ((policy === 'Foreground' || policy === 'Orphan') && this.hasDependents(meta.uid)) {
+      const want = policy === 'Foreground' ? foregroundFinalizer : orphanFinalizer;
+      const drop = policy === 'Foreground' ? orphanFinalizer : foregroundFinalizer;
+      const i = finalizers.indexOf(drop);
+      if (i >= 0) finalizers.splice(i, 1);
+      if (!finalizers.includes(want)) finalizers.push(want);
+    }
+    const grace = this.gracePeriod(def, cur.obj, opts);
+    if (finalizers.length === 0 && grace === 0) return { obj: undefined };
+    if (meta.deletionTimestamp && jsonEqual(finalizers, meta.finalizers ?? [])) {
+      // Already terminating: a shorter grace period may still be requested.
+      if (grace === 0 || meta.deletionGracePeriodSeconds === undefined || grace >= meta.deletionGracePeriodSeconds) {
+        if (finalizers.length === 0 && grace === 0) return { obj: undefined };
+        return { obj: cur.obj };
+      }
+    }
+    const next = cloneObject(cur.obj);
+    const now = new Date();
+    next.metadata.finalizers = finalizers.length ? finalizers : undefined;
+    if (!next.metadata.finalizers) delete next.metadata.finalizers;
+    if (!meta.deletionTimestamp || grace < (meta.deletionGracePeriodSeconds ?? Infinity)) {
+      next.metadata.deletionTimestamp = nowTimestamp(new Date(now.getTime() + grace * 1000));
+      next.metadata.deletionGracePeriodSeconds = grace;
+    }
+    if (tracksGeneration(def)) next.metadata.generation = (meta.generation ?? 1) + 1;
+    return { obj: next };
+  }
+
+  /** Graceful deletion applies to pods bound to a node (the kubelet finishes it). */
+  private gracePeriod(def: ResourceDef, obj: KubeObject, opts: DeleteOptions): number {
+    if (def.group !== '' || def.plural !== 'pods') return 0;
+    const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
+    if (!spec?.nodeName) return 0;
+    const status = obj.status as { phase?: string } | undefined;
+    if (status?.phase === 'Succeeded' || status?.phase === 'Failed') return 0;
+    const g = opts.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, g);
+  }
+
+  private hasDependents(uid: string | undefined): boolean {
+    if (!uid) return false;
+    for (const c of this.cache.scan('/registry/')) {
+      if (c.obj.metadata.ownerReferences?.some((r) => r.uid === uid)) return true;
+    }
+    return false;
+  }
+
+  async deleteCollection(def: ResourceDef, namespace: string | undefined, listOpts: ListOptions, opts: DeleteOptions): Promise<KubeObject[]> {
+    const { items } = await this.list(def, namespace, { predicate: listOpts.predicate, resourceVersion: listOpts.resourceVersion });
+    const out: KubeObject[] = [];
+    for (const item of items) {
+      try {
+        const r = await this.delete(def, item.metadata.namespace, item.metadata.name as string, opts);
+        out.push(r.obj);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) throw e;
+      }
+    }
+    return out;
+  }
+
+  // ---- watch ----------------------------------------------------------------
+
+  /**
+   * Stream events for `def` in `namespace` (all namespaces when empty) to `sink`,
+   * from the cache. Returns a function that stops the watch.
+   */
+  async watch(def: ResourceDef, namespace: string | undefined, opts: WatchOptions, sink: WatchSink): Promise<() => void> {
+    const prefix = listPrefix(def, namespace);
+    const pred = opts.predicate;
+    const rv = opts.resourceVersion;
+    const initial = rv === undefined || rv === '' || rv === '0' || opts.sendInitialEvents === true;
+    if (rv === undefined || rv === '') await this.cache.sync();
+    let backlog: CacheEvent[] = [];
+    let start = this.cache.revision;
+    if (!initial || (opts.sendInitialEvents && rv && rv !== '0')) {
+      const from = parseRV(rv as string);
+      if (!opts.sendInitialEvents) {
+        if (from > this.cache.revision && !(await this.cache.waitForRevision(from))) {
+          throw new ApiError(504, 'Timeout', `Too large resource version: ${from}, current: ${this.cache.revision}`);
+        }
+        try {
+          backlog = this.cache.eventsSince(prefix, from);
+        } catch (e) {
+          if (e instanceof CompactedError) throw errors.gone(`too old resource version: ${from} (${this.cache.oldestRevision + 1})`);
+          throw e;
+        }
+      } else {
+        await this.readAt(rv);
+        start = this.cache.revision;
+      }
+    }
+    // Everything below runs synchronously, so no event slips between the snapshot and the subscription.
+    const emit = (ev: CacheEvent) => {
+      const now = !pred || pred(ev.obj);
+      const before = ev.prev !== undefined && (!pred || pred(ev.prev));
+      if (ev.type === 'DELETED') { if (before || (!ev.prev && now)) sink.send('DELETED', this.present(def, ev.obj)); return; }
+      if (now && before) sink.send('MODIFIED', this.present(def, ev.obj));
+      else if (now) sink.send('ADDED', this.present(def, ev.obj));
+      else if (before) sink.send('DELETED', this.present(def, ev.obj));
+    };
+    if (initial) {
+      for (const c of this.cache.scan(prefix)) if (!pred || pred(c.obj)) sink.send('ADDED', this.present(def, c.obj));
+      if (opts.sendInitialEvents) {
+        sink.send('BOOKMARK', this.bookmark(def, start, true));
+      }
+    } else {
+      for (const ev of backlog) emit(ev);
+    }
+    return this.cache.subscribe({ prefix, onEvent: emit });
+  }
+
+  /** A bookmark object: only kind, apiVersion and resourceVersion (and the initial-events-end mark). */
+  bookmark(def: ResourceDef, rev: number, initialEventsEnd = false): KubeObject {
+    const metadata: KubeObject['metadata'] = { resourceVersion: String(rev) };
+    if (initialEventsEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
+    return { apiVersion: apiVersionOf(def), kind: def.kind, metadata };
+  }
+
+  /** Count objects of a resource (all namespaces). */
+  count(def: ResourceDef): number {
+    return this.cache.count(resourcePrefix(def));
+  }
+}
+
+function withRV(obj: KubeObject, rev: number): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+}
+
+function stripRV(obj: KubeObject): KubeObject {
+  if (obj.metadata?.resourceVersion === undefined) return obj;
+  const { resourceVersion: _rv, ...meta } = obj.metadata;
+  return { ...obj, metadata: meta };
+}

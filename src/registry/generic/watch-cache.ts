@@ -1,0 +1,258 @@
+// The in-process watch cache of one virtual cluster: every object of the store,
+// decoded once, plus a bounded history of recent events. Lists and watches are
+// served from here; controllers read it directly. It is fed by one store watch,
+// so it never re-reads storage to answer a watch.
+
+import type { KubeObject } from '../../api/types.ts';
+import type { KVStore, WatchEvent, Watcher } from '../../storage/types.ts';
+import { CompactedError } from '../../storage/types.ts';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CachedObject {
+  readonly key: string;
+  /** Decoded object with metadata.resourceVersion set. Treat as immutable. */
+  readonly obj: KubeObject;
+  readonly modRevision: number;
+}
+
+export interface CacheEvent {
+  readonly type: EventType;
+  readonly key: string;
+  readonly revision: number;
+  /** The object after the event (for DELETED: its last state, resourceVersion = the delete's revision). */
+  readonly obj: KubeObject;
+  /** The object before the event, when there was one. */
+  readonly prev: KubeObject | undefined;
+}
+
+export interface CacheSubscriber {
+  readonly prefix: string;
+  onEvent(ev: CacheEvent): void;
+}
+
+/** Objects under one key prefix (one resource, or one resource in one namespace). */
+class Bucket {
+  readonly items = new Map<string, CachedObject>();
+  private sorted: string[] | undefined;
+  set(c: CachedObject): void {
+    if (!this.items.has(c.key)) this.sorted = undefined;
+    this.items.set(c.key, c);
+  }
+  delete(key: string): void {
+    if (this.items.delete(key)) this.sorted = undefined;
+  }
+  sortedKeys(): string[] {
+    if (!this.sorted) this.sorted = [...this.items.keys()].sort(byteOrder);
+    return this.sorted;
+  }
+}
+
+/** Compare as the stores order keys (code unit order equals byte order for the ASCII keys we use). */
+export function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The part of a key that selects its bucket: `/registry/<group>/<resource>/`. */
+function bucketOf(key: string): string {
+  // keys are /registry/<group>/<resource>/[<ns>/]<name>
+  let slashes = 0;
+  for (let i = 0; i < key.length; i++) {
+    if (key.charCodeAt(i) === 47 && ++slashes === 4) return key.slice(0, i + 1);
+  }
+  return key;
+}
+
+export class WatchCache {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly history: CacheEvent[] = [];
+  private historyStart = 0;                  // index of the oldest event in `history` (ring)
+  private readonly subscribers = new Set<CacheSubscriber>();
+  private readonly waiters: { rev: number; resolve: () => void }[] = [];
+  private watcher: Watcher | undefined;
+  private rev = 0;
+  /** The cache can serve events with revision > this. */
+  private oldestRev = 0;
+  private failure: Error | undefined;
+
+  private readonly store: KVStore;
+  readonly prefix: string;
+  private readonly historySize: number;
+
+  private constructor(store: KVStore, prefix: string, historySize: number) {
+    this.store = store;
+    this.prefix = prefix;
+    this.historySize = historySize;
+  }
+
+  /** Load everything under `prefix` and follow changes. */
+  static async start(store: KVStore, prefix = '/registry/', historySize = 10_000): Promise<WatchCache> {
+    const cache = new WatchCache(store, prefix, historySize);
+    await cache.load();
+    return cache;
+  }
+
+  private async load(): Promise<void> {
+    let startKey: string | undefined;
+    let revision: number | undefined;
+    for (;;) {
+      const page = await this.store.range(this.prefix, { limit: 5000, startKey, revision });
+      revision = page.revision;
+      for (const kv of page.kvs) this.put(kv.key, kv.value, kv.modRevision);
+      if (!page.more || page.kvs.length === 0) break;
+      startKey = page.kvs[page.kvs.length - 1].key + '\x00';
+    }
+    this.rev = revision ?? 0;
+    this.oldestRev = this.rev;
+    this.watcher = this.store.watch(this.prefix, this.rev + 1, {
+      onEvents: (events) => this.apply(events),
+      onError: (err) => this.fail(err),
+    });
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  /** The newest revision the cache has applied. */
+  get revision(): number { return this.rev; }
+
+  private put(key: string, value: string, modRevision: number): CachedObject {
+    const obj = JSON.parse(value) as KubeObject;
+    obj.metadata.resourceVersion = String(modRevision);
+    const c: CachedObject = { key, obj, modRevision };
+    const b = bucketOf(key);
+    let bucket = this.buckets.get(b);
+    if (!bucket) this.buckets.set(b, (bucket = new Bucket()));
+    bucket.set(c);
+    return c;
+  }
+
+  private apply(events: readonly WatchEvent[]): void {
+    for (const ev of events) {
+      const key = ev.kv.key;
+      const prev = this.getCached(key)?.obj;
+      let out: CacheEvent;
+      if (ev.type === 'put') {
+        const c = this.put(key, ev.kv.value, ev.kv.modRevision);
+        out = { type: prev ? 'MODIFIED' : 'ADDED', key, revision: ev.kv.modRevision, obj: c.obj, prev };
+      } else {
+        this.buckets.get(bucketOf(key))?.delete(key);
+        const last = (prev ?? JSON.parse(ev.kv.value)) as KubeObject;
+        const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(ev.kv.modRevision) } };
+        out = { type: 'DELETED', key, revision: ev.kv.modRevision, obj, prev };
+      }
+      this.rev = Math.max(this.rev, ev.kv.modRevision);
+      this.record(out);
+      for (const s of this.subscribers) {
+        if (key.startsWith(s.prefix)) {
+          try { s.onEvent(out); } catch { /* a subscriber's failure is its own */ }
+        }
+      }
+    }
+    if (events.length > 0) {
+      this.rev = Math.max(this.rev, events[events.length - 1].kv.modRevision);
+      this.wake();
+    }
+  }
+
+  private record(ev: CacheEvent): void {
+    if (this.history.length < this.historySize) {
+      this.history.push(ev);
+    } else {
+      const dropped = this.history[this.historyStart];
+      this.oldestRev = dropped.revision;
+      this.history[this.historyStart] = ev;
+      this.historyStart = (this.historyStart + 1) % this.historySize;
+    }
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) (w.rev <= this.rev ? w.resolve() : still.push(w));
+    this.waiters.length = 0;
+    this.waiters.push(...still);
+  }
+
+  /** Resolves once the cache has applied `rev` (or false after `timeoutMs`). */
+  waitForRevision(rev: number, timeoutMs = 3000): Promise<boolean> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (rev <= this.rev) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(entry);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      const entry = { rev, resolve: () => { clearTimeout(timer); resolve(rev <= this.rev); } };
+      this.waiters.push(entry);
+    });
+  }
+
+  /** Make sure every write the store has acknowledged is visible here. */
+  async sync(): Promise<void> {
+    const rev = await this.store.revision();
+    if (!(await this.waitForRevision(rev))) throw new Error(`watch cache did not reach revision ${rev}`);
+  }
+
+  getCached(key: string): CachedObject | undefined {
+    return this.buckets.get(bucketOf(key))?.items.get(key);
+  }
+
+  /** Objects under `prefix` in key order, starting at `startKey` (inclusive). */
+  *scan(prefix: string, startKey?: string): Generator<CachedObject> {
+    const bucket = this.buckets.get(bucketOf(prefix));
+    if (!bucket) return;
+    const keys = bucket.sortedKeys();
+    const from = startKey !== undefined && startKey > prefix ? startKey : prefix;
+    // binary search for the first key >= from
+    let lo = 0, hi = keys.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (keys[mid] < from) lo = mid + 1; else hi = mid; }
+    for (let i = lo; i < keys.length; i++) {
+      const k = keys[i];
+      if (!k.startsWith(prefix)) break;
+      const c = bucket.items.get(k);
+      if (c) yield c;
+    }
+  }
+
+  /** How many objects lie under `prefix`. */
+  count(prefix: string): number {
+    let n = 0;
+    for (const _ of this.scan(prefix)) n++;
+    return n;
+  }
+
+  /**
+   * Events under `prefix` with revision > `afterRev`, oldest first.
+   * Throws CompactedError when the history no longer reaches back that far.
+   */
+  eventsSince(prefix: string, afterRev: number): CacheEvent[] {
+    if (afterRev < this.oldestRev) throw new CompactedError(afterRev, this.oldestRev);
+    const out: CacheEvent[] = [];
+    const n = this.history.length;
+    for (let j = 0; j < n; j++) {
+      const ev = this.history[(this.historyStart + j) % n];
+      if (ev.revision > afterRev && ev.key.startsWith(prefix)) out.push(ev);
+    }
+    return out;
+  }
+
+  /** The oldest revision a watch may start after. */
+  get oldestRevision(): number { return this.oldestRev; }
+
+  subscribe(s: CacheSubscriber): () => void {
+    this.subscribers.add(s);
+    return () => { this.subscribers.delete(s); };
+  }
+
+  get failed(): Error | undefined { return this.failure; }
+
+  stop(): void {
+    this.watcher?.cancel();
+    this.subscribers.clear();
+    this.fail(new Error('watch cache stopped'));
+  }
+}

@@ -1,0 +1,64 @@
+// May this user do this? system:masters may do anything; RBAC (a later issue)
+// plugs in behind the same interface.
+
+import type { ResourceAttributes, UserInfo } from '../../registry/types.ts';
+
+export interface Decision {
+  allowed: boolean;
+  reason?: string;
+}
+
+/** The status of a SelfSubjectRulesReview. */
+export interface RulesStatus {
+  resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[];
+  nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[];
+  incomplete: boolean;
+  evaluationError?: string;
+}
+
+export interface Authorizer {
+  authorize(user: UserInfo, attrs: ResourceAttributes): Promise<Decision> | Decision;
+  /** What the user may do in a namespace, for SelfSubjectRulesReview. */
+  rulesFor?(user: UserInfo, namespace: string): Promise<RulesStatus> | RulesStatus;
+}
+
+/** Paths every client may read, as a real cluster grants system:public-info-viewer. */
+const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+
+export function isPublicPath(path: string): boolean {
+  return publicPaths.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/');
+}
+
+export class MastersAuthorizer implements Authorizer {
+  authorize(user: UserInfo, attrs: ResourceAttributes): Decision {
+    if (user.groups.includes('system:masters')) return { allowed: true };
+    if (attrs.path !== undefined && attrs.verb === 'get' && isPublicPath(attrs.path)) return { allowed: true };
+    return { allowed: false, reason: '' };
+  }
+
+  rulesFor(user: UserInfo, _namespace: string): RulesStatus {
+    if (user.groups.includes('system:masters')) {
+      return {
+        resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+        nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+        incomplete: false,
+      };
+    }
+    return {
+      resourceRules: [],
+      nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] }],
+      incomplete: false,
+    };
+  }
+}
+
+/** The 403 message upstream prints for a denied request. */
+export function forbiddenMessage(user: UserInfo, attrs: ResourceAttributes): string {
+  if (attrs.path !== undefined) {
+    return `forbidden: User "${user.username}" cannot ${attrs.verb} path "${attrs.path}"`;
+  }
+  const res = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
+  const where = attrs.namespace ? ` in the namespace "${attrs.namespace}"` : ' at the cluster scope';
+  const grp = attrs.group ?? '';
+  return `User "${user.username}" cannot ${attrs.verb} resource "${res}" in API group "${grp}"${where}`;
+}

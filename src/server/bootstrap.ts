@@ -1,0 +1,36 @@
+// What every new cluster holds, as a real cluster does: the namespaces default,
+// kube-system, kube-public and kube-node-lease, and the default/kubernetes service.
+
+import { ApiError } from '../api/errors.ts';
+import type { KubeObject } from '../api/types.ts';
+import type { VirtualCluster } from './cluster.ts';
+
+const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function bootstrapCluster(vc: VirtualCluster): Promise<void> {
+  const nsDef = vc.registry.find('', 'v1', 'namespaces');
+  const svcDef = vc.registry.find('', 'v1', 'services');
+  if (nsDef) {
+    for (const name of systemNamespaces) {
+      if (vc.store.peek(nsDef, undefined, name)) continue;
+      await ignoreExists(vc.store.create(nsDef, undefined, { metadata: { name } }));
+    }
+  }
+  if (svcDef && !vc.store.peek(svcDef, 'default', 'kubernetes')) {
+    const svc: KubeObject = {
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: '10.96.0.1',
+        clusterIPs: ['10.96.0.1'],
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+        sessionAffinity: 'None',
+      },
+    };
+    await ignoreExists(vc.store.create(svcDef, 'default', svc));
+  }
+}
+
+async function ignoreExists<T>(p: Promise<T>): Promise<void> {
+  try { await p; } catch (e) { if (!(e instanceof ApiError && e.code === 409)) throw e; }
+}

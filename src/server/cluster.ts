@@ -1,0 +1,38 @@
+// One virtual cluster at run time: its store, watch cache, generic store and
+// the resources it serves. Everything a request or controller needs of a
+// cluster hangs off this object.
+
+import type { KVStore } from '../storage/types.ts';
+import { WatchCache } from '../registry/generic/watch-cache.ts';
+import { GenericStore } from '../registry/generic/store.ts';
+import type { Registry } from '../registry/registry.ts';
+import { bootstrapCluster } from './bootstrap.ts';
+
+export class VirtualCluster {
+  readonly name: string;
+  readonly kv: KVStore;
+  readonly cache: WatchCache;
+  readonly store: GenericStore;
+  readonly registry: Registry;
+
+  private constructor(name: string, kv: KVStore, cache: WatchCache, registry: Registry) {
+    this.name = name;
+    this.kv = kv;
+    this.cache = cache;
+    this.store = new GenericStore(kv, cache);
+    this.registry = registry;
+  }
+
+  /** Load the cluster's state and create what a new cluster holds. */
+  static async open(name: string, kv: KVStore, registry: Registry): Promise<VirtualCluster> {
+    const cache = await WatchCache.start(kv);
+    const vc = new VirtualCluster(name, kv, cache, registry);
+    await bootstrapCluster(vc);
+    return vc;
+  }
+
+  async close(): Promise<void> {
+    this.cache.stop();
+    await this.kv.close();
+  }
+}

@@ -1,0 +1,157 @@
+// Issuing X.509 v3 certificates with ECDSA P-256 keys, using only node:crypto
+// for the keys and signatures and ./der.ts for the encoding.
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import * as der from './der.ts';
+import { ipAddressOctets } from './ip-address.ts';
+
+export interface DistinguishedName {
+  readonly commonName: string;
+  /** O attributes, in order; Kubernetes reads them as group names. */
+  readonly organizations?: readonly string[];
+}
+
+export type ExtendedKeyUsage = 'serverAuth' | 'clientAuth';
+
+export interface KeyPair {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+/** Who signs: the issuer's name and key pair (the subject's own, for a self-signed certificate). */
+export interface Signer extends KeyPair {
+  readonly name: DistinguishedName;
+}
+
+export interface CertificateTemplate {
+  readonly subject: DistinguishedName;
+  readonly publicKey: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** A CA may sign certificates; anything else is an end entity. */
+  readonly isCA?: boolean;
+  readonly extendedKeyUsages?: readonly ExtendedKeyUsage[];
+  /** DNS names and IP addresses for the subjectAltName extension. */
+  readonly hosts?: readonly string[];
+}
+
+const OID = {
+  commonName: '2.5.4.3',
+  organization: '2.5.4.10',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+// keyUsage bit numbers (RFC 5280 §4.2.1.3).
+const DIGITAL_SIGNATURE = 0;
+const KEY_CERT_SIGN = 5;
+const CRL_SIGN = 6;
+
+export function newKeyPair(): KeyPair {
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+}
+
+export function privateKeyPem(key: KeyObject): string {
+  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+function encodeName(name: DistinguishedName): Buffer {
+  const attribute = (oid: string, value: string) =>
+    der.setOf(der.sequence(der.objectIdentifier(oid), der.utf8String(value)));
+  const rdns = (name.organizations ?? []).map((o) => attribute(OID.organization, o));
+  rdns.push(attribute(OID.commonName, name.commonName));
+  return der.sequence(...rdns);
+}
+
+/** RFC 5280 key identifier: SHA-1 of the public key's point. */
+function keyIdentifier(publicKey: KeyObject): Buffer {
+  const jwk = publicKey.export({ format: 'jwk' });
+  if (jwk.kty !== 'EC' || !jwk.x || !jwk.y) throw new Error('only EC public keys are supported');
+  const point = Buffer.concat([
+    Buffer.from([0x04]),
+    Buffer.from(jwk.x, 'base64url'),
+    Buffer.from(jwk.y, 'base64url'),
+  ]);
+  return createHash('sha1').update(point).digest();
+}
+
+function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+  return critical
+    ? der.sequence(der.objectIdentifier(oid), der.boolean(true), der.octetString(value))
+    : der.sequence(der.objectIdentifier(oid), der.octetString(value));
+}
+
+function subjectAltName(hosts: readonly string[]): Buffer {
+  const names = hosts.map((host) => {
+    const ip = ipAddressOctets(host);
+    if (ip) return der.implicitPrimitive(7, ip);
+    if (!/^[A-Za-z0-9*]([A-Za-z0-9.*-]*[A-Za-z0-9])?$/.test(host)) throw new Error(`not a host name or IP address: ${JSON.stringify(host)}`);
+    return der.implicitPrimitive(2, Buffer.from(host.toLowerCase(), 'ascii'));
+  });
+  return der.sequence(...names);
+}
+
+/** A positive serial number of up to 128 bits. */
+function serialNumber(): Buffer {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
+  return der.unsignedInteger(bytes);
+}
+
+/** Build and sign a certificate; returns it in PEM. */
+export function issueCertificate(template: CertificateTemplate, signer: Signer): string {
+  const algorithm = der.sequence(der.objectIdentifier(OID.ecdsaWithSha256));
+  const spki = template.publicKey.export({ type: 'spki', format: 'der' });
+  const subjectKeyId = keyIdentifier(template.publicKey);
+  const selfSigned = template.publicKey.equals(signer.publicKey);
+
+  const extensions: Buffer[] = [];
+  extensions.push(
+    extension(OID.basicConstraints, true, template.isCA ? der.sequence(der.boolean(true)) : der.sequence()),
+  );
+  extensions.push(
+    extension(
+      OID.keyUsage,
+      true,
+      der.namedBits(template.isCA ? [DIGITAL_SIGNATURE, KEY_CERT_SIGN, CRL_SIGN] : [DIGITAL_SIGNATURE]),
+    ),
+  );
+  if (template.extendedKeyUsages && template.extendedKeyUsages.length > 0) {
+    extensions.push(
+      extension(
+        OID.extKeyUsage,
+        false,
+        der.sequence(...template.extendedKeyUsages.map((usage) => der.objectIdentifier(OID[usage]))),
+      ),
+    );
+  }
+  if (template.hosts && template.hosts.length > 0) {
+    extensions.push(extension(OID.subjectAltName, false, subjectAltName(template.hosts)));
+  }
+  extensions.push(extension(OID.subjectKeyIdentifier, false, der.octetString(subjectKeyId)));
+  if (!selfSigned) {
+    const authorityKeyId = keyIdentifier(signer.publicKey);
+    extensions.push(
+      extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, authorityKeyId))),
+    );
+  }
+
+  const tbs = der.sequence(
+    der.explicit(0, der.smallInteger(2)), // v3
+    serialNumber(),
+    algorithm,
+    encodeName(signer.name),
+    der.sequence(der.time(template.notBefore), der.time(template.notAfter)),
+    encodeName(template.subject),
+    spki,
+    der.explicit(3, der.sequence(...extensions)),
+  );
+  const signature = sign('sha256', tbs, { key: signer.privateKey, dsaEncoding: 'der' });
+  return der.toPem('CERTIFICATE', der.sequence(tbs, algorithm, der.bitString(signature)));
+}

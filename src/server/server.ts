@@ -1,0 +1,136 @@
+// The HTTPS server: authenticates each request, finds its virtual cluster
+// (/clusters/NAME/... or the root), and hands it to discovery, the
+// non-resource endpoints, or the resource handlers.
+
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errors } from '../api/errors.ts';
+import type { UserInfo } from '../registry/types.ts';
+import { anonymousUser, authenticate, StaticTokens, type TokenAuthenticator } from './auth/authenticate.ts';
+import { forbiddenMessage, isPublicPath, MastersAuthorizer, type Authorizer } from './auth/authorize.ts';
+import { VirtualCluster } from './cluster.ts';
+import { discoveryDocument } from './discovery.ts';
+import { serveResource } from './handlers/resource.ts';
+import { negotiate } from './http/negotiate.ts';
+import { writeError, writeObject } from './http/respond.ts';
+import { serveNonResource } from './nonresource.ts';
+import type { RunningServer, ServerOptions } from './options.ts';
+import { parseRequestInfo } from './request-info.ts';
+import { builtinRegistry } from '../registry/builtin.ts';
+import { installCodecs } from './codecs.ts';
+
+export interface RequestServices {
+  clusters: Map<string, VirtualCluster>;
+  defaultCluster: VirtualCluster;
+  tokens: TokenAuthenticator[];
+  authorizer: Authorizer;
+  serverAddress: string;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  installCodecs();
+  const registry = builtinRegistry();
+  const cluster = await VirtualCluster.open(opts.clusterName, opts.store, registry);
+  const services: RequestServices = {
+    clusters: new Map([[opts.clusterName, cluster]]),
+    defaultCluster: cluster,
+    tokens: [new StaticTokens(opts.adminTokenHashes)],
+    authorizer: new MastersAuthorizer(),
+    serverAddress: '',
+  };
+  const server: Server = createServer({
+    cert: opts.tls.cert,
+    key: opts.tls.key,
+    ca: opts.tls.clientCA,
+    requestCert: true,
+    rejectUnauthorized: false, // unauthenticated clients get a 401 Status, not a TLS failure
+    keepAliveTimeout: 65_000,
+  }, (req, res) => {
+    handle(services, req, res).catch((err) => writeError(res, err));
+  });
+  server.headersTimeout = 60_000;
+  server.requestTimeout = 0; // watches stay open
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  services.serverAddress = `${opts.host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `https://${host}:${port}`,
+    port,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        for (const c of services.clusters.values()) await c.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Split `/clusters/NAME/rest` into the cluster and the path within it. */
+function routeCluster(services: RequestServices, path: string): { cluster: VirtualCluster; path: string } {
+  if (path.startsWith('/clusters/')) {
+    const rest = path.slice('/clusters/'.length);
+    const slash = rest.indexOf('/');
+    const name = slash < 0 ? rest : rest.slice(0, slash);
+    const cluster = services.clusters.get(name);
+    if (!cluster) throw errors.notFound({ group: 'kubevisor.dev', resource: 'virtualclusters' }, name);
+    return { cluster, path: slash < 0 ? '/' : rest.slice(slash) };
+  }
+  return { cluster: services.defaultCluster, path };
+}
+
+async function handle(services: RequestServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://localhost');
+  const { cluster, path } = routeCluster(services, decodeURIComponent(url.pathname));
+  const query = url.searchParams;
+  const method = req.method ?? 'GET';
+
+  const who = authenticate(req, services.tokens);
+  if (who === null || (who === undefined && !isPublicPath(path))) {
+    req.resume();
+    throw errors.unauthorized();
+  }
+  const user: UserInfo = who ?? anonymousUser;
+  const info = parseRequestInfo(method, path, query);
+
+  if (info.kind === 'nonresource') {
+    const d = await services.authorizer.authorize(user, { verb: info.verb, path });
+    if (!d.allowed) throw errors.forbidden({ group: '', resource: '' }, '', forbiddenMessage(user, { verb: info.verb, path }).replace(/^forbidden: /, ''));
+    return serveNonResource(cluster, path, req, res);
+  }
+  if (info.kind === 'discovery') {
+    if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(method, path);
+    const doc = discoveryDocument(cluster.registry, info.prefix, info.group, info.version, req.headers.accept, services.serverAddress);
+    return writeObject(res, 200, doc.body, 'json', { 'Content-Type': doc.contentType, Vary: 'Accept' });
+  }
+  const def = cluster.registry.find(info.group, info.version, info.resource);
+  if (!def) {
+    req.resume();
+    throw errors.pathNotFound();
+  }
+  const attrs = {
+    verb: info.verb, group: info.group, version: info.version, resource: info.resource,
+    subresource: info.subresource, namespace: info.namespace, name: info.name,
+  };
+  const decision = await services.authorizer.authorize(user, attrs);
+  if (!decision.allowed) {
+    req.resume();
+    throw errors.forbidden({ group: info.group, resource: info.resource }, info.name ?? '', forbiddenMessage(user, attrs));
+  }
+  try {
+    await serveResource({ req, res, query, info, def, cluster, user, authorizer: services.authorizer, tokens: services.tokens });
+  } catch (e) {
+    let encoding: 'json' | 'protobuf' = 'json';
+    try { encoding = negotiate(req.headers.accept, false).encoding === 'protobuf' ? 'protobuf' : 'json'; } catch { /* keep json */ }
+    writeError(res, e, encoding);
+  }
+}
