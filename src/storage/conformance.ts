@@ -303,6 +303,21 @@ export function runConformance(name: string, makeStore: () => Promise<StoreFixtu
       }
     }));
 
+    test('watch from a future revision starts there', () => withStore(async (s) => {
+      const start = (await s.revision()) + 3;
+      const rec = new Recorder();
+      const w = s.watch('/f/', start, rec.callbacks);
+      try {
+        const written: KeyValue[] = [];
+        for (let i = 0; i < 4; i++) written.push(succeeded(await s.create(`/f/${i}`, 'v')));
+        await rec.untilEvents(2);
+        await settle(50);
+        assert.deepEqual(rec.events.map((e) => e.kv), written.slice(2));
+      } finally {
+        w.cancel();
+      }
+    }));
+
     test('watchers on different prefixes see only their own keys', () => withStore(async (s) => {
       const start = (await s.revision()) + 1;
       const left = new Recorder();
@@ -310,10 +325,7 @@ export function runConformance(name: string, makeStore: () => Promise<StoreFixtu
       const wl = s.watch('/left/', start, left.callbacks);
       const wr = s.watch('/right/', start, right.callbacks);
       try {
-        await Promise.all([
-          s.create('/left/1', 'l'), s.create('/right/1', 'r'), s.create('/leftover', 'x'), s.create('/left/2', 'l'),
-        ]);
-        succeeded(await s.create('/right/2', 'r'));
+        for (const key of ['/left/1', '/right/1', '/leftover', '/left/2', '/right/2']) succeeded(await s.create(key, 'v'));
         await Promise.all([left.untilEvents(2), right.untilEvents(2)]);
         await settle(50);
         assert.deepEqual(keysOf(left.events.map((e) => e.kv)), ['/left/1', '/left/2']);

@@ -4,7 +4,7 @@ import { ETCD_MISSING, etcdBinary, startEtcd, type RunningEtcd } from '../../tes
 import { runConformance } from './conformance.ts';
 import { EtcdStore } from './etcd.ts';
 import { openStore } from './open.ts';
-import type { WatchEvent } from './types.ts';
+import { CompactedError, type WatchEvent } from './types.ts';
 
 if (etcdBinary() === undefined) {
   if (process.env.CI) {
@@ -53,29 +53,62 @@ if (etcdBinary() === undefined) {
     }
   });
 
-  test('etcd: compactedRevision() finds a compaction made by another client', async () => {
+  test('etcd: a compaction made by another client is reported by watch, range and compactedRevision()', async () => {
     const compactor = await open('/compactor/');
+    const watcher = await open('/watcher/');
+    const reader = await open('/reader/');
     const observer = await open('/observer/');
     try {
       for (let i = 0; i < 20; i++) await compactor.create(`/k${i}`, 'v');
-      const before = await observer.compactedRevision();
       const cut = (await compactor.revision()) - 5;
-      assert.ok(cut > before);
+      assert.ok(cut > (await observer.compactedRevision()));
       await compactor.compact(cut);
+
+      // These stores have not heard of the compaction: etcd tells them.
+      const failure = await new Promise<Error>((resolve) => {
+        watcher.watch('', cut - 3, { onEvents: () => {}, onError: resolve });
+      });
+      assert.ok(failure instanceof CompactedError, String(failure));
+      assert.equal(failure.compactedRevision, cut);
+      assert.equal(failure.requestedRevision, cut - 3);
+      assert.equal(await watcher.compactedRevision(), cut);
+
+      const refused = await reader.range('', { revision: cut - 3 }).catch((err: unknown) => err);
+      assert.ok(refused instanceof CompactedError, String(refused));
+      assert.equal(refused.compactedRevision, cut);
+
       assert.equal(await observer.compactedRevision(), cut);
-      // A fresh store learns it when it opens, and refuses a watch from there.
+
+      // A store opened later learns it when it opens, and refuses a watch from there.
       const late = await open('/late/');
       try {
-        const failure = await new Promise<Error>((resolve) => {
+        const lateFailure = await new Promise<Error>((resolve) => {
           late.watch('', cut, { onEvents: () => {}, onError: resolve });
         });
-        assert.equal(failure.name, 'CompactedError');
+        assert.ok(lateFailure instanceof CompactedError, String(lateFailure));
       } finally {
         await late.close();
       }
     } finally {
-      await compactor.close();
-      await observer.close();
+      await Promise.all([compactor.close(), watcher.close(), reader.close(), observer.close()]);
+    }
+  });
+
+  test('etcd: a store with an empty prefix sees the whole keyspace', async () => {
+    const scoped = await open('/scoped/');
+    const whole = await open('');
+    try {
+      await scoped.create('x', 'v');
+      const listed = await whole.range('/scoped/');
+      assert.deepEqual(listed.kvs.map((kv) => kv.key), ['/scoped/x']);
+      assert.ok((await whole.range('')).count >= 1);
+      const seen = await new Promise<WatchEvent[]>((resolve, reject) => {
+        whole.watch("", listed.revision, { onEvents: (events) => resolve([...events]), onError: reject });
+      });
+      assert.deepEqual(seen.map((e) => e.kv.key), ['/scoped/x']);
+    } finally {
+      await scoped.close();
+      await whole.close();
     }
   });
 

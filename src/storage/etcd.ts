@@ -94,7 +94,7 @@ export class EtcdStore implements KVStore {
     const requested = opts.revision !== undefined && opts.revision > 0 ? opts.revision : 0;
     try {
       const res = await this.#client.kv.range({
-        key: this.#full(start),
+        key: this.#rangeStart(start),
         range_end: prefixRangeEnd(this.#full(prefix)),
         limit: opts.limit !== undefined && opts.limit > 0 ? opts.limit : 0,
         revision: requested,
@@ -185,7 +185,7 @@ export class EtcdStore implements KVStore {
           .on('end', () => delivery.fail(new Error('etcd ended the watch stream')));
         stream.write({
           create_request: {
-            key: this.#full(prefix),
+            key: this.#rangeStart(prefix),
             range_end: prefixRangeEnd(this.#full(prefix)),
             start_revision: start,
             prev_kv: true,
@@ -324,6 +324,12 @@ export class EtcdStore implements KVStore {
 
   #strip(full: Buffer): string {
     return full.toString('utf8').slice(this.#prefix.length);
+  }
+
+  /** The first key of a range; etcd takes "\0", not an empty key, as the lowest. */
+  #rangeStart(key: string): Buffer {
+    const full = this.#full(key);
+    return full.length === 0 ? Buffer.from([0]) : full;
   }
 
   /** Some key for reads that only want the response header (etcd refuses an empty key). */

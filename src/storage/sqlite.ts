@@ -265,7 +265,8 @@ export class SqliteStore implements KVStore {
     if (rows.length < REPLAY_CHUNK) {
       // Everything up to #rev has been read in this same synchronous step, so no write
       // can fall between the replay and the live events.
-      w.cursor = this.#rev + 2;
+      // (A start beyond the current revision is kept.)
+      w.cursor = Math.max(w.cursor, this.#rev + 1);
       w.live = true;
     } else {
       w.cursor = rows[rows.length - 1]!.id + 1;
@@ -308,7 +309,7 @@ export class SqliteStore implements KVStore {
       }
       this.#db.exec('COMMIT');
     } catch (err) {
-      this.#db.exec('ROLLBACK');
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw err;
     }
     if (row === undefined) return { succeeded: false, revision: this.#rev, current: refused && toKeyValue(refused) };

@@ -4,7 +4,7 @@
 import { fieldError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
 import { child, index, key } from './fieldpath.ts';
-import { getArray, getObject, getString, isObj, typeInvalid } from './json.ts';
+import { getArray, getString, isObj, typeInvalid } from './json.ts';
 import type { Obj } from './json.ts';
 import { isDNS1123Label, isQualifiedName } from './names.ts';
 import { isNegativeErrorMsg } from './objectmeta.ts';
@@ -108,7 +108,7 @@ export function validatePodResourceName(name: string, path: string): FieldError[
   const errs = validateResourceName(name, path);
   if (errs.length > 0) return errs;
   if (!podLevelResources.includes(name) && !name.startsWith(hugePagesPrefix)) {
-    return [fieldError.notSupported(path, name, ['cpu', 'hugepages-', 'memory'])];
+    return [fieldError.notSupported(path, name, ['cpu', 'memory'])];
   }
   return [];
 }
@@ -262,4 +262,3 @@ export function readRequirements(res: Obj | undefined): { requests: Map<string, 
   };
 }
 
-export { getObject };

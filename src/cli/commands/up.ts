@@ -1,6 +1,7 @@
 // `kubevisor up`: start a cluster's API server and, once it answers, point
 // kubectl at it. Runs until SIGINT or SIGTERM, then closes the server.
 import { mkdir } from 'node:fs/promises';
+import { flushCompileCache } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { KVStore } from '../../storage/types.ts';
@@ -292,6 +293,9 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
     ];
     io.out.write(lines.join('\n') + '\n');
     phase = 'running';
+    // Save compiled modules now: a server usually runs until killed, and the
+    // cache is otherwise written only at a clean exit.
+    setImmediate(flushCompileCache);
   } catch (err) {
     const message = err instanceof UsageError || err instanceof Error ? err.message : String(err);
     io.err.write(`error: ${message}\n`);

@@ -1,7 +1,7 @@
 // HorizontalPodAutoscaler (autoscaling/v1 and v2 shapes) and Scale tables.
 
 import type { TableDef } from '../types.ts';
-import { age, ageColumn, arr, column, int, isObj, nameColumn, nameOf, rec, str } from './format.ts';
+import { age, ageColumn, column, int, isObj, nameColumn, nameOf, rec, str } from './format.ts';
 import { formatQuantity } from './quantity.ts';
 
 type Json = Record<string, unknown>;

@@ -1,0 +1,189 @@
+// The real kubectl, over TLS, against a real `kubevisor up`: each supported
+// client version runs the everyday commands in a namespace of its own.
+
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
+import { kubectlFor } from '../support/kubectl.ts';
+
+let kv: Kubevisor;
+
+before(async () => { kv = await startKubevisor(); });
+after(async () => { await kv?.stop(); });
+
+/** Header words of a printed table. */
+function header(out: string): string[] {
+  return out.split('\n')[0].trim().split(/\s{2,}/);
+}
+
+function rowOf(out: string, name: string): string[] | undefined {
+  return out.split('\n').slice(1).map((l) => l.trim().split(/\s{2,}/)).find((cells) => cells.includes(name));
+}
+
+for (const version of ['1.27', '1.30', '1.33', 'dispatcher']) {
+  describe(`kubectl ${version}`, { concurrency: false }, () => {
+    const ns = `e2e-${version.replace('.', '-')}`;
+    const k = () => kubectlFor(kv, version);
+    const file = (name: string, body: string) => { const p = join(kv.home, `${ns}-${name}`); writeFileSync(p, body); return p; };
+
+    test('version, api-resources, api-versions, raw discovery', async () => {
+      const v = await k().ok(['version']);
+      assert.match(v, /Server Version: v1\.36\.0/);
+      const res = await k().ok(['api-resources']);
+      assert.match(res, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+      assert.match(res, /^pods\s+po\s+v1\s+true\s+Pod$/m);
+      const gv = await k().ok(['api-versions']);
+      for (const g of ['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'rbac.authorization.k8s.io/v1']) assert.ok(gv.split('\n').includes(g), g);
+      const raw = JSON.parse(await k().ok(['get', '--raw', '/version']));
+      assert.equal(raw.major, '1');
+      assert.equal(raw.minor, '36');
+      const apis = JSON.parse(await k().ok(['get', '--raw', '/apis']));
+      assert.equal(apis.kind, 'APIGroupList');
+    });
+
+    test('create namespace, configmap, secret, deployment, serviceaccount', async () => {
+      assert.match(await k().ok(['create', 'namespace', ns]), new RegExp(`namespace/${ns} created`));
+      await k().ok(['create', 'configmap', 'c1', '--from-literal=a=b', '-n', ns]);
+      await k().ok(['create', 'secret', 'generic', 's1', '--from-literal=p=q', '-n', ns]);
+      await k().ok(['create', 'deployment', 'web', '--image=nginx:1.25', '-n', ns]);
+      await k().ok(['create', 'serviceaccount', 'robot', '-n', ns]);
+      const dup = await k().run(['create', 'configmap', 'c1', '-n', ns]);
+      assert.notEqual(dup.code, 0);
+      assert.match(dup.stderr, /AlreadyExists/);
+    });
+
+    test('get: tables, wide, yaml, json, name, jsonpath, -A', async () => {
+      const cms = await k().ok(['get', 'configmaps', '-n', ns]);
+      assert.deepEqual(header(cms), ['NAME', 'DATA', 'AGE']);
+      assert.deepEqual(rowOf(cms, 'c1')?.slice(0, 2), ['c1', '1']);
+      const secrets = await k().ok(['get', 'secrets', '-n', ns]);
+      assert.deepEqual(header(secrets), ['NAME', 'TYPE', 'DATA', 'AGE']);
+      assert.deepEqual(rowOf(secrets, 's1')?.slice(0, 3), ['s1', 'Opaque', '1']);
+      const deploys = await k().ok(['get', 'deploy', '-n', ns, '-o', 'wide']);
+      assert.deepEqual(header(deploys), ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+      assert.deepEqual(rowOf(deploys, 'web')?.slice(5), ['nginx', 'nginx:1.25', 'app=web']);
+      const yaml = await k().ok(['get', 'cm', 'c1', '-n', ns, '-o', 'yaml']);
+      assert.match(yaml, /^data:\n {2}a: b$/m);
+      const json = JSON.parse(await k().ok(['get', 'cm', 'c1', '-n', ns, '-o', 'json']));
+      assert.equal(json.data.a, 'b');
+      assert.equal(json.metadata.namespace, ns);
+      assert.equal(await k().ok(['get', 'cm', '-n', ns, '-o', 'name']), 'configmap/c1\n');
+      assert.equal(await k().ok(['get', 'cm', 'c1', '-n', ns, '-o', 'jsonpath={.data.a}']), 'b');
+      const all = await k().ok(['get', 'cm', '-A']);
+      assert.deepEqual(header(all), ['NAMESPACE', 'NAME', 'DATA', 'AGE']);
+      assert.deepEqual(rowOf(all, 'c1')?.slice(0, 3), [ns, 'c1', '1']);
+      const svc = await k().ok(['get', 'svc', 'kubernetes', '-n', 'default']);
+      assert.deepEqual(header(svc), ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    });
+
+    test('label and annotate: set, overwrite, remove; label and field selectors', async () => {
+      await k().ok(['label', 'cm', 'c1', 'tier=front', '-n', ns]);
+      assert.equal(await k().ok(['get', 'cm', '-l', 'tier=front', '-n', ns, '-o', 'name']), 'configmap/c1\n');
+      const again = await k().run(['label', 'cm', 'c1', 'tier=back', '-n', ns]);
+      assert.notEqual(again.code, 0, 'changing a label needs --overwrite');
+      await k().ok(['label', 'cm', 'c1', 'tier=back', '--overwrite', '-n', ns]);
+      assert.equal(await k().ok(['get', 'cm', '-l', 'tier in (back)', '-n', ns, '-o', 'name']), 'configmap/c1\n');
+      await k().ok(['label', 'cm', 'c1', 'tier-', '-n', ns]);
+      assert.equal(await k().ok(['get', 'cm', 'c1', '-n', ns, '-o', 'jsonpath={.metadata.labels}']), '');
+      await k().ok(['annotate', 'cm', 'c1', 'note=hello', '-n', ns]);
+      await k().ok(['annotate', 'cm', 'c1', 'note=bye', '--overwrite', '-n', ns]);
+      assert.equal(await k().ok(['get', 'cm', 'c1', '-n', ns, '-o', 'jsonpath={.metadata.annotations.note}']), 'bye');
+      await k().ok(['annotate', 'cm', 'c1', 'note-', '-n', ns]);
+      assert.equal(await k().ok(['get', 'cm', 'c1', '-n', ns, '-o', 'jsonpath={.metadata.annotations.note}']), '');
+      assert.equal(await k().ok(['get', 'cm', '--field-selector', 'metadata.name=c1', '-n', ns, '-o', 'name']), 'configmap/c1\n');
+      const bad = await k().run(['get', 'cm', '--field-selector', 'spec.nope=1', '-n', ns]);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /BadRequest|not supported|not a known field selector/);
+    });
+
+    test('get --chunk-size pages through everything', async () => {
+      for (let i = 0; i < 5; i++) await k().ok(['create', 'configmap', `chunk-${i}`, '-n', ns]);
+      const out = await k().ok(['get', 'cm', '-n', ns, '--chunk-size=2', '-o', 'name']);
+      for (let i = 0; i < 5; i++) assert.match(out, new RegExp(`configmap/chunk-${i}\n`));
+    });
+
+    test('create -f, replace, patch (json and merge), describe', async () => {
+      const pod = file('pod.yaml', `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\n  namespace: ${ns}\n  labels:\n    app: p\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n`);
+      await k().ok(['create', '-f', pod]);
+      const pods = await k().ok(['get', 'pods', '-n', ns]);
+      assert.deepEqual(header(pods), ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+      assert.deepEqual(rowOf(pods, 'p1')?.slice(0, 4), ['p1', '0/1', 'Pending', '0']);
+      const created = JSON.parse(await k().ok(['get', 'pod', 'p1', '-n', ns, '-o', 'json']));
+      assert.equal(created.spec.restartPolicy, 'Always');
+      assert.equal(created.spec.containers[0].imagePullPolicy, 'IfNotPresent');
+      const cmFile = file('cm.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rep\n  namespace: ${ns}\ndata:\n  x: "1"\n`);
+      await k().ok(['create', '-f', cmFile]);
+      writeFileSync(cmFile, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rep\n  namespace: ${ns}\ndata:\n  x: "2"\n`);
+      assert.match(await k().ok(['replace', '-f', cmFile]), /configmap\/rep replaced/);
+      assert.equal(await k().ok(['get', 'cm', 'rep', '-n', ns, '-o', 'jsonpath={.data.x}']), '2');
+      await k().ok(['patch', 'cm', 'rep', '-n', ns, '--type=merge', '-p', '{"data":{"y":"3"}}']);
+      await k().ok(['patch', 'cm', 'rep', '-n', ns, '--type=json', '-p', '[{"op":"replace","path":"/data/x","value":"9"}]']);
+      assert.equal(await k().ok(['get', 'cm', 'rep', '-n', ns, '-o', 'jsonpath={.data.x},{.data.y}']), '9,3');
+      const failed = await k().run(['patch', 'cm', 'rep', '-n', ns, '--type=json', '-p', '[{"op":"test","path":"/data/x","value":"nope"}]']);
+      assert.notEqual(failed.code, 0);
+      const d = await k().ok(['describe', 'deployment', 'web', '-n', ns]);
+      assert.match(d, /^Name:\s+web$/m);
+      assert.match(d, /^Namespace:\s+/m);
+      assert.match(d, /Image:\s+nginx:1\.25/);
+      const dc = await k().ok(['describe', 'cm', 'rep', '-n', ns]);
+      assert.match(dc, /^Name:\s+rep$/m);
+    });
+
+    test('scale', async () => {
+      assert.match(await k().ok(['scale', 'deploy', 'web', '--replicas=3', '-n', ns]), /scaled/);
+      assert.equal(await k().ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}']), '3');
+    });
+
+    test('auth whoami and can-i', async () => {
+      const who = await k().run(['auth', 'whoami']);
+      if (version !== '1.27') {
+        assert.equal(who.code, 0, who.stderr);
+        assert.match(who.stdout, /Username\s+kubevisor-admin/);
+        assert.match(who.stdout, /system:masters/);
+      }
+      assert.equal((await k().ok(['auth', 'can-i', 'create', 'pods'])).trim(), 'yes');
+      assert.equal((await k().ok(['auth', 'can-i', '*', '*'])).trim(), 'yes');
+      const list = await k().ok(['auth', 'can-i', '--list']);
+      assert.match(list, /\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);
+    });
+
+    test('get -w sees a change made by another command', async () => {
+      const watcher = spawn(k().bin, ['get', 'cm', '-n', ns, '-w', '--output-watch-events'], {
+        env: { PATH: process.env.PATH ?? '', HOME: kv.home, KUBECONFIG: kv.kubeconfig },
+      });
+      let out = '';
+      watcher.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      try {
+        await waitFor(() => out.includes('c1'), 15_000, () => `initial list not seen: ${out}`);
+        await k().ok(['create', 'configmap', 'watched', '-n', ns]);
+        await waitFor(() => /ADDED\s+watched/.test(out), 15_000, () => `watch did not see the new configmap: ${out}`);
+      } finally {
+        watcher.kill();
+      }
+    });
+
+    test('delete by name, -l, --all, --grace-period=0 --force', async () => {
+      assert.match(await k().ok(['delete', 'cm', 'rep', '-n', ns]), /configmap "rep" deleted/);
+      await k().ok(['label', 'cm', 'chunk-0', 'chunk-1', 'doomed=yes', '-n', ns]);
+      await k().ok(['delete', 'cm', '-l', 'doomed=yes', '-n', ns]);
+      const left = await k().ok(['get', 'cm', '-n', ns, '-o', 'name']);
+      assert.doesNotMatch(left, /chunk-0|chunk-1/);
+      assert.match(left, /chunk-2/);
+      await k().ok(['delete', 'pod', 'p1', '--grace-period=0', '--force', '-n', ns]);
+      assert.equal((await k().run(['get', 'pod', 'p1', '-n', ns])).code, 1);
+      await k().ok(['delete', 'cm', '--all', '-n', ns]);
+      assert.equal(await k().ok(['get', 'cm', '-n', ns, '-o', 'name']), '');
+    });
+  });
+}
+
+async function waitFor(cond: () => boolean, ms: number, msg: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(msg());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
