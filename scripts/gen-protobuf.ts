@@ -300,14 +300,15 @@ function resolveFields(msg: ProtoMessage): FieldOut[] {
       (!props && field.comments.some((c) => c === '+required' || c === '+k8s:required'));
     // A zero scalar is always on the wire for Go value fields and never for nil
     // pointers, but the schema does not say which Go fields are pointers. Numbers and
-    // booleans keep their zeros (a dropped explicit 0/false would change meaning, an
-    // extra one does not); strings drop "" unless the field is required or its
-    // documentation shows it is optional-by-pointer (feature-gated, nil, pointer).
-    const pointerHint =
-      hasMarker(field.comments, '+featureGate') ||
-      field.comments.some((c) => /\bnil\b/.test(c) || /\bpointer\b/i.test(c));
+    // booleans keep their zeros (a dropped explicit 0/false could change meaning, an
+    // extra one cannot) unless their documented default is that zero; strings drop ""
+    // unless the field is required or documented as optional-by-pointer.
+    const doc = field.comments.join(' ');
+    const pointerHint = hasMarker(field.comments, '+featureGate') || /\bnil\b/.test(doc) || /\bpointer\b/i.test(doc);
+    const zeroIsDefault = /\bdefaults?(?: value)?(?: is| to)? (?:false|0(?![.\d]))/i.test(doc);
+    const textual = type === 'string' || type === 'bytes';
     const emitZero = isScalar && field.mapKey === undefined && field.label === 'optional' &&
-      (isRequired || (type !== 'string' && type !== 'bytes') || pointerHint);
+      (isRequired || (textual ? pointerHint : !zeroIsDefault));
     out.push({
       number: field.number,
       protoName: field.name,

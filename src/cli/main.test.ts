@@ -9,7 +9,7 @@ const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
 }
 
 test('--help, no arguments and help print the overview', () => {
@@ -59,7 +59,7 @@ test('mistakes: message and hint on stderr, exit code 1, nothing on stdout', () 
   ];
   for (const [args, expected] of cases) {
     const r = run(...args);
-    assert.equal(r.code, 1, args.join(' '));
+    assert.equal(r.code, 1, `${args.join(' ')}: signal ${r.signal}, stderr ${r.err}`);
     assert.match(r.err, expected, args.join(' '));
     assert.equal(r.out, '', args.join(' '));
   }

@@ -121,7 +121,7 @@ function decodeObject(r: Reader, end: number, msg: MessageInfo, depth: number): 
     const num = tag >>> 3;
     const wt = tag & 7;
     if (num === 0) throw new ProtobufDecodeError(`invalid field number 0 at byte ${r.pos}`);
-    const f = msg.byNumber.get(num);
+    const f = msg.byNumber[num];
     if (f === undefined) {
       r.skip(wt, end); // a field of a newer (or older) version
       continue;
@@ -342,7 +342,7 @@ function scan(r: Reader, end: number, msg: MessageInfo, read: (num: number, wt: 
     const num = tag >>> 3;
     const wt = tag & 7;
     if (num === 0) throw new ProtobufDecodeError(`invalid field number 0 at byte ${r.pos}`);
-    const f = msg.byNumber.get(num);
+    const f = msg.byNumber[num];
     if (f !== undefined && wt !== f.wireType) throw wrongWireType(msg.name, num, wt);
     if (!read(num, wt)) r.skip(wt, end);
   }

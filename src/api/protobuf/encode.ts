@@ -61,13 +61,14 @@ export function encodeMessage(w: Writer, value: unknown, msg: MessageInfo, path:
   }
 }
 
-function encodeValue(w: Writer, v: unknown, f: FieldInfo, path: string, depth: number): void {
+/** Writes one value of field f; `number` is the field's own, or 2 for a map entry's value. */
+function encodeValue(w: Writer, v: unknown, f: FieldInfo, path: string, depth: number, number = f.number): void {
   if (f.scalar !== undefined) {
-    w.tag(f.number, f.wireType);
+    w.tag(number, f.wireType);
     writeScalar(w, v, f.scalar, path);
     return;
   }
-  w.tag(f.number, WIRE_LEN);
+  w.tag(number, WIRE_LEN);
   const at = w.beginDelimited();
   encodeMessage(w, v, f.message!, path, depth + 1);
   w.endDelimited(at);
@@ -84,7 +85,7 @@ function encodeMap(w: Writer, v: unknown, f: FieldInfo, path: string, depth: num
     w.tag(1, wireTypeOf(f.mapKey!));
     writeScalar(w, f.mapKey === 'string' ? key : Number(key), f.mapKey!, `${path}[${key}]`);
     // Go writes the value even when it is the zero value.
-    encodeValue(w, item === null && f.scalar !== undefined ? zeroOf(f.scalar) : item, f, `${path}[${key}]`, depth);
+    encodeValue(w, item === null && f.scalar !== undefined ? zeroOf(f.scalar) : item, f, `${path}[${key}]`, depth, 2);
     w.endDelimited(at);
   }
 }

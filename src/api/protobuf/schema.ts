@@ -43,7 +43,8 @@ export interface MessageInfo {
   readonly fields: readonly FieldInfo[];
   /** Ascending field number: the order Go writes them. */
   readonly encodeOrder: readonly FieldInfo[];
-  readonly byNumber: ReadonlyMap<number, FieldInfo>;
+  /** Indexed by field number (numbers are small, so a dense array beats a Map). */
+  readonly byNumber: readonly (FieldInfo | undefined)[];
 }
 
 type FieldTuple = [number, string, string, string, { proto?: string; key?: string }?];
@@ -90,13 +91,21 @@ for (const [name, def] of Object.entries(file.messages)) {
     special: def.special,
     fields,
     encodeOrder: [...fields].sort((a, b) => a.number - b.number),
-    byNumber: new Map(fields.map((f) => [f.number, f])),
+    byNumber: fieldsByNumber(fields),
   });
 }
 for (const [field, type] of unresolved) {
   const target = messages.get(type);
   if (!target) throw new Error(`protobuf schema: unknown message ${type}`);
   field.message = target;
+}
+
+function fieldsByNumber(fields: FieldInfo[]): (FieldInfo | undefined)[] {
+  const max = fields.reduce((m, f) => Math.max(m, f.number), 0);
+  if (max > 10000) throw new Error(`protobuf schema: field number ${max} too large for a dense table`);
+  const out: (FieldInfo | undefined)[] = new Array(max + 1).fill(undefined);
+  for (const f of fields) out[f.number] = f;
+  return out;
 }
 
 const kinds = new Map<string, MessageInfo>();

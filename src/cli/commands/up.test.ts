@@ -27,7 +27,7 @@ interface Up {
 
 function startUp(args: string[], home: string): Promise<Up> {
   const child = spawn(process.execPath, [main, 'up', ...args], {
-    env: { ...process.env, HOME: home, KUBECONFIG: join(home, 'must-not-be-written') },
+    env: { ...process.env, HOME: home, KUBECONFIG: join(home, 'must-not-be-written'), KUBEVISOR_TRACE_STARTUP: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -91,7 +91,7 @@ test('kubevisor up: ready line, working kubeconfig, clean exit; restart reuses t
 
   const first = await startUp(args, dir);
   t.after(() => { first.child.kill('SIGKILL'); });
-  t.diagnostic(`first start ready after ${first.readyMs} ms`);
+  t.diagnostic(`first start ready after ${first.readyMs} ms; ${/startup ms: .*/.exec(first.stderr())?.[0]}`);
   assert.match(first.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   assert.ok(!first.url.endsWith(':0'));
   assert.match(first.stdout(), new RegExp(`kubectl --kubeconfig ${kubeconfig} get namespaces`));
@@ -117,7 +117,7 @@ test('kubevisor up: ready line, working kubeconfig, clean exit; restart reuses t
   // A restart: same CA and admin identity, token user carried over, SIGTERM also exits 0.
   const second = await startUp(args, dir);
   t.after(() => { second.child.kill('SIGKILL'); });
-  t.diagnostic(`restart ready after ${second.readyMs} ms`);
+  t.diagnostic(`restart ready after ${second.readyMs} ms; ${/startup ms: .*/.exec(second.stderr())?.[0]}`);
   const again = parse(readFileSync(kubeconfig, 'utf8')) as Kubeconfig;
   assert.equal(again.clusters[0]!.cluster['certificate-authority-data'], config.clusters[0]!.cluster['certificate-authority-data']);
   assert.equal(again.users.find((u) => u.name === 'kubevisor-token')!.user.token, config.users.find((u) => u.name === 'kubevisor-token')!.user.token);

@@ -285,7 +285,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
     const lines = [
       `kubevisor: cluster "${o.name}" is serving at ${url} (${storeLabel})`,
       written.mode === 'standalone'
-        ? `kubevisor: wrote kubeconfig ${written.path} (context "${context}")`
+        ? `kubevisor: wrote kubeconfig ${shellQuote(written.path)} (context "${context}")`
         : `kubevisor: context "${context}" written to ${written.path} and made current`,
       `kubevisor: try: ${kubectl} get namespaces`,
       `kubevisor: press Ctrl-C to stop`,
@@ -297,8 +297,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
     // cache is otherwise written only at a clean exit.
     setImmediate(flushCompileCache);
   } catch (err) {
-    const message = err instanceof UsageError || err instanceof Error ? err.message : String(err);
-    io.err.write(`error: ${message}\n`);
+    io.err.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     phase = 'stopping';
     return stop(1);
   }

@@ -1,0 +1,159 @@
+// `npm run bench`: the figures docs/benchmarks.md records, measured against a
+// real `kubevisor up` process over TLS, on SQLite and on a real etcd.
+//   cold start to first API call, GET latency at a fixed rate, sustained
+//   creates/s, a list of 10,000 configmaps, idle resident memory.
+// Options: --storage sqlite|etcd|both (default both), --quick (smaller runs).
+
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Client } from '../test/support/client.ts';
+import { startEtcd, type RunningEtcd } from '../test/support/etcd.ts';
+import { startKubevisor } from '../test/support/kubevisor.ts';
+
+const { values } = parseArgs({ options: { storage: { type: 'string', default: 'both' }, quick: { type: 'boolean', default: false } } });
+const quick = values.quick as boolean;
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+async function storageArgs(kind: string, etcd: RunningEtcd | undefined, run: number): Promise<string[]> {
+  return kind === 'etcd' && etcd ? ['--storage', 'etcd', '--etcd-endpoints', etcd.endpoint, '--name', `bench${run}`] : [];
+}
+
+async function coldStart(kind: string, etcd: RunningEtcd | undefined): Promise<{ first: number; restart: number }> {
+  const firsts: number[] = [];
+  const restarts: number[] = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    const args = await storageArgs(kind, etcd, i);
+    const t0 = performance.now();
+    const kv = await startKubevisor({ extraArgs: args });
+    const c = new Client(kv.kubeconfig);
+    const r = await c.request('GET', '/api/v1/namespaces');
+    if (r.status !== 200) throw new Error(`first call failed: ${r.status}`);
+    firsts.push(performance.now() - t0);
+    c.close();
+    await kv.stop();
+    // Restart on the same data: the everyday case.
+    const t1 = performance.now();
+    const kv2 = await startKubevisor({ extraArgs: args, dataDir: kv.dataDir });
+    const c2 = new Client(kv2.kubeconfig);
+    const r2 = await c2.request('GET', '/api/v1/namespaces');
+    if (r2.status !== 200) throw new Error(`first call after restart failed: ${r2.status}`);
+    restarts.push(performance.now() - t1);
+    c2.close();
+    await kv2.stop();
+  }
+  firsts.sort((a, b) => a - b);
+  restarts.sort((a, b) => a - b);
+  return { first: pct(firsts, 50), restart: pct(restarts, 50) };
+}
+
+async function getLatency(c: Client, ratePerSec: number, seconds: number): Promise<{ p50: number; p99: number; n: number }> {
+  await c.request('POST', '/api/v1/namespaces/default/configmaps', { body: JSON.stringify({ metadata: { name: 'lat' }, data: { a: 'b' } }), headers: { 'Content-Type': 'application/json' } });
+  for (let i = 0; i < 200; i++) await c.request('GET', '/api/v1/namespaces/default/configmaps/lat'); // warm up
+  const total = ratePerSec * seconds;
+  const lat: number[] = [];
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / ratePerSec;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // Open loop: latency counts from when the request was due, so queueing shows.
+    inflight.push(c.request('GET', '/api/v1/namespaces/default/configmaps/lat').then((r) => {
+      if (r.status !== 200) throw new Error(`GET ${r.status}`);
+      lat.push(performance.now() - due);
+    }));
+  }
+  await Promise.all(inflight);
+  lat.sort((a, b) => a - b);
+  return { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length };
+}
+
+async function creates(c: Client, seconds: number, concurrency: number): Promise<number> {
+  const body = (i: number) => JSON.stringify({ metadata: { name: `cr-${i}` }, data: { key: 'value'.repeat(10) } });
+  let n = 0;
+  let next = 0;
+  const end = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const r = await c.request('POST', '/api/v1/namespaces/bench-create/configmaps', { body: body(next++), headers: { 'Content-Type': 'application/json' } });
+      if (r.status !== 201) throw new Error(`create ${r.status}: ${r.body}`);
+      n++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function list10k(c: Client): Promise<{ median: number; bytes: number }> {
+  const have = (await c.request('GET', '/api/v1/namespaces/bench-list/configmaps?limit=1')).json();
+  let count = have.items.length + (have.metadata.remainingItemCount ?? 0);
+  const pending: Promise<unknown>[] = [];
+  for (let i = count; i < 10_000; i++) {
+    pending.push(c.request('POST', '/api/v1/namespaces/bench-list/configmaps', {
+      body: JSON.stringify({ metadata: { name: `item-${String(i).padStart(5, '0')}`, labels: { app: 'bench' } }, data: { k: 'v'.repeat(100) } }),
+      headers: { 'Content-Type': 'application/json' },
+    }));
+    if (pending.length >= 32) { await Promise.all(pending); pending.length = 0; }
+  }
+  await Promise.all(pending);
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const r = await c.request('GET', '/api/v1/namespaces/bench-list/configmaps');
+    times.push(performance.now() - t0);
+    bytes = r.body.length;
+    count = r.json().items.length;
+    if (count !== 10_000) throw new Error(`listed ${count}`);
+  }
+  times.sort((a, b) => a - b);
+  return { median: pct(times, 50), bytes };
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function benchStorage(kind: string): Promise<void> {
+  const etcd = kind === 'etcd' ? await startEtcd() : undefined;
+  try {
+    console.log(`\n## ${kind}`);
+    const cs = await coldStart(kind, etcd);
+    console.log(`cold start to first API call (fresh data dir, median): ${ms(cs.first)}`);
+    console.log(`cold start to first API call (existing data dir, median): ${ms(cs.restart)}`);
+    const kv = await startKubevisor({ extraArgs: await storageArgs(kind, etcd, 99) });
+    const c = new Client(kv.kubeconfig);
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      console.log(`idle resident memory: ${rssMB(kv.proc.pid as number).toFixed(1)} MB`);
+      for (const ns of ['bench-create', 'bench-list']) {
+        await c.request('POST', '/api/v1/namespaces', { body: JSON.stringify({ metadata: { name: ns } }), headers: { 'Content-Type': 'application/json' } });
+      }
+      const lat = await getLatency(c, 500, quick ? 3 : 10);
+      console.log(`GET one configmap at 500 req/s: p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (${lat.n} requests)`);
+      const rate = await creates(c, quick ? 3 : 10, 16);
+      console.log(`sustained creates (16 in flight): ${rate.toFixed(0)}/s`);
+      const l = await list10k(c);
+      console.log(`list of 10,000 configmaps (JSON, median of 5): ${ms(l.median)} (${(l.bytes / 1e6).toFixed(1)} MB)`);
+      console.log(`resident memory after the runs: ${rssMB(kv.proc.pid as number).toFixed(1)} MB`);
+    } finally {
+      c.close();
+      await kv.stop();
+    }
+  } finally {
+    await etcd?.stop();
+  }
+}
+
+console.log(`# kubevisor benchmarks (${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} cores)`);
+for (const kind of values.storage === 'both' ? ['sqlite', 'etcd'] : [values.storage as string]) {
+  await benchStorage(kind);
+}

@@ -1,0 +1,37 @@
+// Every fully populated upstream fixture must decode without strict problems, and
+// its YAML form must decode to the same value as its JSON form.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { schemaForKind } from '../schema/index.ts';
+import { schemaTracker, unknownFields } from '../schema/strict.ts';
+import { decodeJson } from './json.ts';
+import { decodeYaml } from './yaml.ts';
+
+const dir = new URL('../../../../shared/k8s-api/fixtures/', import.meta.url);
+
+test('upstream fixtures decode cleanly', { skip: !existsSync(dir) && 'fixtures not present' }, () => {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length > 150);
+  let checked = 0;
+  for (const f of files) {
+    const text = readFileSync(new URL(f, dir), 'utf8');
+    const plain = JSON.parse(text);
+    const [group, version] = String(plain.apiVersion).includes('/') ? String(plain.apiVersion).split('/') : ['', String(plain.apiVersion)];
+    const schema = schemaForKind(group!, version!, String(plain.kind));
+    const decoded = decodeJson(text, schema ? { tracker: schemaTracker(), root: schema } : {});
+    assert.deepEqual(decoded.value, plain, f);
+    assert.deepEqual(decoded.strictErrors, [], f);
+    if (schema) {
+      assert.deepEqual(unknownFields(schema, plain), [], f);
+      checked++;
+    }
+    const yamlFile = new URL(f.replace(/\.json$/, '.yaml'), dir);
+    if (existsSync(yamlFile)) {
+      const y = decodeYaml(readFileSync(yamlFile));
+      assert.deepEqual(y.duplicates, [], f);
+      assert.deepEqual(y.value, plain, `${f} (yaml)`);
+    }
+  }
+  assert.ok(checked > 150, `only ${checked} fixtures had schemas`);
+});

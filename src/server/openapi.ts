@@ -1,0 +1,183 @@
+// HTTP handling of /openapi/v2 and /openapi/v3, as kube-apiserver answers them:
+//
+//   GET /openapi/v3                 {"paths":{"api/v1":{"serverRelativeURL":"/openapi/v3/api/v1?hash=…"},…}}
+//   GET /openapi/v3/<doc>?hash=H    the document; when H is its current hash the reply is
+//                                   immutable (Cache-Control: public, immutable; Expires in a year);
+//                                   when H is stale, a 301 to the current URL; without H, no-cache.
+//   GET /openapi/v2                 swagger 2.0, JSON or gnostic protobuf by Accept (406 otherwise)
+//
+// Every reply carries a quoted ETag and a matching If-None-Match gets 304.
+// The documents (src/api/openapi) are loaded on the first OpenAPI request, so
+// that importing this module costs nothing at start-up.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { V3Document } from '../api/openapi/index.ts';
+import { errors } from '../api/errors.ts';
+import { writeError } from './http/respond.ts';
+
+type OpenAPIModule = typeof import('../api/openapi/index.ts');
+
+export interface ServeOpenAPIOptions {
+  /** v3 documents beyond the built-in ones (e.g. of custom resources), by document path ("apis/example.com/v1"). */
+  extraV3?: ReadonlyMap<string, V3Document>;
+}
+
+const MEDIA_JSON = 'application/json';
+const MEDIA_V2_PB = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+const MEDIA_V2_PB_DEPRECATED = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+const NO_CACHE = 'no-cache, private';
+
+let loading: Promise<OpenAPIModule> | undefined;
+let loaded: OpenAPIModule | undefined;
+
+function load(): Promise<OpenAPIModule> {
+  loading ??= import('../api/openapi/index.ts').then((m) => (loaded = m));
+  return loading;
+}
+
+/**
+ * Load the OpenAPI module and build the documents of `served` ahead of the
+ * first request (optional: call after start-up when the server is idle).
+ */
+export async function warmOpenAPI(served: readonly string[], v2 = true): Promise<void> {
+  const m = await load();
+  m.openapiV3Root(served);
+  if (v2) m.openapiV2Protobuf(served);
+}
+
+/**
+ * Serve `path` if it is an OpenAPI path (/openapi/v2, /openapi/v3[/...]);
+ * returns false, having written nothing, for any other path.
+ * `served` lists the group/versions the server serves ("v1", "apps/v1", ...).
+ */
+export function serveOpenAPI(path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse,
+  served: string[], options: ServeOpenAPIOptions = {}): boolean {
+  if (path !== '/openapi' && !path.startsWith('/openapi/')) return false;
+  const run = (m: OpenAPIModule): void => {
+    try {
+      handle(m, path, query, req, res, served, options);
+    } catch (err) {
+      writeError(res, err);
+    }
+  };
+  if (loaded) run(loaded);
+  else load().then(run, (err: unknown) => writeError(res, err));
+  return true;
+}
+
+function handle(m: OpenAPIModule, rawPath: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse,
+  served: readonly string[], options: ServeOpenAPIOptions): void {
+  const method = req.method ?? 'GET';
+  const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.replace(/\/+$/, '') : rawPath;
+  if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(method, path);
+
+  if (path === '/openapi/v2') {
+    const accept = req.headers.accept || '*/*';
+    const choice = negotiateV2(accept);
+    if (!choice) throw errors.notAcceptable([MEDIA_JSON, MEDIA_V2_PB]);
+    const doc = choice === 'json' ? m.openapiV2Json(served) : m.openapiV2Protobuf(served);
+    return send(req, res, doc.body, doc.etag, {
+      'Content-Type': choice === 'json' ? MEDIA_JSON : MEDIA_V2_PB,
+      'Cache-Control': NO_CACHE,
+      Vary: 'Accept',
+    });
+  }
+
+  if (path === '/openapi/v3') {
+    const body = Buffer.from(JSON.stringify(m.openapiV3Root(served, options.extraV3)));
+    return send(req, res, body, `"${m.contentHash(body)}"`, { 'Content-Type': MEDIA_JSON, 'Cache-Control': NO_CACHE });
+  }
+
+  if (path.startsWith('/openapi/v3/')) {
+    const docPath = path.slice('/openapi/v3/'.length);
+    if (!isListed(m, docPath, served, options)) throw errors.pathNotFound();
+    const doc = m.openapiV3Document(docPath, options.extraV3);
+    if (!doc) throw errors.pathNotFound();
+    if (!acceptsJSON(req.headers.accept || '*/*')) throw errors.notAcceptable([MEDIA_JSON]);
+    const headers: Record<string, string> = { 'Content-Type': MEDIA_JSON, Vary: 'Accept' };
+    const hash = query.get('hash');
+    if (hash) {
+      if (hash !== doc.hash) {
+        const location = m.serverRelativeURL(docPath, doc.hash);
+        res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': NO_CACHE });
+        res.end(method === 'HEAD' ? undefined : `<a href="${location}">Moved Permanently</a>.\n`);
+        return;
+      }
+      headers['Cache-Control'] = 'public, immutable';
+      headers.Expires = new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString();
+    } else {
+      headers['Cache-Control'] = NO_CACHE;
+    }
+    return send(req, res, doc.body, `"${doc.hash}"`, headers);
+  }
+
+  throw errors.pathNotFound();
+}
+
+/** Whether the server lists `docPath` in its /openapi/v3 root (only served group/versions are reachable). */
+function isListed(m: OpenAPIModule, docPath: string, served: readonly string[], options: ServeOpenAPIOptions): boolean {
+  return m.openapiV3Root(served, options.extraV3).paths[docPath] !== undefined;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, body: Uint8Array, etag: string, headers: Record<string, string>): void {
+  if (etagMatches(req.headers['if-none-match'], etag)) {
+    const h: Record<string, string> = { ETag: etag };
+    for (const k of ['Cache-Control', 'Expires', 'Vary']) if (headers[k] !== undefined) h[k] = headers[k]!;
+    res.writeHead(304, h);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...headers, ETag: etag, 'Content-Length': String(body.length) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  for (const part of header.split(',')) {
+    const t = part.trim();
+    if (t === '*') return true;
+    if ((t.startsWith('W/') ? t.slice(2) : t) === etag) return true;
+  }
+  return false;
+}
+
+interface Clause { type: string; subtype: string; q: number; order: number }
+
+/** Accept clauses, best first (by q, then by specificity, then as written), like goautoneg. */
+function parseAccept(header: string): Clause[] {
+  const out: Clause[] = [];
+  header.split(',').forEach((part, order) => {
+    const [range, ...params] = part.split(';').map((s) => s.trim());
+    if (!range) return;
+    let q = 1;
+    for (const p of params) {
+      const [k, v] = p.split('=').map((s) => s.trim());
+      if (k === 'q' && v !== undefined) q = Number.parseFloat(v);
+    }
+    if (!(q > 0)) return;
+    const slash = range.indexOf('/');
+    const type = slash < 0 ? range : range.slice(0, slash);
+    const subtype = slash < 0 ? '*' : range.slice(slash + 1);
+    out.push({ type: type.toLowerCase(), subtype: subtype.toLowerCase(), q, order });
+  });
+  const specificity = (c: Clause): number => (c.type === '*' ? 0 : c.subtype === '*' ? 1 : 2);
+  return out.sort((a, b) => b.q - a.q || specificity(b) - specificity(a) || a.order - b.order);
+}
+
+function matches(c: Clause, media: string): boolean {
+  const [type, subtype] = media.split('/') as [string, string];
+  return (c.type === '*' || c.type === type) && (c.subtype === '*' || c.subtype === subtype);
+}
+
+function negotiateV2(accept: string): 'json' | 'protobuf' | undefined {
+  for (const c of parseAccept(accept)) {
+    if (matches(c, MEDIA_JSON)) return 'json';
+    if (matches(c, MEDIA_V2_PB_DEPRECATED) || matches(c, MEDIA_V2_PB)) return 'protobuf';
+  }
+  return undefined;
+}
+
+function acceptsJSON(accept: string): boolean {
+  return parseAccept(accept).some((c) => matches(c, MEDIA_JSON));
+}
