@@ -4,6 +4,10 @@
 import { applyMergePatch } from '../api/patch/merge-patch.ts';
 import { applyJsonPatch } from '../api/patch/json-patch.ts';
 import { setPatchers } from './handlers/patch.ts';
+import { decodeProtobufObject, encodeProtobufObject, hasProtobufSchema, ProtobufDecodeError } from '../api/protobuf/codec.ts';
+import { errors } from '../api/errors.ts';
+import { setProtobufDecoder } from './handlers/decode.ts';
+import { setProtobufEncoder } from './http/respond.ts';
 import { setBehaviour } from '../registry/builtin.ts';
 import { tableFor } from '../registry/tables/index.ts';
 
@@ -13,6 +17,20 @@ export function installCodecs(): void {
   if (installed) return;
   installed = true;
   setBehaviour({ tableFor });
+  setProtobufDecoder((buf) => {
+    try {
+      return decodeProtobufObject(buf);
+    } catch (e) {
+      if (e instanceof ProtobufDecodeError) throw errors.badRequest(`error decoding protobuf body: ${e.message}`);
+      throw e;
+    }
+  });
+  // Kinds without a protobuf form (Tables, discovery) are answered in JSON, which clients accept.
+  setProtobufEncoder((obj) => {
+    const { apiVersion, kind } = obj;
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !hasProtobufSchema(apiVersion, kind)) return undefined;
+    try { return encodeProtobufObject(obj); } catch { return undefined; }
+  });
   setPatchers({
     json: (doc, patch) => applyJsonPatch(doc as never, patch as never),
     merge: (doc, patch) => applyMergePatch(doc as never, patch as never),

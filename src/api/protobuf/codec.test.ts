@@ -118,7 +118,8 @@ test('explicit zeros that mean something survive (replicas: 0, automountServiceA
   const back = decodeProtobufObject(encodeProtobufObject(obj)) as typeof obj;
   assert.equal(back.spec.replicas, 0);
   assert.equal(back.spec.template.spec.automountServiceAccountToken, false);
-  assert.deepEqual(back.spec.template.spec.containers, [{ name: 'c', image: 'nginx', stdin: false }]);
+  // stdin's documented default is false, so a zero there is dropped like Go's omitempty does.
+  assert.deepEqual(back.spec.template.spec.containers, [{ name: 'c', image: 'nginx' }]);
 });
 
 test('inline fields flatten into the parent JSON object', () => {
