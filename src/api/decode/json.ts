@@ -68,8 +68,8 @@ export interface DecodeJsonOptions<C> {
   duplicates?: boolean;
   /** Report unknown members as this tracker decides; without one, every member is known. */
   tracker?: FieldTracker<C>;
-  /** The tracker's context for the top-level value. */
-  root?: C;
+  /** The tracker's context for the top-level value (SKIP: check nothing but duplicates at the top). */
+  root?: C | typeof SKIP;
 }
 
 export interface DecodedJson {

@@ -224,7 +224,15 @@ class Converter {
         this.aliasDepth--;
       }
     }
-    if (isScalar(node)) return scalarToJson(resolveScalar(node, this.lc));
+    if (isScalar(node)) {
+      const r = resolveScalar(node, this.lc);
+      // A block scalar ending the input without a line break has none to keep.
+      if (r.t === 'str' && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') && r.v.endsWith('\n') && node.range &&
+        !this.src.slice(node.range[0], node.range[2]).endsWith('\n')) {
+        return r.v.slice(0, -1);
+      }
+      return scalarToJson(r);
+    }
     this.active.add(node);
     try {
       if (isSeq(node)) return (node as YAMLSeq<Node>).items.map((item) => this.value(item));

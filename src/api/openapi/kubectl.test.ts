@@ -1,6 +1,7 @@
 // The real kubectl against a minimal server that has legacy discovery for
 // core/v1 and apps/v1, one Deployment, and /openapi/* from src/server/openapi.ts.
-// kubectl 1.27 and 1.28 use only /openapi/v2 (protobuf); later ones use /openapi/v3.
+// kubectl 1.27 and 1.28 read /openapi/v2 (protobuf) for apply validation and for
+// `explain --output=plaintext-openapiv2`; all versions use /openapi/v3 otherwise.
 // Skipped when the kubectl binaries are not installed.
 
 import assert from 'node:assert/strict';
@@ -164,21 +165,23 @@ current-context: c
   });
 
   for (const minor of [27, 28]) {
-    it(`kubectl 1.${minor} explain reads the protobuf /openapi/v2`, async () => {
+    it(`kubectl 1.${minor} explain --output=plaintext-openapiv2 reads the protobuf /openapi/v2`, async () => {
       requests = [];
-      const r = await run(minor, ['explain', 'deployment.spec.template.spec.containers.ports']);
+      const r = await run(minor, ['explain', '--output=plaintext-openapiv2', 'deployment.spec.template.spec.containers.ports']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /KIND:\s+Deployment/);
-      assert.match(r.stdout, /containerPort\s+<integer>\s+-required-/);
+      assert.match(r.stdout, /RESOURCE:\s+ports <\[\]Object>/);
+      assert.match(r.stdout, /containerPort\s+<integer> -required-/);
       assert.ok(requests.some((q) => q.url.startsWith('/openapi/v2') && q.accept.includes('protobuf')));
     });
   }
 
   it('kubectl 1.27 apply validates with /openapi/v2 and sends a strategic merge patch with fieldValidation', async () => {
     requests = [];
-    const r = await run(27, ['apply', '-f', join(dir, 'deploy.yaml')]); console.log(requests.map((q) => q.method + ' ' + q.url + ' ' + q.accept));
+    const r = await run(27, ['apply', '-f', join(dir, 'deploy.yaml')]);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /openapi/i);
+    assert.ok(requests.some((q) => q.url.startsWith('/openapi/v2') && q.accept.includes('protobuf')));
     const patch = requests.find((q) => q.method === 'PATCH');
     assert.ok(patch, 'a PATCH was sent');
     assert.match(patch.url, /fieldValidation=Strict/);

@@ -1,54 +1,74 @@
-// A minimal protobuf (proto3 wire format) message builder. Messages are built
-// bottom-up: a child is complete before it is added to its parent, so every
-// message knows its encoded size and the final bytes are written in one pass
-// into a single buffer, without copying nested messages around.
+// A minimal streaming protobuf (proto3 wire format) writer. Nested messages
+// are opened with fork(field) and closed with ldelim(): five bytes are reserved
+// for the length when a message opens, and when it closes the length is written
+// there and the content moved back over the bytes it did not need. Everything
+// goes into one growing buffer, with no per-field allocation.
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_BYTES = 2;
 
-const K_VARINT = 0;
-const K_STRING = 1;
-const K_MESSAGE = 2;
-const K_DOUBLE = 3;
-const K_BYTES = 4;
+/** Bytes reserved for the length of an open message: lengths up to 2^35 - 1. */
+const LENGTH_RESERVE = 5;
 
-interface Item {
-  kind: number;
-  /** The key (field number and wire type), already combined. */
-  key: number;
-  num: number;
-  str: string;
-  msg: ProtoMessage | undefined;
-  bytes: Uint8Array | undefined;
-  /** Byte length of the payload of a length-delimited item. */
-  len: number;
-}
+export class ProtoWriter {
+  private buf: Buffer;
+  private pos = 0;
+  /** Where the content of each open message starts. */
+  private readonly open: number[] = [];
 
-export function varintSize(n: number): number {
-  if (n < 0) return 10;
-  let size = 1;
-  while (n >= 128) { n = Math.floor(n / 128); size++; }
-  return size;
-}
+  constructor(initialSize = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
 
-export class ProtoMessage {
-  /** Encoded size in bytes. */
-  size = 0;
-  private readonly items: Item[] = [];
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
 
-  private push(kind: number, field: number, wire: number, num: number, str: string,
-    msg: ProtoMessage | undefined, bytes: Uint8Array | undefined, len: number, payload: number): void {
-    const key = field * 8 + wire;
-    this.items.push({ kind, key, num, str, msg, bytes, len });
-    this.size += varintSize(key) + payload;
+  private varint(n: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (n < 0) {
+      // Two's complement in 64 bits, as protobuf encodes a negative int64.
+      let v = BigInt.asUintN(64, BigInt(n));
+      while (v >= 128n) { buf[pos++] = Number(v & 127n) | 128; v >>= 7n; }
+      buf[pos++] = Number(v);
+    } else {
+      while (n >= 128) {
+        buf[pos++] = (n % 128) | 128;
+        n = Math.floor(n / 128);
+      }
+      buf[pos++] = n;
+    }
+    this.pos = pos;
+  }
+
+  private key(field: number, wire: number): void {
+    this.ensure(10 + 10);
+    this.varint(field * 8 + wire);
   }
 
   /** A string field; proto3 leaves out empty strings unless `always`. */
   string(field: number, s: string | undefined, always = false): this {
     if (s === undefined || (s === '' && !always)) return this;
-    const len = Buffer.byteLength(s, 'utf8');
-    this.push(K_STRING, field, WIRE_BYTES, 0, s, undefined, undefined, len, varintSize(len) + len);
+    this.key(field, WIRE_BYTES);
+    if (s.length < 43) {
+      // At most 126 bytes of UTF-8: the length fits in one byte, written after the string.
+      this.ensure(1 + s.length * 3);
+      const n = this.buf.write(s, this.pos + 1, 'utf8');
+      this.buf[this.pos] = n;
+      this.pos += 1 + n;
+    } else {
+      const n = Buffer.byteLength(s, 'utf8');
+      this.ensure(10 + n);
+      this.varint(n);
+      this.pos += this.buf.write(s, this.pos, n, 'utf8');
+    }
     return this;
   }
 
@@ -58,87 +78,72 @@ export class ProtoMessage {
   }
 
   bytes(field: number, b: Uint8Array): this {
-    this.push(K_BYTES, field, WIRE_BYTES, 0, '', undefined, b, b.length, varintSize(b.length) + b.length);
+    this.key(field, WIRE_BYTES);
+    this.ensure(10 + b.length);
+    this.varint(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
     return this;
   }
 
   /** A bool field; false is left out unless `always` (a member of a oneof). */
   bool(field: number, b: boolean | undefined, always = false): this {
     if (b === undefined || (!b && !always)) return this;
-    this.push(K_VARINT, field, WIRE_VARINT, b ? 1 : 0, '', undefined, undefined, 0, 1);
+    this.key(field, WIRE_VARINT);
+    this.buf[this.pos++] = b ? 1 : 0;
     return this;
   }
 
   /** An int32/int64 field (whole numbers within ±2^53). */
   int(field: number, n: number | undefined, always = false): this {
     if (n === undefined || (n === 0 && !always)) return this;
-    const v = Math.trunc(n);
-    this.push(K_VARINT, field, WIRE_VARINT, v, '', undefined, undefined, 0, varintSize(v));
+    this.key(field, WIRE_VARINT);
+    this.varint(Math.trunc(n));
     return this;
   }
 
   double(field: number, n: number | undefined, always = false): this {
     if (n === undefined || (n === 0 && !always)) return this;
-    this.push(K_DOUBLE, field, WIRE_FIXED64, n, '', undefined, undefined, 0, 8);
+    this.key(field, WIRE_FIXED64);
+    this.ensure(8);
+    this.buf.writeDoubleLE(n, this.pos);
+    this.pos += 8;
     return this;
   }
 
-  /** An embedded message; always written, even when empty (presence matters for messages). */
-  message(field: number, m: ProtoMessage | undefined): this {
-    if (m === undefined) return this;
-    this.push(K_MESSAGE, field, WIRE_BYTES, 0, '', m, undefined, m.size, varintSize(m.size) + m.size);
+  /** Open an embedded message in `field`; close it with ldelim(). Messages are written even when empty. */
+  fork(field: number): this {
+    this.key(field, WIRE_BYTES);
+    this.ensure(LENGTH_RESERVE);
+    this.pos += LENGTH_RESERVE;
+    this.open.push(this.pos);
     return this;
   }
 
+  /** Close the message opened last. */
+  ldelim(): this {
+    const start = this.open.pop();
+    if (start === undefined) throw new Error('ldelim without fork');
+    const len = this.pos - start;
+    const at = start - LENGTH_RESERVE;
+    this.pos = at;
+    this.varint(len);
+    const lenSize = this.pos - at;
+    if (lenSize < LENGTH_RESERVE) this.buf.copyWithin(this.pos, start, start + len);
+    this.pos += len;
+    return this;
+  }
+
+  /** An embedded message whose fields `write` writes. */
+  message(field: number, write: (w: this) => void): this {
+    this.fork(field);
+    write(this);
+    return this.ldelim();
+  }
+
+  /** The bytes written (all messages must be closed). */
   finish(): Uint8Array {
-    const buf = Buffer.allocUnsafe(this.size);
-    const end = this.writeTo(buf, 0);
-    if (end !== this.size) throw new Error(`protobuf size mismatch: wrote ${end} of ${this.size}`);
-    return buf;
+    if (this.open.length > 0) throw new Error(`${this.open.length} messages not closed`);
+    return Buffer.from(this.buf.subarray(0, this.pos));
   }
-
-  private writeTo(buf: Buffer, pos: number): number {
-    for (const it of this.items) {
-      pos = writeVarint(buf, pos, it.key);
-      switch (it.kind) {
-        case K_VARINT:
-          pos = writeVarint(buf, pos, it.num);
-          break;
-        case K_DOUBLE:
-          buf.writeDoubleLE(it.num, pos);
-          pos += 8;
-          break;
-        case K_STRING:
-          pos = writeVarint(buf, pos, it.len);
-          pos += buf.write(it.str, pos, it.len, 'utf8');
-          break;
-        case K_BYTES:
-          pos = writeVarint(buf, pos, it.len);
-          buf.set(it.bytes!, pos);
-          pos += it.len;
-          break;
-        case K_MESSAGE:
-          pos = writeVarint(buf, pos, it.len);
-          pos = it.msg!.writeTo(buf, pos);
-          break;
-      }
-    }
-    return pos;
-  }
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  if (n < 0) {
-    // Two's complement in 64 bits, as protobuf encodes negative int64.
-    let v = BigInt.asUintN(64, BigInt(n));
-    while (v >= 128n) { buf[pos++] = Number(v & 127n) | 128; v >>= 7n; }
-    buf[pos++] = Number(v);
-    return pos;
-  }
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
 }

@@ -5,7 +5,7 @@ import type { Json, JsonObject, SwaggerDoc } from './derive.ts';
 import { openapiV2Json, openapiV2Protobuf } from './index.ts';
 import { fieldString, readFields } from './proto-reader.ts';
 import type { WireField } from './proto-reader.ts';
-import { ProtoMessage } from './proto-writer.ts';
+import { ProtoWriter } from './proto-writer.ts';
 import { encodeSwaggerDocument } from './v2-proto.ts';
 
 // An independent decoder of the gnostic openapi.v2 message layout (field
@@ -307,20 +307,27 @@ describe('openapi v2 protobuf', () => {
   });
 });
 
-describe('ProtoMessage', () => {
+describe('ProtoWriter', () => {
   it('writes varints, strings, doubles and nested messages in wire format', () => {
-    const inner = new ProtoMessage().int(1, 150);
-    const m = new ProtoMessage().int(1, 300).string(2, 'hé').double(3, 1.5).message(4, inner).int(5, -1).bool(6, true).string(7, '');
-    const bytes = m.finish();
+    const long = 'x'.repeat(200);
+    const w = new ProtoWriter(4);
+    w.int(1, 300).string(2, 'hé').double(3, 1.5).fork(4).int(1, 150).ldelim().int(5, -1).bool(6, true).string(7, '');
+    w.fork(8).fork(1).ldelim().string(2, long).ldelim();
+    w.message(9, (m) => m.bool(1, false, true));
+    const bytes = w.finish();
     assert.deepEqual([...bytes.subarray(0, 3)], [0x08, 0xac, 0x02]);
     const fs = readFields(bytes);
-    assert.deepEqual(fs.map((f) => f.field), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(fs.map((f) => f.field), [1, 2, 3, 4, 5, 6, 8, 9]);
     assert.equal(fs[0]!.varint, 300n);
     assert.equal(fieldString(fs[1]!), 'hé');
     assert.equal(fs[2]!.double, 1.5);
     assert.deepEqual([...fs[3]!.bytes!], [0x08, 0x96, 0x01]);
     assert.equal(fs[4]!.varint, 0xffffffffffffffffn);
     assert.equal(fs[5]!.varint, 1n);
-    assert.equal(bytes.length, m.size);
+    const nested = readFields(fs[6]!.bytes!);
+    assert.deepEqual(nested.map((f) => [f.field, f.bytes!.length]), [[1, 0], [2, 200]]);
+    assert.equal(fieldString(nested[1]!), long);
+    assert.deepEqual([...fs[7]!.bytes!], [0x08, 0x00]);
+    assert.throws(() => new ProtoWriter().fork(1).finish(), /not closed/);
   });
 });

@@ -11,7 +11,7 @@
 
 import type { Json, JsonObject, SwaggerDoc } from './derive.ts';
 import { isObject } from './derive.ts';
-import { ProtoMessage } from './proto-writer.ts';
+import { ProtoWriter } from './proto-writer.ts';
 
 const str = (v: Json | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: Json | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
@@ -19,74 +19,83 @@ const bool = (v: Json | undefined): boolean | undefined => (typeof v === 'boolea
 const strs = (v: Json | undefined): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : undefined;
 
-/** Any { google.protobuf.Any value = 1; string yaml = 2; } */
-function any(v: Json): ProtoMessage {
-  return new ProtoMessage().string(2, `${JSON.stringify(v)}\n`, true);
+/** Any { google.protobuf.Any value = 1; string yaml = 2; } in `field`. */
+function writeAny(w: ProtoWriter, field: number, v: Json): void {
+  w.fork(field).string(2, `${JSON.stringify(v)}\n`, true).ldelim();
 }
 
 /** `repeated NamedAny vendor_extension` (NamedAny { string name = 1; Any value = 2; }) for every x-* key. */
-function vendorExtensions(m: ProtoMessage, field: number, o: JsonObject): void {
-  for (const [k, v] of Object.entries(o)) {
+function vendorExtensions(w: ProtoWriter, field: number, o: JsonObject): void {
+  for (const k in o) {
     if (!k.startsWith('x-')) continue;
-    m.message(field, new ProtoMessage().string(1, k, true).message(2, any(v)));
+    w.fork(field).string(1, k, true);
+    writeAny(w, 2, o[k]!);
+    w.ldelim();
   }
 }
 
-function anys(m: ProtoMessage, field: number, v: Json | undefined): void {
-  if (Array.isArray(v)) for (const x of v) m.message(field, any(x));
+function anys(w: ProtoWriter, field: number, v: Json | undefined): void {
+  if (Array.isArray(v)) for (const x of v) writeAny(w, field, x);
 }
 
 // ---------------------------------------------------------------------------
 // Schema
 
-/** message Schema */
-export function encodeSchema(s: JsonObject): ProtoMessage {
-  const m = new ProtoMessage();
-  m.string(1, str(s.$ref));
-  m.string(2, str(s.format));
-  m.string(3, str(s.title));
-  m.string(4, str(s.description));
-  if (s.default !== undefined) m.message(5, any(s.default));
-  m.double(6, num(s.multipleOf));
-  m.double(7, num(s.maximum));
-  m.bool(8, bool(s.exclusiveMaximum));
-  m.double(9, num(s.minimum));
-  m.bool(10, bool(s.exclusiveMinimum));
-  m.int(11, num(s.maxLength));
-  m.int(12, num(s.minLength));
-  m.string(13, str(s.pattern));
-  m.int(14, num(s.maxItems));
-  m.int(15, num(s.minItems));
-  m.bool(16, bool(s.uniqueItems));
-  m.int(17, num(s.maxProperties));
-  m.int(18, num(s.minProperties));
-  m.strings(19, strs(s.required));
-  anys(m, 20, s.enum);
+/** message Schema (its fields, into the message open in `w`). */
+function writeSchema(w: ProtoWriter, s: JsonObject): void {
+  w.string(1, str(s.$ref));
+  w.string(2, str(s.format));
+  w.string(3, str(s.title));
+  w.string(4, str(s.description));
+  if (s.default !== undefined) writeAny(w, 5, s.default);
+  w.double(6, num(s.multipleOf));
+  w.double(7, num(s.maximum));
+  w.bool(8, bool(s.exclusiveMaximum));
+  w.double(9, num(s.minimum));
+  w.bool(10, bool(s.exclusiveMinimum));
+  w.int(11, num(s.maxLength));
+  w.int(12, num(s.minLength));
+  w.string(13, str(s.pattern));
+  w.int(14, num(s.maxItems));
+  w.int(15, num(s.minItems));
+  w.bool(16, bool(s.uniqueItems));
+  w.int(17, num(s.maxProperties));
+  w.int(18, num(s.minProperties));
+  w.strings(19, strs(s.required));
+  anys(w, 20, s.enum);
   const ap = s.additionalProperties;
-  if (typeof ap === 'boolean') m.message(21, new ProtoMessage().bool(2, ap, true));
-  else if (isObject(ap)) m.message(21, new ProtoMessage().message(1, encodeSchema(ap)));
+  // AdditionalPropertiesItem { oneof { Schema schema = 1; bool boolean = 2; } }
+  if (typeof ap === 'boolean') w.fork(21).bool(2, ap, true).ldelim();
+  else if (isObject(ap)) { w.fork(21).fork(1); writeSchema(w, ap); w.ldelim().ldelim(); }
+  // TypeItem { repeated string value = 1; }
   const type = strs(s.type);
-  if (type && type.length > 0) m.message(22, new ProtoMessage().strings(1, type));
+  if (type && type.length > 0) w.fork(22).strings(1, type).ldelim();
+  // ItemsItem { repeated Schema schema = 1; }
   const items = s.items;
-  if (isObject(items)) m.message(23, new ProtoMessage().message(1, encodeSchema(items)));
+  if (isObject(items)) { w.fork(23).fork(1); writeSchema(w, items); w.ldelim().ldelim(); }
   else if (Array.isArray(items)) {
-    const it = new ProtoMessage();
-    for (const x of items) if (isObject(x)) it.message(1, encodeSchema(x));
-    m.message(23, it);
+    w.fork(23);
+    for (const x of items) if (isObject(x)) { w.fork(1); writeSchema(w, x); w.ldelim(); }
+    w.ldelim();
   }
-  if (Array.isArray(s.allOf)) for (const x of s.allOf) if (isObject(x)) m.message(24, encodeSchema(x));
+  if (Array.isArray(s.allOf)) for (const x of s.allOf) if (isObject(x)) { w.fork(24); writeSchema(w, x); w.ldelim(); }
+  // Properties { repeated NamedSchema additional_properties = 1; }
   if (isObject(s.properties)) {
-    const props = new ProtoMessage();
-    for (const [name, p] of Object.entries(s.properties)) {
-      if (isObject(p)) props.message(1, new ProtoMessage().string(1, name, true).message(2, encodeSchema(p)));
+    w.fork(25);
+    const props = s.properties;
+    for (const name in props) {
+      const p = props[name];
+      if (!isObject(p)) continue;
+      w.fork(1).string(1, name, true).fork(2);
+      writeSchema(w, p);
+      w.ldelim().ldelim();
     }
-    m.message(25, props);
+    w.ldelim();
   }
-  m.string(26, str(s.discriminator));
-  m.bool(27, bool(s.readOnly));
-  if (s.example !== undefined) m.message(30, any(s.example));
-  vendorExtensions(m, 31, s);
-  return m;
+  w.string(26, str(s.discriminator));
+  w.bool(27, bool(s.readOnly));
+  if (s.example !== undefined) writeAny(w, 30, s.example);
+  vendorExtensions(w, 31, s);
 }
 
 // ---------------------------------------------------------------------------
@@ -100,203 +109,210 @@ const QUERY_FIELDS = [
 ] as const;
 /** Field order of PathParameterSubSchema and HeaderParameterSubSchema (no allowEmptyValue). */
 const PATH_FIELDS = QUERY_FIELDS.filter((f) => f !== 'allowEmptyValue');
-/** Field order of PrimitivesItems and Header. */
+/** Field order of PrimitivesItems. */
 const ITEMS_FIELDS = [
   'type', 'format', 'items', 'collectionFormat', 'default', 'maximum', 'exclusiveMaximum', 'minimum',
   'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'enum',
   'multipleOf', 'x-',
 ] as const;
+/** Field order of Header: PrimitivesItems' fields, then description and vendor extensions. */
+const HEADER_FIELDS = [...ITEMS_FIELDS.slice(0, -1), 'description', 'x-'];
 
 const BOOL_KEYS = new Set(['required', 'allowEmptyValue', 'exclusiveMaximum', 'exclusiveMinimum', 'uniqueItems']);
 const DOUBLE_KEYS = new Set(['maximum', 'minimum', 'multipleOf']);
 const INT_KEYS = new Set(['maxLength', 'minLength', 'maxItems', 'minItems']);
 
-function encodeByLayout(o: JsonObject, layout: readonly string[]): ProtoMessage {
-  const m = new ProtoMessage();
-  layout.forEach((key, i) => {
+function writeByLayout(w: ProtoWriter, o: JsonObject, layout: readonly string[]): void {
+  for (let i = 0; i < layout.length; i++) {
+    const key = layout[i]!;
     const field = i + 1;
-    if (key === 'x-') { vendorExtensions(m, field, o); return; }
+    if (key === 'x-') { vendorExtensions(w, field, o); continue; }
     const v = o[key];
-    if (v === undefined) return;
-    if (BOOL_KEYS.has(key)) m.bool(field, bool(v));
-    else if (DOUBLE_KEYS.has(key)) m.double(field, num(v));
-    else if (INT_KEYS.has(key)) m.int(field, num(v));
-    else if (key === 'default') m.message(field, any(v));
-    else if (key === 'enum') anys(m, field, v);
-    else if (key === 'items') { if (isObject(v)) m.message(field, encodeByLayout(v, ITEMS_FIELDS)); }
-    else m.string(field, str(v));
-  });
-  return m;
+    if (v === undefined) continue;
+    if (BOOL_KEYS.has(key)) w.bool(field, bool(v));
+    else if (DOUBLE_KEYS.has(key)) w.double(field, num(v));
+    else if (INT_KEYS.has(key)) w.int(field, num(v));
+    else if (key === 'default') writeAny(w, field, v);
+    else if (key === 'enum') anys(w, field, v);
+    else if (key === 'items') { if (isObject(v)) { w.fork(field); writeByLayout(w, v, ITEMS_FIELDS); w.ldelim(); } }
+    else w.string(field, str(v));
+  }
 }
 
 /** message Parameter { oneof { BodyParameter body_parameter = 1; NonBodyParameter non_body_parameter = 2; } } */
-export function encodeParameter(p: JsonObject): ProtoMessage {
+function writeParameter(w: ProtoWriter, p: JsonObject): void {
   if (p.in === 'body') {
-    const b = new ProtoMessage()
+    w.fork(1)
       .string(1, str(p.description))
       .string(2, str(p.name))
       .string(3, str(p.in))
       .bool(4, bool(p.required));
-    if (isObject(p.schema)) b.message(5, encodeSchema(p.schema));
-    vendorExtensions(b, 6, p);
-    return new ProtoMessage().message(1, b);
+    if (isObject(p.schema)) { w.fork(5); writeSchema(w, p.schema); w.ldelim(); }
+    vendorExtensions(w, 6, p);
+    w.ldelim();
+    return;
   }
-  let which: number;
-  let sub: ProtoMessage;
-  switch (p.in) {
-    case 'header': which = 1; sub = encodeByLayout(p, PATH_FIELDS); break;
-    case 'formData': which = 2; sub = encodeByLayout(p, QUERY_FIELDS); break;
-    case 'path': which = 4; sub = encodeByLayout(p, PATH_FIELDS); break;
-    default: which = 3; sub = encodeByLayout(p, QUERY_FIELDS); break;
-  }
-  return new ProtoMessage().message(2, new ProtoMessage().message(which, sub));
+  // NonBodyParameter { oneof { header = 1; form_data = 2; query = 3; path = 4; } }
+  const which = p.in === 'header' ? 1 : p.in === 'formData' ? 2 : p.in === 'path' ? 4 : 3;
+  w.fork(2).fork(which);
+  writeByLayout(w, p, which === 1 || which === 4 ? PATH_FIELDS : QUERY_FIELDS);
+  w.ldelim().ldelim();
 }
 
-/** message ParametersItem { oneof { Parameter parameter = 1; JsonReference json_reference = 2; } } */
-function encodeParametersItem(p: JsonObject): ProtoMessage {
+/** message ParametersItem { oneof { Parameter parameter = 1; JsonReference json_reference = 2; } } in `field`. */
+function writeParametersItem(w: ProtoWriter, field: number, p: JsonObject): void {
+  w.fork(field);
   if (typeof p.$ref === 'string') {
-    return new ProtoMessage().message(2, new ProtoMessage().string(1, p.$ref).string(2, str(p.description)));
+    w.fork(2).string(1, p.$ref).string(2, str(p.description)).ldelim();
+  } else {
+    w.fork(1);
+    writeParameter(w, p);
+    w.ldelim();
   }
-  return new ProtoMessage().message(1, encodeParameter(p));
+  w.ldelim();
 }
 
 // ---------------------------------------------------------------------------
 // Operations and paths
 
-function encodeResponses(rs: JsonObject): ProtoMessage {
-  const m = new ProtoMessage();
-  for (const [code, r] of Object.entries(rs)) {
+/** message Responses { repeated NamedResponseValue response_code = 1; repeated NamedAny vendor_extension = 2; } */
+function writeResponses(w: ProtoWriter, rs: JsonObject): void {
+  for (const code in rs) {
+    const r = rs[code];
     if (code.startsWith('x-') || !isObject(r)) continue;
-    let value: ProtoMessage;
+    w.fork(1).string(1, code, true).fork(2);
     if (typeof r.$ref === 'string') {
-      value = new ProtoMessage().message(2, new ProtoMessage().string(1, r.$ref));
+      w.fork(2).string(1, r.$ref).ldelim();
     } else {
-      const resp = new ProtoMessage().string(1, str(r.description));
-      if (isObject(r.schema)) resp.message(2, new ProtoMessage().message(1, encodeSchema(r.schema)));
+      w.fork(1).string(1, str(r.description));
+      if (isObject(r.schema)) { w.fork(2).fork(1); writeSchema(w, r.schema); w.ldelim().ldelim(); }
       if (isObject(r.headers)) {
-        const hs = new ProtoMessage();
-        for (const [name, h] of Object.entries(r.headers)) {
-          if (isObject(h)) hs.message(1, new ProtoMessage().string(1, name, true).message(2, encodeHeader(h)));
+        w.fork(3);
+        for (const name in r.headers) {
+          const h = r.headers[name];
+          if (!isObject(h)) continue;
+          w.fork(1).string(1, name, true).fork(2);
+          writeByLayout(w, h, HEADER_FIELDS);
+          w.ldelim().ldelim();
         }
-        resp.message(3, hs);
+        w.ldelim();
       }
-      vendorExtensions(resp, 5, r);
-      value = new ProtoMessage().message(1, resp);
+      vendorExtensions(w, 5, r);
+      w.ldelim();
     }
-    m.message(1, new ProtoMessage().string(1, code, true).message(2, value));
+    w.ldelim().ldelim();
   }
-  vendorExtensions(m, 2, rs);
-  return m;
+  vendorExtensions(w, 2, rs);
 }
 
-/** message Header (same layout as PrimitivesItems, then description = 18, vendor_extension = 19). */
-function encodeHeader(h: JsonObject): ProtoMessage {
-  const layout = [...ITEMS_FIELDS.slice(0, -1), 'description', 'x-'];
-  return encodeByLayout(h, layout);
-}
-
-function encodeSecurity(m: ProtoMessage, field: number, sec: Json | undefined): void {
+/** repeated SecurityRequirement { repeated NamedStringArray additional_properties = 1; } */
+function writeSecurity(w: ProtoWriter, field: number, sec: Json | undefined): void {
   if (!Array.isArray(sec)) return;
   for (const req of sec) {
     if (!isObject(req)) continue;
-    const r = new ProtoMessage();
-    for (const [name, scopes] of Object.entries(req)) {
-      r.message(1, new ProtoMessage().string(1, name, true).message(2, new ProtoMessage().strings(1, strs(scopes))));
-    }
-    m.message(field, r);
+    w.fork(field);
+    for (const name in req) w.fork(1).string(1, name, true).fork(2).strings(1, strs(req[name])).ldelim().ldelim();
+    w.ldelim();
   }
 }
 
 /** message Operation */
-function encodeOperation(op: JsonObject): ProtoMessage {
-  const m = new ProtoMessage();
-  m.strings(1, strs(op.tags));
-  m.string(2, str(op.summary));
-  m.string(3, str(op.description));
-  m.string(5, str(op.operationId));
-  m.strings(6, strs(op.produces));
-  m.strings(7, strs(op.consumes));
-  if (Array.isArray(op.parameters)) for (const p of op.parameters) if (isObject(p)) m.message(8, encodeParametersItem(p));
-  if (isObject(op.responses)) m.message(9, encodeResponses(op.responses));
-  m.strings(10, strs(op.schemes));
-  m.bool(11, bool(op.deprecated));
-  encodeSecurity(m, 12, op.security);
-  vendorExtensions(m, 13, op);
-  return m;
+function writeOperation(w: ProtoWriter, op: JsonObject): void {
+  w.strings(1, strs(op.tags));
+  w.string(2, str(op.summary));
+  w.string(3, str(op.description));
+  w.string(5, str(op.operationId));
+  w.strings(6, strs(op.produces));
+  w.strings(7, strs(op.consumes));
+  if (Array.isArray(op.parameters)) for (const p of op.parameters) if (isObject(p)) writeParametersItem(w, 8, p);
+  if (isObject(op.responses)) { w.fork(9); writeResponses(w, op.responses); w.ldelim(); }
+  w.strings(10, strs(op.schemes));
+  w.bool(11, bool(op.deprecated));
+  writeSecurity(w, 12, op.security);
+  vendorExtensions(w, 13, op);
 }
 
-const OPERATION_FIELDS: Record<string, number> = { get: 2, put: 3, post: 4, delete: 5, options: 6, head: 7, patch: 8 };
+const OPERATION_FIELDS: ReadonlyArray<readonly [string, number]> = [
+  ['get', 2], ['put', 3], ['post', 4], ['delete', 5], ['options', 6], ['head', 7], ['patch', 8],
+];
 
 /** message PathItem */
-function encodePathItem(item: JsonObject): ProtoMessage {
-  const m = new ProtoMessage();
-  m.string(1, str(item.$ref));
-  for (const [verb, field] of Object.entries(OPERATION_FIELDS)) {
+function writePathItem(w: ProtoWriter, item: JsonObject): void {
+  w.string(1, str(item.$ref));
+  for (const [verb, field] of OPERATION_FIELDS) {
     const op = item[verb];
-    if (isObject(op)) m.message(field, encodeOperation(op));
+    if (isObject(op)) { w.fork(field); writeOperation(w, op); w.ldelim(); }
   }
-  if (Array.isArray(item.parameters)) for (const p of item.parameters) if (isObject(p)) m.message(9, encodeParametersItem(p));
-  vendorExtensions(m, 10, item);
-  return m;
+  if (Array.isArray(item.parameters)) for (const p of item.parameters) if (isObject(p)) writeParametersItem(w, 9, p);
+  vendorExtensions(w, 10, item);
 }
 
-function encodeSecurityDefinitions(defs: JsonObject): ProtoMessage {
-  const m = new ProtoMessage();
-  for (const [name, d] of Object.entries(defs)) {
+/** SecurityDefinitions { repeated NamedSecurityDefinitionsItem additional_properties = 1; } */
+function writeSecurityDefinitions(w: ProtoWriter, defs: JsonObject): void {
+  for (const name in defs) {
+    const d = defs[name];
     if (!isObject(d)) continue;
-    const item = new ProtoMessage();
     if (d.type === 'basic') {
-      const b = new ProtoMessage().string(1, str(d.type)).string(2, str(d.description));
-      vendorExtensions(b, 3, d);
-      item.message(1, b);
+      // SecurityDefinitionsItem.basic_authentication_security = 1
+      w.fork(1).string(1, name, true).fork(2).fork(1).string(1, str(d.type)).string(2, str(d.description));
+      vendorExtensions(w, 3, d);
+      w.ldelim().ldelim().ldelim();
     } else if (d.type === 'apiKey') {
-      const k = new ProtoMessage().string(1, str(d.type)).string(2, str(d.name)).string(3, str(d.in)).string(4, str(d.description));
-      vendorExtensions(k, 5, d);
-      item.message(2, k);
-    } else {
-      continue; // OAuth2 flows do not occur in Kubernetes documents.
+      // SecurityDefinitionsItem.api_key_security = 2
+      w.fork(1).string(1, name, true).fork(2).fork(2)
+        .string(1, str(d.type)).string(2, str(d.name)).string(3, str(d.in)).string(4, str(d.description));
+      vendorExtensions(w, 5, d);
+      w.ldelim().ldelim().ldelim();
     }
-    m.message(1, new ProtoMessage().string(1, name, true).message(2, item));
+    // OAuth2 flows do not occur in Kubernetes documents.
   }
-  return m;
 }
 
 /** The whole `openapi.v2.Document`. */
 export function encodeSwaggerDocument(doc: SwaggerDoc): Uint8Array {
-  const m = new ProtoMessage();
-  m.string(1, doc.swagger);
-  const info = doc.info;
-  if (isObject(info)) {
-    const i = new ProtoMessage().string(1, str(info.title)).string(2, str(info.version)).string(3, str(info.description));
-    vendorExtensions(i, 7, info);
-    m.message(2, i);
+  const w = new ProtoWriter(1 << 20);
+  w.string(1, doc.swagger);
+  if (isObject(doc.info)) {
+    const info = doc.info;
+    w.fork(2).string(1, str(info.title)).string(2, str(info.version)).string(3, str(info.description));
+    vendorExtensions(w, 7, info);
+    w.ldelim();
   }
-  m.string(3, str(doc.host));
-  m.string(4, str(doc.basePath));
-  m.strings(5, strs(doc.schemes));
-  m.strings(6, strs(doc.consumes));
-  m.strings(7, strs(doc.produces));
-  const paths = new ProtoMessage();
-  for (const [p, item] of Object.entries(doc.paths)) {
+  w.string(3, str(doc.host));
+  w.string(4, str(doc.basePath));
+  w.strings(5, strs(doc.schemes));
+  w.strings(6, strs(doc.consumes));
+  w.strings(7, strs(doc.produces));
+  // Paths { repeated NamedAny vendor_extension = 1; repeated NamedPathItem path = 2; }
+  w.fork(8);
+  vendorExtensions(w, 1, doc.paths);
+  for (const p in doc.paths) {
     if (p.startsWith('x-')) continue;
-    paths.message(2, new ProtoMessage().string(1, p, true).message(2, encodePathItem(item)));
+    w.fork(2).string(1, p, true).fork(2);
+    writePathItem(w, doc.paths[p]!);
+    w.ldelim().ldelim();
   }
-  vendorExtensions(paths, 1, doc.paths);
-  m.message(8, paths);
-  const defs = new ProtoMessage();
-  for (const [name, s] of Object.entries(doc.definitions)) {
-    defs.message(1, new ProtoMessage().string(1, name, true).message(2, encodeSchema(s)));
+  w.ldelim();
+  // Definitions { repeated NamedSchema additional_properties = 1; }
+  w.fork(9);
+  for (const name in doc.definitions) {
+    w.fork(1).string(1, name, true).fork(2);
+    writeSchema(w, doc.definitions[name]!);
+    w.ldelim().ldelim();
   }
-  m.message(9, defs);
+  w.ldelim();
+  // ParameterDefinitions { repeated NamedParameter additional_properties = 1; }
   if (doc.parameters) {
-    const params = new ProtoMessage();
-    for (const [name, p] of Object.entries(doc.parameters)) {
-      params.message(1, new ProtoMessage().string(1, name, true).message(2, encodeParameter(p)));
+    w.fork(10);
+    for (const name in doc.parameters) {
+      w.fork(1).string(1, name, true).fork(2);
+      writeParameter(w, doc.parameters[name]!);
+      w.ldelim().ldelim();
     }
-    m.message(10, params);
+    w.ldelim();
   }
-  encodeSecurity(m, 12, doc.security);
-  if (isObject(doc.securityDefinitions)) m.message(13, encodeSecurityDefinitions(doc.securityDefinitions));
-  vendorExtensions(m, 16, doc as unknown as JsonObject);
-  return m.finish();
+  writeSecurity(w, 12, doc.security);
+  if (isObject(doc.securityDefinitions)) { w.fork(13); writeSecurityDefinitions(w, doc.securityDefinitions); w.ldelim(); }
+  vendorExtensions(w, 16, doc as unknown as JsonObject);
+  return w.finish();
 }

@@ -39,25 +39,39 @@ const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o,
 
 type Step = SchemaNode | typeof UNKNOWN | typeof SKIP;
 
-/** What decoding a member named `key` under `node` means. */
-function memberStep(node: SchemaNode, key: string): Step {
-  if (node.preserveUnknownFields) return SKIP;
+/** A value of this schema is taken as it is (Go hands it to a custom decoder). */
+function unchecked(node: SchemaNode): boolean {
+  if (node.preserveUnknownFields) return true;
   const n = deref(node);
-  if (n.opaque || n.preserveUnknownFields) return SKIP;
-  if (n.properties && hasOwn(n.properties, key)) return n.properties[key]!;
-  if (n.additionalProperties !== undefined) return n.additionalProperties === true ? SKIP : n.additionalProperties;
-  if (n.type === 'object' || n.properties) return UNKNOWN;
-  return SKIP; // not an object type: a type mismatch, not an unknown field
+  return n.opaque === true || n.preserveUnknownFields === true;
+}
+
+/** What decoding a member named `key` of an object described by `node` means. */
+function memberStep(node: SchemaNode, key: string): Step {
+  const n = deref(node);
+  let child: SchemaNode | undefined;
+  if (n.properties && hasOwn(n.properties, key)) child = n.properties[key]!;
+  else if (n.additionalProperties !== undefined) {
+    if (n.additionalProperties === true) return SKIP;
+    child = n.additionalProperties;
+  } else if (n.type === 'object' || n.properties) return UNKNOWN;
+  else return SKIP; // not an object type: a type mismatch, not an unknown field
+  return unchecked(child) ? SKIP : child;
 }
 
 function itemStep(node: SchemaNode): SchemaNode | typeof SKIP {
   const n = deref(node);
-  return n.items ?? SKIP;
+  return n.items && !unchecked(n.items) ? n.items : SKIP;
 }
 
 /** A tracker for decodeJson that knows the fields of `schema` (use `schema` as root). */
 export function schemaTracker(): FieldTracker<SchemaNode> {
   return { member: memberStep, item: itemStep };
+}
+
+/** The root context for decoding a kind: the schema itself, or SKIP for opaque ones. */
+export function trackerRoot(schema: SchemaNode): SchemaNode | typeof SKIP {
+  return unchecked(schema) ? SKIP : schema;
 }
 
 /** Go's strict path step for a member: `a.b`, or `b` at the top. */
@@ -90,7 +104,7 @@ export function unknownFields(schema: SchemaNode, value: JsonValue, order: KeyOr
       else walk(step, v[k]!, join(path, k));
     }
   };
-  walk(schema, value, '');
+  if (!unchecked(schema)) walk(schema, value, '');
   return out;
 }
 
@@ -120,7 +134,7 @@ export function pruneUnknownFields(schema: SchemaNode, value: JsonValue): JsonVa
     }
     return out;
   };
-  return prune(schema, value);
+  return unchecked(schema) ? value : prune(schema, value);
 }
 
 /** Upstream's aggregate text: `strict decoding error: unknown field "a", duplicate field "b"`. */

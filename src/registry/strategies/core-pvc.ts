@@ -94,14 +94,11 @@ function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const nq = typeof ns === 'string' || typeof ns === 'number' ? parseQuantity(ns) : undefined;
   const oq = typeof os === 'string' || typeof os === 'number' ? parseQuantity(os) : undefined;
   if (nq && oq && typeof nq !== 'string' && typeof oq !== 'string' && cmpQuantity(nq, oq) < 0) {
+    // Shrinking is how a failed expansion is recovered; it may not go down to the current capacity.
     const oldStatus = isObj(oo.status) ? oo.status : {};
     const capRaw = isObj(oldStatus.capacity) ? oldStatus.capacity.storage : undefined;
     const cap = typeof capRaw === 'string' || typeof capRaw === 'number' ? parseQuantity(capRaw) : undefined;
-    const hadAllocated = isObj(oldStatus.allocatedResources) || isObj(oldStatus.allocatedResourceStatuses);
-    // Recovering from a failed expansion lets a claim shrink back above its current capacity.
-    if (!hadAllocated && !(cap && typeof cap !== 'string')) {
-      errs.push(fieldError.forbidden('spec.resources.requests.storage', 'field can not be less than previous value'));
-    } else if (cap && typeof cap !== 'string' && cmpQuantity(nq, cap) <= 0) {
+    if (cap && typeof cap !== 'string' && cmpQuantity(nq, cap) <= 0) {
       errs.push(fieldError.forbidden('spec.resources.requests.storage', 'field can not be less than status.capacity'));
     }
   }
