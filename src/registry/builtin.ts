@@ -5,6 +5,7 @@ import { builtinResources, groupOrder } from './catalog.ts';
 import { fieldSelectorsFor } from './field-selectors.ts';
 import { Registry } from './registry.ts';
 import type { ResourceDef, Strategy } from './types.ts';
+import type { KubeObject } from '../api/types.ts';
 
 /** Groups whose machinery arrives in later work; not served yet. */
 const notYetServed = new Set(['apiextensions.k8s.io', 'apiregistration.k8s.io']);
@@ -46,6 +47,14 @@ export function setBehaviour(b: Behaviour): void {
   behaviour = b;
 }
 
+/** A namespace with spec.finalizers stays, Terminating, until the namespace controller empties it. */
+function namespaceHold(obj: KubeObject): boolean {
+  const fins = (obj.spec as { finalizers?: unknown } | undefined)?.finalizers;
+  if (!Array.isArray(fins) || fins.length === 0) return false;
+  obj.status = { ...((obj.status as object) ?? {}), phase: 'Terminating' };
+  return true;
+}
+
 let cached: Registry | undefined;
 
 export function builtinRegistry(): Registry {
@@ -56,6 +65,7 @@ export function builtinRegistry(): Registry {
     const key = `${info.group}/${info.plural}`;
     const strategy: Strategy = { ...(behaviour.strategyFor?.(info.group, info.version, info.kind) ?? {}) };
     if (generationTracked.has(key)) strategy.specFields ??= ['spec'];
+    if (key === '/namespaces') strategy.holdForDeletion ??= namespaceHold;
     else delete strategy.specFields;
     const def: ResourceDef = {
       ...info,

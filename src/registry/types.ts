@@ -70,6 +70,12 @@ export interface Strategy {
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
   validate?(obj: KubeObject): FieldError[];
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /**
+   * On delete: true when the object must stay, terminating, although it has no
+   * metadata finalizers (a namespace with spec.finalizers). May mutate obj to
+   * its terminating form (e.g. status.phase = Terminating).
+   */
+  holdForDeletion?(obj: KubeObject): boolean;
   /** Which top-level fields make up "spec" for generation: generation increments when they change. Default ['spec']. */
   specFields?: string[];
 }

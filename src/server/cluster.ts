@@ -7,6 +7,7 @@ import { WatchCache } from '../registry/generic/watch-cache.ts';
 import { GenericStore } from '../registry/generic/store.ts';
 import type { Registry } from '../registry/registry.ts';
 import { bootstrapCluster } from './bootstrap.ts';
+import { groupsOf } from './discovery.ts';
 
 export class VirtualCluster {
   readonly name: string;
@@ -14,6 +15,8 @@ export class VirtualCluster {
   readonly cache: WatchCache;
   readonly store: GenericStore;
   readonly registry: Registry;
+  /** "v1", "apps/v1", ...: what discovery and OpenAPI list. */
+  readonly servedGroupVersions: string[];
 
   private constructor(name: string, kv: KVStore, cache: WatchCache, registry: Registry) {
     this.name = name;
@@ -21,6 +24,7 @@ export class VirtualCluster {
     this.cache = cache;
     this.store = new GenericStore(kv, cache);
     this.registry = registry;
+    this.servedGroupVersions = groupsOf(registry).flatMap((g) => g.versions.map((v) => (g.group ? `${g.group}/${v}` : v)));
   }
 
   /** Load the cluster's state and create what a new cluster holds. */

@@ -12,11 +12,12 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { V3Document } from '../api/openapi/index.ts';
+import type { V3Document } from '../api/openapi/v3.ts';
 import { errors } from '../api/errors.ts';
 import { writeError } from './http/respond.ts';
 
-type OpenAPIModule = typeof import('../api/openapi/index.ts');
+type V3Module = typeof import('../api/openapi/v3.ts');
+type V2Module = typeof import('../api/openapi/v2.ts');
 
 export interface ServeOpenAPIOptions {
   /** v3 documents beyond the built-in ones (e.g. of custom resources), by document path ("apis/example.com/v1"). */
@@ -28,96 +29,109 @@ const MEDIA_V2_PB = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'
 const MEDIA_V2_PB_DEPRECATED = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 const NO_CACHE = 'no-cache, private';
 
-let loading: Promise<OpenAPIModule> | undefined;
-let loaded: OpenAPIModule | undefined;
-
-function load(): Promise<OpenAPIModule> {
-  loading ??= import('../api/openapi/index.ts').then((m) => (loaded = m));
-  return loading;
+/** A module imported on first use: `get()` once loaded, `load()` to wait for it. */
+class Lazy<T> {
+  private promise: Promise<T> | undefined;
+  value: T | undefined;
+  private readonly importer: () => Promise<T>;
+  constructor(importer: () => Promise<T>) {
+    this.importer = importer;
+  }
+  load(): Promise<T> {
+    this.promise ??= this.importer().then((m) => (this.value = m));
+    return this.promise;
+  }
 }
 
+const v3 = new Lazy<V3Module>(() => import('../api/openapi/v3.ts'));
+const v2 = new Lazy<V2Module>(() => import('../api/openapi/v2.ts'));
+
 /**
- * Load the OpenAPI module and build the documents of `served` ahead of the
- * first request (optional: call after start-up when the server is idle).
+ * Load the OpenAPI modules and build the documents of `served` ahead of the
+ * first request (optional: call after start-up, when the server is idle).
  */
-export async function warmOpenAPI(served: readonly string[], v2 = true): Promise<void> {
-  const m = await load();
-  m.openapiV3Root(served);
-  if (v2) m.openapiV2Protobuf(served);
+export async function warmOpenAPI(served: readonly string[], withV2 = true): Promise<void> {
+  (await v3.load()).openapiV3Root(served);
+  if (withV2) (await v2.load()).openapiV2Protobuf(served);
 }
 
 /**
  * Serve `path` if it is an OpenAPI path (/openapi/v2, /openapi/v3[/...]);
  * returns false, having written nothing, for any other path.
  * `served` lists the group/versions the server serves ("v1", "apps/v1", ...).
+ * The reply may be written after this returns (on the first request the
+ * documents' module is still being imported).
  */
 export function serveOpenAPI(path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse,
   served: string[], options: ServeOpenAPIOptions = {}): boolean {
   if (path !== '/openapi' && !path.startsWith('/openapi/')) return false;
-  const run = (m: OpenAPIModule): void => {
+  const clean = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const method = req.method ?? 'GET';
+  try {
+    if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(method, clean);
+    if (clean === '/openapi/v2') {
+      withModule(v2, res, (m) => serveV2(m, req, res, served));
+    } else if (clean === '/openapi/v3' || clean.startsWith('/openapi/v3/')) {
+      withModule(v3, res, (m) => serveV3(m, clean, query, req, res, served, options));
+    } else {
+      throw errors.pathNotFound();
+    }
+  } catch (err) {
+    writeError(res, err);
+  }
+  return true;
+}
+
+function withModule<T>(lazy: Lazy<T>, res: ServerResponse, run: (m: T) => void): void {
+  const guarded = (m: T): void => {
     try {
-      handle(m, path, query, req, res, served, options);
+      run(m);
     } catch (err) {
       writeError(res, err);
     }
   };
-  if (loaded) run(loaded);
-  else load().then(run, (err: unknown) => writeError(res, err));
-  return true;
+  if (lazy.value !== undefined) guarded(lazy.value);
+  else lazy.load().then(guarded, (err: unknown) => writeError(res, err));
 }
 
-function handle(m: OpenAPIModule, rawPath: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse,
+function serveV2(m: V2Module, req: IncomingMessage, res: ServerResponse, served: readonly string[]): void {
+  const choice = negotiateV2(req.headers.accept || '*/*');
+  if (!choice) throw errors.notAcceptable([MEDIA_JSON, MEDIA_V2_PB]);
+  const doc = choice === 'json' ? m.openapiV2Json(served) : m.openapiV2Protobuf(served);
+  send(req, res, doc.body, doc.etag, {
+    'Content-Type': choice === 'json' ? MEDIA_JSON : MEDIA_V2_PB,
+    'Cache-Control': NO_CACHE,
+    Vary: 'Accept',
+  });
+}
+
+function serveV3(m: V3Module, path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse,
   served: readonly string[], options: ServeOpenAPIOptions): void {
-  const method = req.method ?? 'GET';
-  const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.replace(/\/+$/, '') : rawPath;
-  if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(method, path);
-
-  if (path === '/openapi/v2') {
-    const accept = req.headers.accept || '*/*';
-    const choice = negotiateV2(accept);
-    if (!choice) throw errors.notAcceptable([MEDIA_JSON, MEDIA_V2_PB]);
-    const doc = choice === 'json' ? m.openapiV2Json(served) : m.openapiV2Protobuf(served);
-    return send(req, res, doc.body, doc.etag, {
-      'Content-Type': choice === 'json' ? MEDIA_JSON : MEDIA_V2_PB,
-      'Cache-Control': NO_CACHE,
-      Vary: 'Accept',
-    });
-  }
-
+  const root = m.openapiV3Root(served, options.extraV3);
   if (path === '/openapi/v3') {
-    const body = Buffer.from(JSON.stringify(m.openapiV3Root(served, options.extraV3)));
+    const body = Buffer.from(JSON.stringify(root));
     return send(req, res, body, `"${m.contentHash(body)}"`, { 'Content-Type': MEDIA_JSON, 'Cache-Control': NO_CACHE });
   }
-
-  if (path.startsWith('/openapi/v3/')) {
-    const docPath = path.slice('/openapi/v3/'.length);
-    if (!isListed(m, docPath, served, options)) throw errors.pathNotFound();
-    const doc = m.openapiV3Document(docPath, options.extraV3);
-    if (!doc) throw errors.pathNotFound();
-    if (!acceptsJSON(req.headers.accept || '*/*')) throw errors.notAcceptable([MEDIA_JSON]);
-    const headers: Record<string, string> = { 'Content-Type': MEDIA_JSON, Vary: 'Accept' };
-    const hash = query.get('hash');
-    if (hash) {
-      if (hash !== doc.hash) {
-        const location = m.serverRelativeURL(docPath, doc.hash);
-        res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': NO_CACHE });
-        res.end(method === 'HEAD' ? undefined : `<a href="${location}">Moved Permanently</a>.\n`);
-        return;
-      }
-      headers['Cache-Control'] = 'public, immutable';
-      headers.Expires = new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString();
-    } else {
-      headers['Cache-Control'] = NO_CACHE;
+  const docPath = path.slice('/openapi/v3/'.length);
+  // Only what the root lists is reachable: the documents of served group/versions.
+  const doc = root.paths[docPath] !== undefined ? m.openapiV3Document(docPath, options.extraV3) : undefined;
+  if (!doc) throw errors.pathNotFound();
+  if (!acceptsJSON(req.headers.accept || '*/*')) throw errors.notAcceptable([MEDIA_JSON]);
+  const headers: Record<string, string> = { 'Content-Type': MEDIA_JSON, Vary: 'Accept' };
+  const hash = query.get('hash');
+  if (hash) {
+    if (hash !== doc.hash) {
+      const location = m.serverRelativeURL(docPath, doc.hash);
+      res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': NO_CACHE });
+      res.end(req.method === 'HEAD' ? undefined : `<a href="${location}">Moved Permanently</a>.\n`);
+      return;
     }
-    return send(req, res, doc.body, `"${doc.hash}"`, headers);
+    headers['Cache-Control'] = 'public, immutable';
+    headers.Expires = new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString();
+  } else {
+    headers['Cache-Control'] = NO_CACHE;
   }
-
-  throw errors.pathNotFound();
-}
-
-/** Whether the server lists `docPath` in its /openapi/v3 root (only served group/versions are reachable). */
-function isListed(m: OpenAPIModule, docPath: string, served: readonly string[], options: ServeOpenAPIOptions): boolean {
-  return m.openapiV3Root(served, options.extraV3).paths[docPath] !== undefined;
+  send(req, res, doc.body, `"${doc.hash}"`, headers);
 }
 
 function send(req: IncomingMessage, res: ServerResponse, body: Uint8Array, etag: string, headers: Record<string, string>): void {

@@ -1,5 +1,6 @@
 // What it takes to start a kubevisor server, and what a running one offers.
 import type { KVStore } from '../storage/types.ts';
+import type { VirtualCluster } from './cluster.ts';
 
 export interface TlsMaterial {
   /** PEM serving certificate chain and key. */
@@ -19,6 +20,11 @@ export interface ServerOptions {
   store: KVStore;
   /** Name of the virtual cluster, also served at /clusters/NAME. */
   clusterName: string;
+  /**
+   * Called for every cluster the server opens (controllers start here); the
+   * returned function runs when the cluster closes.
+   */
+  onClusterOpen?: (vc: VirtualCluster) => (() => void) | void;
 }
 
 export interface RunningServer {

@@ -15,6 +15,7 @@ import { serveResource } from './handlers/resource.ts';
 import { negotiate } from './http/negotiate.ts';
 import { writeError, writeObject } from './http/respond.ts';
 import { serveNonResource } from './nonresource.ts';
+import { serveOpenAPI } from './openapi.ts';
 import type { RunningServer, ServerOptions } from './options.ts';
 import { parseRequestInfo } from './request-info.ts';
 import { builtinRegistry } from '../registry/builtin.ts';
@@ -32,6 +33,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   installCodecs();
   const registry = builtinRegistry();
   const cluster = await VirtualCluster.open(opts.clusterName, opts.store, registry);
+  const stopHook = opts.onClusterOpen?.(cluster);
   const services: RequestServices = {
     clusters: new Map([[opts.clusterName, cluster]]),
     defaultCluster: cluster,
@@ -68,6 +70,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        stopHook?.();
         for (const c of services.clusters.values()) await c.close();
       })();
       return closing;
@@ -105,6 +108,7 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
   if (info.kind === 'nonresource') {
     const d = await services.authorizer.authorize(user, { verb: info.verb, path });
     if (!d.allowed) throw errors.forbidden({ group: '', resource: '' }, '', forbiddenMessage(user, { verb: info.verb, path }).replace(/^forbidden: /, ''));
+    if (serveOpenAPI(path, query, req, res, cluster.servedGroupVersions)) return;
     return serveNonResource(cluster, path, req, res);
   }
   if (info.kind === 'discovery') {

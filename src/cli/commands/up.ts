@@ -243,6 +243,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
     if (stopping()) return stop(0);
 
     const { startServer } = await serverModule;
+    const { startControllers } = await import('../../controllers/index.ts');
     mark('server-module');
     const running = await startServer({
       host: o.host,
@@ -251,6 +252,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
       adminTokenHashes: [...pki.adminTokenHashes],
       store,
       clusterName: o.name,
+      onClusterOpen: startControllers,
     }).catch((err: unknown) => {
       throw new Error(describeStartError(err, o));
     });

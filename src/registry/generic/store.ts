@@ -18,8 +18,11 @@ export interface WriteOptions {
 }
 
 export interface UpdateOptions extends WriteOptions {
-  /** 'status' writes only status; undefined writes everything but status (when the kind has a status subresource). */
-  subresource?: 'status';
+  /**
+   * 'status' writes only status; 'finalize' only a namespace's spec.finalizers;
+   * undefined writes everything but status (when the kind has a status subresource).
+   */
+  subresource?: 'status' | 'finalize';
   /** Create the object when absent (server-side apply, kinds that allow create-on-update). */
   allowCreate?: boolean;
 }
@@ -294,7 +297,7 @@ export class GenericStore {
     }
     if (opts.dryRun) return { obj: this.present(def, obj), created: false };
     // An object being deleted whose last finalizer was removed goes away now.
-    if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length)) {
+    if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length) && !def.strategy.holdForDeletion?.(cloneObject(obj))) {
       const del = await this.kv.delete(key, current.modRevision);
       if (!del.succeeded) throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
       await this.cache.waitForRevision(del.revision);
@@ -313,7 +316,15 @@ export class GenericStore {
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     const hasStatusSub = def.subresources?.some((s) => s.name === 'status') ?? false;
-    if (opts.subresource === 'status') {
+    if (opts.subresource === 'finalize') {
+      // A namespace's finalize subresource changes spec.finalizers only.
+      const next = cloneObject(old);
+      const fin = (obj.spec as { finalizers?: unknown } | undefined)?.finalizers;
+      next.spec = { ...(next.spec as object ?? {}), finalizers: fin };
+      if (fin === undefined) delete (next.spec as { finalizers?: unknown }).finalizers;
+      if (obj.metadata.resourceVersion) next.metadata.resourceVersion = obj.metadata.resourceVersion;
+      obj = next;
+    } else if (opts.subresource === 'status') {
       // The status subresource changes status only (and nothing of metadata but what upstream allows).
       const next = cloneObject(old);
       next.status = obj.status;
@@ -350,13 +361,13 @@ export class GenericStore {
     }
     delete meta.selfLink;
     if (tracksGeneration(def)) {
-      meta.generation = (om.generation ?? 1) + (opts.subresource !== 'status' && specChanged(obj, old) ? 1 : 0);
+      meta.generation = (om.generation ?? 1) + (opts.subresource === undefined && specChanged(obj, old) ? 1 : 0);
     } else if (om.generation !== undefined) {
       meta.generation = om.generation;
     } else {
       delete meta.generation;
     }
-    if (opts.subresource !== 'status') {
+    if (opts.subresource === undefined) {
       def.strategy.prepareForUpdate?.(obj, old);
       def.strategy.defaults?.(obj);
     }
@@ -435,15 +446,15 @@ export class GenericStore {
       if (!finalizers.includes(want)) finalizers.push(want);
     }
     const grace = this.gracePeriod(def, cur.obj, opts);
-    if (finalizers.length === 0 && grace === 0) return { obj: undefined };
+    const next = cloneObject(cur.obj);
+    const held = def.strategy.holdForDeletion?.(next) ?? false;
+    if (finalizers.length === 0 && grace === 0 && !held) return { obj: undefined };
     if (meta.deletionTimestamp && jsonEqual(finalizers, meta.finalizers ?? [])) {
       // Already terminating: a shorter grace period may still be requested.
       if (grace === 0 || meta.deletionGracePeriodSeconds === undefined || grace >= meta.deletionGracePeriodSeconds) {
-        if (finalizers.length === 0 && grace === 0) return { obj: undefined };
         return { obj: cur.obj };
       }
     }
-    const next = cloneObject(cur.obj);
     const now = new Date();
     next.metadata.finalizers = finalizers.length ? finalizers : undefined;
     if (!next.metadata.finalizers) delete next.metadata.finalizers;

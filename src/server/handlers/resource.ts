@@ -36,7 +36,7 @@ export interface ResourceContext {
 }
 
 /** The subresources served by the generic store. */
-const storeSubresources = new Set(['status', 'scale']);
+const storeSubresources = new Set(['status', 'scale', 'finalize']);
 
 export async function serveResource(ctx: ResourceContext): Promise<void> {
   const { info, def, req } = ctx;
@@ -182,9 +182,13 @@ async function serveUpdate(ctx: ResourceContext, neg: Negotiated): Promise<void>
   const allowCreate = info.subresource === undefined && createOnUpdate(def);
   if (allowCreate && !cluster.store.peek(def, info.namespace, name)) await admitCreate(cluster, def, info.namespace, obj);
   const r = await cluster.store.update(def, info.namespace, name, obj, {
-    dryRun: dry, fieldManager: manager, subresource: info.subresource === 'status' ? 'status' : undefined, allowCreate,
+    dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), allowCreate,
   });
   writeObject(ctx.res, r.created ? 201 : 200, r.obj, neg.encoding, warningHeaders(warnings));
+}
+
+function writeSubresource(sub: string | undefined): 'status' | 'finalize' | undefined {
+  return sub === 'status' || sub === 'finalize' ? sub : undefined;
 }
 
 /** Kinds whose PUT creates a missing object, as upstream's strategies allow. */
@@ -268,7 +272,7 @@ async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise<void> 
     const checked = decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched)), 'json', validation);
     warnings = checked.warnings;
     return checked.obj;
-  }, { dryRun: dry, fieldManager: manager, subresource: info.subresource === 'status' ? 'status' : undefined });
+  }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource) });
   writeObject(ctx.res, 200, r.obj, neg.encoding, warningHeaders(warnings));
 }
 

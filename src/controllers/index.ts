@@ -1,0 +1,18 @@
+// The controllers every virtual cluster runs, started when the server opens the cluster.
+
+import type { VirtualCluster } from '../server/cluster.ts';
+import { resourcePrefix } from '../registry/generic/keys.ts';
+import { namespaceController } from './namespace.ts';
+
+/** Start the cluster's controllers; returns a function that stops them. */
+export function startControllers(vc: VirtualCluster): () => void {
+  const nsDef = vc.registry.find('', 'v1', 'namespaces');
+  if (!nsDef) return () => {};
+  const ns = namespaceController(vc.store, vc.registry);
+  const unwatch = ns.watch(vc.cache, resourcePrefix(nsDef), (ev) => ev.obj.metadata.name);
+  // Namespaces already terminating when the server starts.
+  for (const c of vc.cache.scan(resourcePrefix(nsDef))) {
+    if (c.obj.metadata.deletionTimestamp) ns.enqueue(c.obj.metadata.name as string);
+  }
+  return () => { unwatch(); ns.stop(); };
+}
