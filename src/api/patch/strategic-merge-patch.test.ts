@@ -107,7 +107,8 @@ test('null deletes; nulls inside new values are dropped', () => {
 
 test('primitive lists with merge strategy merge as sets, with deletion lists', () => {
   const add = patched({ metadata: { finalizers: ['d', 'a'] } });
-  assert.deepEqual((add['metadata'] as JsonObject)['finalizers'], ['b', 'c', 'd', 'a']);
+  // Patch items first (in patch order) unless the old order says a kept item comes earlier.
+  assert.deepEqual((add['metadata'] as JsonObject)['finalizers'], ['d', 'a', 'b', 'c']);
   const del = patched({ metadata: { '$deleteFromPrimitiveList/finalizers': ['b'], finalizers: ['z'] } });
   assert.deepEqual((del['metadata'] as JsonObject)['finalizers'], ['z', 'a', 'c']);
   const ordered = patched({ metadata: { '$setElementOrder/finalizers': ['c', 'a', 'b'] } });
@@ -170,7 +171,7 @@ test('errors carry upstream texts and status codes', () => {
   assert.equal(merge.message, 'unknown patch type: merge in map: map[$patch:merge]');
   assert.equal(failure({ spec: { template: { spec: { containers: [{ name: 'web', $patch: 'merge' }] } } } }).message,
     'merging lists cannot yet be specified in the patch');
-  const lists = failure({ metadata: { finalizers: [['x']] } });
+  const lists = failure({ metadata: { finalizers: [['x']] } }, { metadata: { finalizers: [] } });
   assert.equal(lists.code, 422);
   assert.equal(lists.detail, 'lists of lists are not supported');
   assert.equal(failure({ metadata: { finalizers: [1] } }).message, 'list element types are not identical: [[a b c] [1]]');

@@ -58,3 +58,17 @@ export function specChanged(obj: KubeObject, old: KubeObject): boolean {
 export function cloneObject<T>(obj: T): T {
   return JSON.parse(JSON.stringify(obj)) as T;
 }
+
+/** Metadata fields Go serializes with omitempty: empty ones are not stored. */
+const omitEmpty = ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields'] as const;
+
+export function dropEmptyMetadata(obj: KubeObject): void {
+  const m = obj.metadata as Record<string, unknown>;
+  for (const f of omitEmpty) {
+    const v = m[f];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)) {
+      delete m[f];
+    }
+  }
+  if (m.generateName === '') delete m.generateName;
+}

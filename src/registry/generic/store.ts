@@ -9,7 +9,7 @@ import type { KVStore } from '../../storage/types.ts';
 import { CompactedError } from '../../storage/types.ts';
 import { apiVersionOf, type ResourceDef } from '../types.ts';
 import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
-import { cloneObject, generateName, newUid, nowTimestamp, specChanged, jsonEqual } from './metadata.ts';
+import { cloneObject, dropEmptyMetadata, generateName, newUid, nowTimestamp, specChanged, jsonEqual } from './metadata.ts';
 import type { CacheEvent, CachedObject, WatchCache } from './watch-cache.ts';
 
 export interface WriteOptions {
@@ -247,6 +247,7 @@ export class GenericStore {
     if (hasStatusSub && !(def.group === '' && def.plural === 'nodes')) delete obj.status;
     def.strategy.prepareForCreate?.(obj);
     def.strategy.defaults?.(obj);
+    dropEmptyMetadata(obj);
 
     const generated = !meta.name && !!meta.generateName;
     for (let attempt = 0; ; attempt++) {
@@ -371,6 +372,7 @@ export class GenericStore {
       def.strategy.prepareForUpdate?.(obj, old);
       def.strategy.defaults?.(obj);
     }
+    dropEmptyMetadata(obj);
     const errs = [...(def.strategy.validate?.(obj) ?? []), ...(def.strategy.validateUpdate?.(obj, old) ?? [])];
     this.validateOrThrow(def, obj, errs);
     return obj;
