@@ -121,7 +121,8 @@ export class ApiError extends Error {
     this.headers = headers;
   }
   toStatus(): Status {
-    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
+    if (this.reason) s.reason = this.reason;
     if (this.details) s.details = this.details;
     return s;
   }
@@ -164,7 +165,7 @@ export const errors = {
     const list = errs.map(formatFieldError);
     const agg = list.length === 1 ? list[0] : `[${list.join(', ')}]`;
     return new ApiError(422, 'Invalid', `${what} "${name}" is invalid: ${agg}`, {
-      name, group: groupKind.group, kind: groupKind.kind,
+      name: name || undefined, group: groupKind.group || undefined, kind: groupKind.kind || undefined,
       causes: errs.map((e) => ({ reason: e.type, message: fieldErrorBody(e), field: e.field })),
     });
   },

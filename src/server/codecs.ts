@@ -1,9 +1,6 @@
 // Wires the API machinery libraries (patches, protobuf, strict field checks,
 // printers, strategies) into the server's plug points, once per process.
 
-import { applyMergePatch } from '../api/patch/merge-patch.ts';
-import { applyJsonPatch } from '../api/patch/json-patch.ts';
-import { setPatchers } from './handlers/patch.ts';
 import { decodeProtobufObject, encodeProtobufObject, hasProtobufSchema, ProtobufDecodeError } from '../api/protobuf/codec.ts';
 import { errors } from '../api/errors.ts';
 import { setProtobufDecoder } from './handlers/decode.ts';
@@ -30,10 +27,5 @@ export function installCodecs(): void {
     const { apiVersion, kind } = obj;
     if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !hasProtobufSchema(apiVersion, kind)) return undefined;
     try { return encodeProtobufObject(obj); } catch { return undefined; }
-  });
-  setPatchers({
-    json: (doc, patch) => applyJsonPatch(doc as never, patch as never),
-    merge: (doc, patch) => applyMergePatch(doc as never, patch as never),
-    strategic: (_def, doc, patch) => applyMergePatch(doc as never, patch as never),
   });
 }

@@ -8,7 +8,7 @@
 import { ApiError } from '../errors.ts';
 import { isPlainObject } from '../types.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
-import { schemaTracker, strictDecodingMessage, unknownFields } from '../schema/strict.ts';
+import { schemaTracker, strictDecodingMessage, trackerRoot, unknownFields } from '../schema/strict.ts';
 import type { SchemaNode } from '../schema/types.ts';
 import { JsonSyntaxError, JsonValueError, decodeJson, strictFieldErrorText } from './json.ts';
 import { YamlError, decodeYaml, yamlStrictErrorText } from './yaml.ts';
@@ -130,7 +130,7 @@ export function decodeBody(body: string | Uint8Array, opts: DecodeBodyOptions): 
   } else {
     try {
       const r = opts.strict && opts.schema
-        ? decodeJson(body, { tracker: schemaTracker(), root: opts.schema })
+        ? decodeJson(body, { tracker: schemaTracker(), root: trackerRoot(opts.schema) })
         : decodeJson(body, { duplicates: opts.strict });
       value = r.value;
       jsonStrict = r.strictErrors.map(strictFieldErrorText);

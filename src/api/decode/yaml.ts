@@ -366,9 +366,15 @@ export function decodeYaml(input: string | Uint8Array): DecodedYaml {
       const name = /: (\S+)$/.exec(firstLine)?.[1] ?? '';
       throw new YamlError(`yaml: unknown anchor '${name}' referenced`, line);
     }
+    if (/call stack/i.test(err.message)) throw new YamlError('yaml: exceeded max depth of 10000', line);
     throw new YamlError(`yaml: line ${line}: ${problem}`, line);
   }
   const conv = new Converter(doc, lc, src);
-  const value = conv.value(doc.contents as Node | null);
-  return { value, duplicates: conv.duplicates };
+  try {
+    const value = conv.value(doc.contents as Node | null);
+    return { value, duplicates: conv.duplicates };
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw new YamlError('yaml: exceeded max depth of 10000');
+    throw e;
+  }
 }

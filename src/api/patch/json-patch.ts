@@ -12,7 +12,7 @@
 //         library's own text ("add operation does not apply: doc is missing path: ...",
 //         "testing value /x failed: test failed") is kept in `detail`.
 import type { JsonObject, JsonValue } from '../types.ts';
-import { cloneJson, hasOwn, isJsonObject, jsonEqual, setKey } from './json-values.ts';
+import { cloneJson, hasOwn, isJsonObject, jsonEqual, setKey, withDepthGuard } from './json-values.ts';
 import { PatchError } from './patch-error.ts';
 
 /** One operation as sent; fields are interpreted when applied, as upstream does. */
@@ -198,6 +198,10 @@ function opValue(op: JsonObject): JsonValue {
  * not modified). `patch` may be the decoded body or a result of decodeJsonPatch.
  */
 export function applyJsonPatch(doc: JsonValue, patch: JsonValue | JsonPatch): JsonValue {
+  return withDepthGuard(() => applyOps(doc, patch));
+}
+
+function applyOps(doc: JsonValue, patch: JsonValue | JsonPatch): JsonValue {
   const ops = decodeJsonPatch(patch as JsonValue);
   if (typeof doc !== 'object' || doc === null) throw PatchError.cannotApply('document is not an object or array');
   const state = { root: cloneJson(doc) as Container };

@@ -1,4 +1,5 @@
 // Small helpers over plain JSON values shared by the patch implementations.
+import { ApiError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
 
 export function isJsonObject(v: unknown): v is JsonObject {
@@ -38,4 +39,22 @@ export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
     if (!hasOwn(b, k) || !jsonEqual(a[k], b[k])) return false;
   }
   return true;
+}
+
+/** The error for values nested deeper than the JS stack allows the recursive walks to go. */
+export class NestingTooDeepError extends ApiError {
+  constructor() {
+    super(400, 'BadRequest', 'the object is nested too deeply to be processed');
+    this.name = 'NestingTooDeepError';
+  }
+}
+
+/** Runs a recursive walk, turning a stack overflow into NestingTooDeepError. */
+export function withDepthGuard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw new NestingTooDeepError();
+    throw e;
+  }
 }

@@ -52,3 +52,12 @@ test('null and scalar patches are 400 Invalid JSON Patch; arrays replace the doc
   assert.deepEqual(applyMergePatch({}, JSON.parse('{"__proto__":{"polluted":true}}')), JSON.parse('{"__proto__":{"polluted":true}}'));
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
 });
+
+test('very deep values fail with a typed 400 instead of overflowing the stack', async () => {
+  const { parseJson } = await import('../decode/json.ts');
+  const { NestingTooDeepError } = await import('./json-values.ts');
+  const deep = (d: number) => parseJson('{"a":'.repeat(d) + '1' + '}'.repeat(d));
+  assert.ok(applyMergePatch(deep(1000), deep(1000)));
+  const v = deep(9000);
+  assert.throws(() => applyMergePatch(v, v), (e: unknown) => e instanceof NestingTooDeepError && e.code === 400);
+});

@@ -5,7 +5,7 @@
 // objects, including objects inside arrays; a patch that is null, a string, a number
 // or a boolean is rejected with 400 "Invalid JSON Patch".
 import type { JsonObject, JsonValue } from '../types.ts';
-import { cloneJson, hasOwn, isJsonObject, setKey } from './json-values.ts';
+import { cloneJson, hasOwn, isJsonObject, setKey, withDepthGuard } from './json-values.ts';
 import { PatchError } from './patch-error.ts';
 
 /** Copies `v`, dropping null members of its objects at any depth (array items stay). */
@@ -46,22 +46,28 @@ function mergeInto(doc: JsonObject, patch: JsonObject): void {
  * Throws PatchError 400 "Invalid JSON Patch" for a null or scalar patch.
  */
 export function applyMergePatch(doc: JsonValue, patch: JsonValue): JsonValue {
-  if (Array.isArray(patch)) return pruned(patch);
+  if (Array.isArray(patch)) return withDepthGuard(() => pruned(patch));
   if (!isJsonObject(patch)) throw PatchError.badRequest('Invalid JSON Patch');
-  if (!isJsonObject(doc)) return pruned(patch);
-  const out = cloneJson(doc);
-  mergeInto(out, patch);
-  return out;
+  if (!isJsonObject(doc)) return withDepthGuard(() => pruned(patch));
+  return withDepthGuard(() => {
+    const out = cloneJson(doc);
+    mergeInto(out, patch);
+    return out;
+  });
 }
 
 /** RFC 7386's MergePatch on plain values: a non-object patch replaces the target. */
 export function mergePatchValue(target: JsonValue | undefined, patch: JsonValue): JsonValue {
+  return withDepthGuard(() => mergeValue(target, patch));
+}
+
+function mergeValue(target: JsonValue | undefined, patch: JsonValue): JsonValue {
   if (!isJsonObject(patch)) return cloneJson(patch);
   const out: JsonObject = isJsonObject(target) ? cloneJson(target) : {};
   for (const k of Object.keys(patch)) {
     const pv = patch[k]!;
     if (pv === null) delete out[k];
-    else setKey(out, k, mergePatchValue(hasOwn(out, k) ? out[k] : undefined, pv));
+    else setKey(out, k, mergeValue(hasOwn(out, k) ? out[k] : undefined, pv));
   }
   return out;
 }

@@ -3,8 +3,10 @@
 //                     a merge patch that is not an object, a bad SMP directive);
 //   413             - a JSON patch with more than 10000 operations;
 //   422 Invalid     - the patch is well-formed but cannot be applied (missing path,
-//                     failed `test`, ...). kube-apiserver hides the cause behind a
-//                     generic message; `detail` keeps the library-level wording.
+//                     failed `test`, lists of lists). kube-apiserver hides the cause
+//                     behind a generic message; `detail` keeps the library's wording;
+//   500 (no reason) - other strategic merge patch failures, which upstream passes on
+//                     unconverted ("map: ... does not contain declared merge key: name").
 import { ApiError } from '../errors.ts';
 import type { StatusReason, StatusDetails } from '../errors.ts';
 
@@ -25,11 +27,6 @@ export class PatchError extends ApiError {
   /** 422 as upstream's NewGenericServerResponse(422, ...) prints it: the cause is not shown. */
   static cannotApply(detail: string): PatchError {
     return new PatchError(422, 'Invalid', 'the server rejected our request due to an error in our request', detail, {});
-  }
-
-  /** 422 whose message is the cause itself (strategic merge patch's list/retainKeys conflicts). */
-  static invalid(message: string): PatchError {
-    return new PatchError(422, 'Invalid', message, message, {});
   }
 
   static tooLarge(message: string): PatchError {

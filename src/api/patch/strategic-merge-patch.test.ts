@@ -142,7 +142,7 @@ test('upstream ordering rules on a synthetic schema', () => {
       patchStrategy: 'merge', patchMergeKey: 'name' },
     mergingIntList: { type: 'array', items: { type: 'integer' }, patchStrategy: 'merge' },
   } };
-  const orig = { mergingList: [{ name: 1 }, { name: 2, value: 'b' }, { name: 3 }], mergingIntList: [1, 2, 3] };
+  const orig: JsonObject = { mergingList: [{ name: 1 }, { name: 2, value: 'b' }, { name: 3 }], mergingIntList: [1, 2, 3] };
   assert.deepEqual(applyStrategicMergePatch(orig, { mergingList: [{ name: 3, value: 'c' }, { name: 1, value: 'a' }, { name: 2, other: 'x' }] }, schema)['mergingList'],
     [{ name: 3, value: 'c' }, { name: 1, value: 'a' }, { name: 2, value: 'b', other: 'x' }]);
   assert.deepEqual(applyStrategicMergePatch(orig, { mergingList: [{ name: 3, value: 'c' }, { name: 1, value: 'a' }] }, schema)['mergingList'],
@@ -155,6 +155,18 @@ test('upstream ordering rules on a synthetic schema', () => {
   // Two patch items with one key: the second merges into the first.
   assert.deepEqual(applyStrategicMergePatch({ mergingList: [] }, { mergingList: [{ name: 5, value: 'x' }, { name: 5, other: 'y' }] }, schema)['mergingList'],
     [{ name: 5, value: 'x', other: 'y' }]);
+});
+
+test('deletions and additions reuse list storage as upstream does', () => {
+  // Upstream deletes and appends in place; $setElementOrder then orders the
+  // server-only items by that storage, which puts 4 before the new 3 here.
+  const schema: SchemaNode = { type: 'object', properties: {
+    mergingList: { type: 'array', items: { type: 'object', properties: { name: { type: 'integer' }, other: { type: 'string' } } },
+      patchStrategy: 'merge', patchMergeKey: 'name' },
+  } };
+  const out = applyStrategicMergePatch({ mergingList: [{ name: 1 }, { name: 2, other: 'b' }, { name: 4, other: 'c' }] },
+    { '$setElementOrder/mergingList': [{ name: 2 }, { name: 3 }], mergingList: [{ name: 3 }, { name: 1, $patch: 'delete' }] }, schema);
+  assert.deepEqual(out['mergingList'], [{ name: 2, other: 'b' }, { name: 4, other: 'c' }, { name: 3 }]);
 });
 
 test('errors carry upstream texts and status codes', () => {

@@ -17,7 +17,7 @@ import type { JsonObject, JsonValue } from '../types.ts';
 import { goQuote, goSprintValue } from '../decode/go-text.ts';
 import { deref, refName } from '../schema/index.ts';
 import type { SchemaNode } from '../schema/types.ts';
-import { cloneJson, hasOwn, isJsonObject, setKey } from './json-values.ts';
+import { cloneJson, hasOwn, isJsonObject, setKey, withDepthGuard } from './json-values.ts';
 import { PatchError } from './patch-error.ts';
 
 const directiveMarker = '$patch';
@@ -147,6 +147,9 @@ function lookupForSlice(meta: Meta, key: string): FieldMeta {
   const f = lookupForStruct(meta, key);
   const fieldNode = f.meta.node!;
   const kind = goTypeKind(fieldNode);
+  // A pointer to a struct is accepted upstream with the struct as element type; the
+  // schema does not tell pointers apart, so every struct field is treated so.
+  if (kind === 'struct') return { meta: { node: fieldNode }, strategies: f.strategies, mergeKey: f.mergeKey };
   if (kind !== 'slice') throw internal(`expected slice or array type, but got: ${goTypeKind(meta.node)}`);
   const n = deref(fieldNode);
   const elem = n.items;
@@ -455,17 +458,20 @@ function mergePatchIntoOriginal(original: JsonObject, patch: JsonObject, meta: M
     validatePatchWithSetOrderList(patchList, order, f.mergeKey);
 
     let merged: JsonValue[];
+    let serverOrder = originalList;
     if (foundOriginal && !foundPatch) merged = originalList ?? [];
     else if (!foundOriginal && foundPatch) merged = (removeDirectives(patchList ?? []).value as JsonValue[]);
     else if (foundOriginal && foundPatch) {
-      merged = mergeSliceHandler(originalList, patchList, f.meta, strategy, f.mergeKey, false);
+      const r = mergeSliceHandlerWithView(originalList, patchList, f.meta, strategy, f.mergeKey, false);
+      merged = r.merged;
+      serverOrder = r.view;
     } else continue;
 
     const [patchItems, serverOnly] = f.mergeKey === ''
       ? partitionPrimitives(merged, order)
       : partitionMaps(merged, order, f.mergeKey);
-    const kind = sliceElementKind(originalList, patchList);
-    original[listKey] = normalizeElementOrder(patchItems, serverOnly, order, originalList, f.mergeKey, kind);
+    const kind = sliceElementKind(serverOrder, patchList);
+    original[listKey] = normalizeElementOrder(patchItems, serverOnly, order, serverOrder, f.mergeKey, kind);
     delete patch[listKey];
   }
 }
@@ -526,33 +532,54 @@ function mergeMap(original: JsonObject | null, patch: JsonObject, meta: Meta): J
 
 function mergeSliceHandler(original: JsonValue[] | undefined, patch: JsonValue[] | undefined, meta: Meta,
   strategy: string, mergeKey: string, isDeleteList: boolean): JsonValue[] {
+  return mergeSliceHandlerWithView(original, patch, meta, strategy, mergeKey, isDeleteList).merged;
+}
+
+/**
+ * Like mergeSliceHandler, also returning what the caller's view of `original` holds
+ * afterwards. Upstream deletes and appends in place on the original slice's storage,
+ * and the $setElementOrder step orders server-only items by that mutated view.
+ */
+function mergeSliceHandlerWithView(original: JsonValue[] | undefined, patch: JsonValue[] | undefined, meta: Meta,
+  strategy: string, mergeKey: string, isDeleteList: boolean): { merged: JsonValue[]; view: JsonValue[] | undefined } {
   if (strategy === mergeDirective || isDeleteList) return mergeSlice(original ?? [], patch ?? [], meta, mergeKey, isDeleteList);
-  return patch ?? [];
+  return { merged: patch ?? [], view: original };
 }
 
-function mergeSlice(original: JsonValue[], patch: JsonValue[], meta: Meta, mergeKey: string, isDeleteList: boolean): JsonValue[] {
-  if (original.length === 0 && patch.length === 0) return original;
+/** Go slice storage shared by the caller's view of the original list and the working list. */
+interface Storage { backing: JsonValue[]; cap: number }
+
+function mergeSlice(original: JsonValue[], patch: JsonValue[], meta: Meta, mergeKey: string,
+  isDeleteList: boolean): { merged: JsonValue[]; view: JsonValue[] } {
+  if (original.length === 0 && patch.length === 0) return { merged: original, view: original };
   const kind = sliceElementKind(original, patch);
-  let merged: JsonValue[];
-  let orig = original;
-  let pat: JsonValue[] | undefined = patch;
   if (kind !== 'map') {
-    if (isDeleteList) return original.filter((v) => !patch.some((d) => goEqual(d, v)));
-    merged = deduplicateScalars([...original, ...patch]);
-  } else {
-    if (mergeKey === '') throw internal(`cannot merge lists without merge key for ${schemaName(meta)}`);
-    [orig, pat] = mergeSliceWithSpecialElements(original, patch, mergeKey);
-    merged = mergeSliceWithoutSpecialElements(orig, pat ?? [], mergeKey, meta);
+    if (isDeleteList) return { merged: original.filter((v) => !patch.some((d) => goEqual(d, v))), view: original };
+    const merged = deduplicateScalars([...original, ...patch]);
+    const [patchItems, serverOnly] = partitionPrimitives(merged, patch);
+    return { merged: normalizeElementOrder(patchItems, serverOnly, patch, original, mergeKey, kind), view: original };
   }
-  const [patchItems, serverOnly] = mergeKey === '' ? partitionPrimitives(merged, pat) : partitionMaps(merged, pat, mergeKey);
-  return normalizeElementOrder(patchItems, serverOnly, pat, orig, mergeKey, kind);
+  if (mergeKey === '') throw internal(`cannot merge lists without merge key for ${schemaName(meta)}`);
+  const storage: Storage = { backing: [...original], cap: original.length };
+  const special = mergeSliceWithSpecialElements(storage, patch, mergeKey);
+  const orig = special.list.slice(0, special.len);
+  const merged = mergeSliceWithoutSpecialElements(storage, special, special.rest ?? [], mergeKey, meta);
+  const [patchItems, serverOnly] = partitionMaps(merged, special.rest, mergeKey);
+  return {
+    merged: normalizeElementOrder(patchItems, serverOnly, special.rest, orig, mergeKey, kind),
+    view: storage.backing.slice(0, storage.cap),
+  };
 }
 
-/** Applies `$patch` items of a merging list; returns the new original and the remaining patch. */
-function mergeSliceWithSpecialElements(original: JsonValue[], patch: JsonValue[], mergeKey: string): [JsonValue[], JsonValue[] | undefined] {
+/** A working list: `list` (possibly the shared backing array) with `len` items in use. */
+interface Working { list: JsonValue[]; len: number; rest: JsonValue[] | undefined }
+
+/** Applies `$patch` items of a merging list; returns the working original and the remaining patch. */
+function mergeSliceWithSpecialElements(storage: Storage, patch: JsonValue[], mergeKey: string): Working {
   const rest: JsonValue[] = [];
   let replace = false;
-  let orig = original;
+  const list = storage.backing;
+  let len = storage.cap;
   for (const v of patch) {
     const item = v as JsonObject;
     if (!hasOwn(item, directiveMarker)) {
@@ -563,10 +590,13 @@ function mergeSliceWithSpecialElements(original: JsonValue[], patch: JsonValue[]
     if (directive === deleteDirective) {
       if (!hasOwn(item, mergeKey)) throw errNoMergeKey(item, mergeKey);
       const value = item[mergeKey];
-      orig = orig.filter((x) => {
-        if (!isJsonObject(x)) throw internal(`value for key ${orig.indexOf(x)} is not a map`);
-        return !(hasOwn(x, mergeKey) && goEqual(x[mergeKey], value));
-      });
+      for (;;) {
+        const found = findByMergeKey(list.slice(0, len), mergeKey, value);
+        if (!found) break;
+        // append(original[:k], original[k+1:]...) shifts within the same storage.
+        for (let i = found.index; i < len - 1; i++) list[i] = list[i + 1]!;
+        len--;
+      }
     } else if (directive === replaceDirective) {
       replace = true;
     } else if (directive === mergeDirective) {
@@ -575,21 +605,28 @@ function mergeSliceWithSpecialElements(original: JsonValue[], patch: JsonValue[]
       throw internal(`unknown patch type: ${typeof directive === 'string' ? directive : goSprintValue(directive ?? null)} in map: ${goSprintValue(item)}`);
     }
   }
-  if (replace) return [rest, undefined];
-  return [orig, rest];
+  if (replace) return { list: rest, len: rest.length, rest: undefined };
+  return { list, len, rest };
 }
 
-function mergeSliceWithoutSpecialElements(original: JsonValue[], patch: JsonValue[], mergeKey: string, meta: Meta): JsonValue[] {
-  // Items appended here are found by later patch items with the same key, as upstream.
-  const out = [...original];
+function mergeSliceWithoutSpecialElements(storage: Storage, work: Working, patch: JsonValue[], mergeKey: string, meta: Meta): JsonValue[] {
+  let list = work.list;
+  let len = work.len;
   for (const v of patch) {
     const item = v as JsonObject;
     if (!hasOwn(item, mergeKey)) throw errNoMergeKey(item, mergeKey);
-    const found = findByMergeKey(out, mergeKey, item[mergeKey]);
-    if (found) out[found.index] = mergeMap(found.map, item, meta);
-    else out.push(v);
+    // Items appended here are found by later patch items with the same key, as upstream.
+    const found = findByMergeKey(list.slice(0, len), mergeKey, item[mergeKey]);
+    if (found) {
+      list[found.index] = mergeMap(found.map, item, meta);
+    } else if (list === storage.backing && len < storage.cap) {
+      list[len++] = v; // append within capacity writes into the shared storage
+    } else {
+      if (list === storage.backing) list = list.slice(0, len);
+      list[len++] = v;
+    }
   }
-  return out;
+  return list.slice(0, len);
 }
 
 /**
@@ -598,9 +635,21 @@ function mergeSliceWithoutSpecialElements(original: JsonValue[], patch: JsonValu
  * the inputs are not modified. A null patch changes nothing.
  */
 export function applyStrategicMergePatch(original: JsonObject, patch: JsonValue, schema: SchemaNode): JsonObject {
-  if (patch === null) return cloneJson(original);
+  return applyStrategicMergePatchDetailed(original, patch, schema).result;
+}
+
+/**
+ * As applyStrategicMergePatch, also returning the patch as upstream leaves it after
+ * applying (directives and merged lists removed), which upstream prints in strict
+ * field validation errors. The two may share sub-objects.
+ */
+export function applyStrategicMergePatchDetailed(original: JsonObject, patch: JsonValue, schema: SchemaNode): { result: JsonObject; patchAfter: JsonObject } {
+  if (patch === null) return { result: cloneJson(original), patchAfter: {} };
   if (!isJsonObject(patch)) {
     throw badRequest(`json: cannot unmarshal ${Array.isArray(patch) ? 'array' : typeof patch === 'boolean' ? 'bool' : typeof patch} into Go value of type map[string]interface {}`);
   }
-  return mergeMap(cloneJson(original), cloneJson(patch), { node: schema });
+  return withDepthGuard(() => {
+    const patchAfter = cloneJson(patch);
+    return { result: mergeMap(cloneJson(original), patchAfter, { node: schema }), patchAfter };
+  });
 }

@@ -13,6 +13,7 @@ import type { FieldError } from '../errors.ts';
 import type { FieldTracker } from '../decode/json.ts';
 import { SKIP, UNKNOWN } from '../decode/json.ts';
 import { compareUtf8 } from '../decode/go-text.ts';
+import { withDepthGuard } from '../patch/json-values.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
 import { deref } from './index.ts';
 import type { SchemaNode } from './types.ts';
@@ -104,7 +105,7 @@ export function unknownFields(schema: SchemaNode, value: JsonValue, order: KeyOr
       else walk(step, v[k]!, join(path, k));
     }
   };
-  if (!unchecked(schema)) walk(schema, value, '');
+  if (!unchecked(schema)) withDepthGuard(() => walk(schema, value, ''));
   return out;
 }
 
@@ -134,7 +135,7 @@ export function pruneUnknownFields(schema: SchemaNode, value: JsonValue): JsonVa
     }
     return out;
   };
-  return unchecked(schema) ? value : prune(schema, value);
+  return unchecked(schema) ? value : withDepthGuard(() => prune(schema, value));
 }
 
 /** Upstream's aggregate text: `strict decoding error: unknown field "a", duplicate field "b"`. */

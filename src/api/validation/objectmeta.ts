@@ -19,8 +19,11 @@ export const totalAnnotationSizeLimitB = 256 * 1024;
 const standardFinalizers = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
 
 export interface ObjectMetaOptions {
-  /** The kind lives in a namespace (namespace required) or not (namespace forbidden). */
-  namespaced: boolean;
+  /**
+   * The kind lives in a namespace (namespace required) or not (namespace forbidden).
+   * Undefined skips the scope check (for kinds whose scope the caller does not know).
+   */
+  namespaced: boolean | undefined;
   /** The rule for metadata.name (and generateName with prefix=true). */
   nameValidator: NameValidator;
 }
@@ -213,10 +216,10 @@ export function validateObjectMeta(meta: unknown, opts: ObjectMetaOptions, path 
   } else {
     for (const msg of opts.nameValidator(name, false)) errs.push(fieldError.invalid(child(path, 'name'), name, msg));
   }
-  if (opts.namespaced) {
+  if (opts.namespaced === true) {
     if (namespace.length === 0) errs.push(fieldError.required(child(path, 'namespace')));
     else for (const msg of isDNS1123Label(namespace)) errs.push(fieldError.invalid(child(path, 'namespace'), namespace, msg));
-  } else if (namespace.length !== 0) {
+  } else if (opts.namespaced === false && namespace.length !== 0) {
     errs.push(fieldError.forbidden(child(path, 'namespace'), 'not allowed on this type'));
   }
   errs.push(...validateMetaCommon(meta, path));

@@ -46,7 +46,8 @@ export function field(obj: KubeObject | Obj, k: string): Obj | undefined {
 }
 
 export interface MetaRules {
-  namespaced: boolean;
+  /** Undefined: scope unknown, the namespace is not checked. */
+  namespaced: boolean | undefined;
   name: NameValidator;
 }
 

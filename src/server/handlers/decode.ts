@@ -1,36 +1,41 @@
 // Decoding create/update bodies: JSON, YAML or protobuf, checked against the
-// URL (kind, apiVersion, namespace) and, per fieldValidation, against the schema.
+// URL (kind, apiVersion, namespace) and, per fieldValidation, against the
+// kind's schema. Unknown fields are reported (Strict: 400; Warn: warnings) and
+// never stored, as a Go server drops them while decoding.
 
+import { decodeBody, strictDecodingError } from '../../api/decode/body.ts';
 import { errors } from '../../api/errors.ts';
-import type { KubeObject } from '../../api/types.ts';
+import { schemaForKind } from '../../api/schema/index.ts';
+import { fieldValidationDirective, fieldValidationError, pruneUnknownFields, strictWarnings } from '../../api/schema/strict.ts';
+import type { JsonValue, KubeObject } from '../../api/types.ts';
 import { apiVersionOf, type ResourceDef } from '../../registry/types.ts';
-import { parseJsonBody, parseYamlBody, requireObject } from '../http/body.ts';
+import { requireObject } from '../http/body.ts';
 import type { BodyFormat } from '../http/negotiate.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 /** Decodes a protobuf body to its JSON object form. Installed at startup. */
 export type ProtobufDecoder = (buf: Uint8Array) => Record<string, unknown>;
-/** Lists unknown/duplicate field problems, e.g. `unknown field "spec.foo"`. */
-export type FieldChecker = (def: ResourceDef, obj: Record<string, unknown>, raw: Buffer | undefined, format: BodyFormat) => string[];
 
-let protobufDecoder: ProtobufDecoder = () => { throw errors.unsupportedMediaType('application/vnd.kubernetes.protobuf', ['application/json', 'application/yaml']); };
-let fieldChecker: FieldChecker = () => [];
+let protobufDecoder: ProtobufDecoder = () => {
+  throw errors.unsupportedMediaType('application/vnd.kubernetes.protobuf', ['application/json', 'application/yaml']);
+};
 
 export function setProtobufDecoder(d: ProtobufDecoder): void { protobufDecoder = d; }
-export function setFieldChecker(c: FieldChecker): void { fieldChecker = c; }
 
 export function parseFieldValidation(v: string | null): FieldValidation {
-  if (v === null || v === '') return 'Warn';
-  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
-  throw errors.badRequest(`fieldValidation: Invalid value: "${v}": fieldValidation must be one of "Ignore", "Warn", or "Strict"`);
+  const d = fieldValidationDirective(v);
+  if (d === undefined) {
+    const e = fieldValidationError(v ?? '');
+    throw errors.badRequest(`${e.field}: ${e.detail ?? 'invalid'}`);
+  }
+  return d;
 }
 
-/** Decode a body of the given format into a plain object. */
-export function decodeRaw(buf: Buffer, format: BodyFormat): Record<string, unknown> {
+/** Decode a body of the given format into a plain object, without schema checks (DeleteOptions, Scale). */
+export function decodeRaw(buf: Buffer, format: BodyFormat, into = { group: '', version: 'v1', kind: 'Object' }): Record<string, unknown> {
   switch (format) {
-    case 'json': return requireObject(parseJsonBody(buf));
-    case 'yaml': return requireObject(parseYamlBody(buf));
+    case 'json': case 'yaml': return requireObject(decodeBody(buf, { format, into, strict: false }).object);
     case 'protobuf': return requireObject(protobufDecoder(buf));
     default: throw errors.unsupportedMediaType(format, ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   }
@@ -48,7 +53,17 @@ export interface Decoded {
  */
 export function decodeObject(def: ResourceDef, namespace: string | undefined, buf: Buffer, format: BodyFormat,
   validation: FieldValidation): Decoded {
-  const raw = decodeRaw(buf, format);
+  const schema = schemaForKind(def.group, def.version, def.kind);
+  let raw: Record<string, unknown>;
+  let problems: string[] = [];
+  if (format === 'json' || format === 'yaml') {
+    const d = decodeBody(buf, { format, into: def, schema, strict: validation !== 'Ignore' });
+    raw = requireObject(d.object);
+    problems = d.strictErrors;
+    if (problems.length > 0 && validation === 'Strict') throw strictDecodingError(d.gvk, def.kind, problems);
+  } else {
+    raw = decodeRaw(buf, format);
+  }
   const want = apiVersionOf(def);
   if (raw.apiVersion !== undefined && raw.apiVersion !== '' && raw.apiVersion !== want) {
     throw errors.badRequest(`the API version in the data (${String(raw.apiVersion)}) does not match the expected API version (${want})`);
@@ -56,19 +71,12 @@ export function decodeObject(def: ResourceDef, namespace: string | undefined, bu
   if (raw.kind !== undefined && raw.kind !== '' && raw.kind !== def.kind) {
     throw errors.badRequest(`the kind in the data (${String(raw.kind)}) does not match the expected kind (${def.kind})`);
   }
+  if (schema) raw = pruneUnknownFields(schema, raw as JsonValue) as Record<string, unknown>;
   const obj = raw as KubeObject;
-  if (obj.metadata === undefined) obj.metadata = {};
+  if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
   const ns = obj.metadata.namespace;
   if (def.scope === 'Namespaced' && ns !== undefined && ns !== '' && namespace !== undefined && ns !== namespace) {
     throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
-  let warnings: string[] = [];
-  if (validation !== 'Ignore') {
-    const problems = fieldChecker(def, raw, format === 'protobuf' ? undefined : buf, format);
-    if (problems.length > 0) {
-      if (validation === 'Strict') throw errors.badRequest(`strict decoding error: ${problems.join(', ')}`);
-      warnings = problems;
-    }
-  }
-  return { obj, warnings };
+  return { obj, warnings: validation === 'Warn' ? strictWarnings(problems) : [] };
 }

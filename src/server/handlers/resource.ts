@@ -7,7 +7,7 @@ import { isPlainObject, type KubeObject } from '../../api/types.ts';
 import type { DeleteOptions } from '../../registry/generic/store.ts';
 import { apiVersionOf, type ResourceDef, type UserInfo } from '../../registry/types.ts';
 import type { VirtualCluster } from '../cluster.ts';
-import { readBody, parseJsonBody, parseYamlBody } from '../http/body.ts';
+import { readBody, parseYamlBody } from '../http/body.ts';
 import { bodyFormat, negotiate, type Negotiated } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
 import type { ResourceRequest } from '../request-info.ts';
@@ -230,15 +230,14 @@ async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise<void> 
   const dry = dryRun(query);
   const manager = fieldManager(query, format === 'apply-patch');
   const validation = parseFieldValidation(query.get('fieldValidation'));
-  const raw = await readBody(req);
-  const patch = format === 'apply-patch' ? parseYamlBody(raw) : parseJsonBody(raw, format === 'json-patch' ? 'array' : 'object');
-  if (format !== 'json-patch' && !isPlainObject(patch)) throw errors.badRequest('the patch must be a JSON object');
+  let raw: string | Buffer = await readBody(req);
   const name = info.name as string;
 
   if (info.subresource === 'scale') {
     const r = await cluster.store.guaranteedUpdate(def, info.namespace, name, (cur) => {
       const obj = cur as KubeObject;
-      const scale = applyPatch(def, format === 'strategic-merge-patch' ? 'merge-patch' : format, getScale(def, obj), patch);
+      const scaleFormat = format === 'json-patch' ? 'json-patch' : 'merge-patch';
+      const { obj: scale } = applyPatch(def, scaleFormat, getScale(def, obj), raw, 'Ignore', { group: 'autoscaling', version: 'v1', kind: 'Scale' });
       const rv = scale.metadata.resourceVersion;
       if (rv && rv !== obj.metadata.resourceVersion) obj.metadata.resourceVersion = rv;
       (obj.spec as Record<string, unknown>).replicas = scaleToReplicas(def, scale);
@@ -248,16 +247,10 @@ async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise<void> 
   }
 
   if (format === 'apply-patch') {
-    const applied = patch as KubeObject;
-    const want = apiVersionOf(def);
-    if (applied.apiVersion !== want || applied.kind !== def.kind) {
-      throw errors.badRequest(`the apply configuration must set apiVersion "${want}" and kind "${def.kind}"`);
-    }
-    const meta = (isPlainObject(applied.metadata) ? applied.metadata : {}) as KubeObject['metadata'];
-    if (meta.name !== undefined && meta.name !== name) {
-      throw errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
-    }
+    const applied = requireApplyConfig(def, name, parseYamlBody(raw));
+    raw = JSON.stringify(applied);
     if (!cluster.store.peek(def, info.namespace, name)) {
+      const meta = (isPlainObject(applied.metadata) ? applied.metadata : {}) as KubeObject['metadata'];
       const { obj, warnings } = decodeObject(def, info.namespace, Buffer.from(JSON.stringify({ ...applied, metadata: { ...meta, name } })), 'json', validation);
       await admitCreate(cluster, def, info.namespace, obj);
       const created = await cluster.store.create(def, info.namespace, obj, { dryRun: dry, fieldManager: manager });
@@ -267,13 +260,27 @@ async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise<void> 
 
   let warnings: string[] = [];
   const r = await cluster.store.guaranteedUpdate(def, info.namespace, name, (cur) => {
-    const patched = applyPatch(def, format, cur as KubeObject, patch);
-    // The patched object passes the same body checks as a PUT.
-    const checked = decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched)), 'json', validation);
-    warnings = checked.warnings;
-    return checked.obj;
+    const patched = applyPatch(def, format, cur as KubeObject, raw, validation);
+    warnings = patched.warnings;
+    // The patched object passes the same body checks as a PUT (unknown fields are already handled).
+    return decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched.obj)), 'json', 'Ignore').obj;
   }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource) });
   writeObject(ctx.res, 200, r.obj, neg.encoding, warningHeaders(warnings));
+}
+
+/** An apply configuration must name the kind of the URL and the object of the URL. */
+function requireApplyConfig(def: ResourceDef, name: string, v: unknown): KubeObject {
+  if (!isPlainObject(v)) throw errors.badRequest('the apply configuration must be an object');
+  const applied = v as KubeObject;
+  const want = apiVersionOf(def);
+  if (applied.apiVersion !== want || applied.kind !== def.kind) {
+    throw errors.badRequest(`the apply configuration must set apiVersion "${want}" and kind "${def.kind}"`);
+  }
+  const meta = (isPlainObject(applied.metadata) ? applied.metadata : {}) as KubeObject['metadata'];
+  if (meta.name !== undefined && meta.name !== name) {
+    throw errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+  }
+  return applied;
 }
 
 async function readDeleteOptions(ctx: ResourceContext): Promise<DeleteOptions> {
