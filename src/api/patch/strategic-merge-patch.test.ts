@@ -173,7 +173,7 @@ test('errors carry upstream texts and status codes', () => {
   const noKey = failure({ spec: { template: { spec: { containers: [{ image: 'x' }] } } } });
   assert.equal(noKey.code, 500);
   assert.equal(noKey.message, 'map: map[image:x] does not contain declared merge key: name');
-  assert.equal(noKey.toStatus().reason, '');
+  assert.equal(noKey.toStatus().reason, undefined, 'a 500 with no reason leaves reason out of the Status');
   const bad = failure({ metadata: { $setElementOrderfinalizers: ['a'] } });
   assert.equal(bad.code, 400);
   assert.equal(bad.message, 'invalid patch format of setElementOrder list');

@@ -26,6 +26,8 @@ export function runCreate(s: Strategy, input: unknown, opts: { namespace?: strin
 export function runUpdate(s: Strategy, input: unknown, old: KubeObject): { obj: KubeObject; errors: FieldError[] } {
   const obj = JSON.parse(JSON.stringify(input)) as KubeObject;
   if (typeof obj.metadata === 'object' && obj.metadata !== null) {
+    obj.metadata.name = old.metadata.name;
+    if (old.metadata.namespace !== undefined) obj.metadata.namespace = old.metadata.namespace;
     obj.metadata.uid = old.metadata.uid;
     obj.metadata.creationTimestamp = old.metadata.creationTimestamp;
     if (old.metadata.generation !== undefined) obj.metadata.generation = old.metadata.generation;
