@@ -65,7 +65,6 @@ export function builtinRegistry(): Registry {
     const key = `${info.group}/${info.plural}`;
     const strategy: Strategy = { ...(behaviour.strategyFor?.(info.group, info.version, info.kind) ?? {}) };
     if (generationTracked.has(key)) strategy.specFields ??= ['spec'];
-    else delete strategy.specFields;
     if (key === '/namespaces') strategy.holdForDeletion ??= namespaceHold;
     const def: ResourceDef = {
       ...info,

@@ -7,13 +7,14 @@ import { setProtobufDecoder } from './handlers/decode.ts';
 import { setProtobufEncoder } from './http/respond.ts';
 import { setBehaviour } from '../registry/builtin.ts';
 import { tableFor } from '../registry/tables/index.ts';
+import { strategyFor } from '../registry/strategies/index.ts';
 
 let installed = false;
 
 export function installCodecs(): void {
   if (installed) return;
   installed = true;
-  setBehaviour({ tableFor });
+  setBehaviour({ tableFor, strategyFor });
   setProtobufDecoder((buf) => {
     try {
       return decodeProtobufObject(buf);

@@ -245,13 +245,15 @@ export class GenericStore {
     // Status belongs to the status subresource; nodes are the exception (their agent creates them with status).
     const hasStatusSub = def.subresources?.some((s) => s.name === 'status') ?? false;
     if (hasStatusSub && !(def.group === '' && def.plural === 'nodes')) delete obj.status;
+    // The name is chosen before defaulting, as upstream does: some defaults use it.
+    const generated = !meta.name && !!meta.generateName;
+    if (generated) meta.name = generateName(meta.generateName as string);
     def.strategy.prepareForCreate?.(obj);
     def.strategy.defaults?.(obj);
     dropEmptyMetadata(obj);
 
-    const generated = !meta.name && !!meta.generateName;
     for (let attempt = 0; ; attempt++) {
-      if (generated) meta.name = generateName(meta.generateName as string);
+      if (generated && attempt > 0) meta.name = generateName(meta.generateName as string);
       this.validateOrThrow(def, obj, def.strategy.validate?.(obj) ?? []);
       const key = objectKey(def, namespace, meta.name as string);
       if (opts.dryRun) {

@@ -11,7 +11,7 @@ import { selectorConvertible, selectorMatches, validateLabelSelector } from '../
 import { isDNS1123Label, nameIsDNSSubdomain } from '../../api/validation/names.ts';
 import { fieldImmutableErrorMsg, validateImmutableField } from '../../api/validation/objectmeta.ts';
 import type { Strategy } from '../types.ts';
-import { asObj, field, metaOf, strategy } from './common.ts';
+import { asObj, ensureGeneratedName, field, metaOf, strategy } from './common.ts';
 import { validateJobSpec } from './batch-jobspec.ts';
 import { defaultPodTemplate } from './pod-defaults.ts';
 import { selectorMismatchMsg } from './workload-common.ts';
@@ -80,6 +80,7 @@ function generateSelector(obj: KubeObject, spec: Obj): void {
 
 function prepareForCreate(obj: KubeObject): void {
   obj.status = {};
+  ensureGeneratedName(obj);
   const spec = field(obj, 'spec');
   if (!spec) return;
   copyTemplateLabels(obj, spec);

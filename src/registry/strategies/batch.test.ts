@@ -112,3 +112,13 @@ test('CronJob schedule, time zone, names', () => {
   assert.deepEqual(messages(runCreate(cronJobStrategy, sel, { namespace: 'default' }).errors),
     ['spec.jobTemplate.spec.selector: Invalid value: {"matchLabels":{"a":"b"}}: `selector` will be auto-generated']);
 });
+
+test('a generateName job gets its name before the labels are made', () => {
+  const j = clone(job) as any;
+  delete j.metadata.name;
+  j.metadata.generateName = 'pi-';
+  const { obj, errors } = runCreate(jobStrategy, j, { namespace: 'default' });
+  assert.deepEqual(errors, []);
+  assert.match(obj.metadata.name as string, /^pi-[a-z0-9]{5}$/);
+  assert.equal((obj.spec as any).template.metadata.labels['job-name'], obj.metadata.name);
+});

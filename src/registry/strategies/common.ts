@@ -9,6 +9,7 @@
 //  - specFields present means the kind tracks metadata.generation (upstream
 //    strategies set generation only for some kinds); absent means it does not.
 
+import { randomBytes } from 'node:crypto';
 import type { FieldError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { isObj } from '../../api/validation/json.ts';
@@ -57,6 +58,25 @@ export function validateMeta(obj: KubeObject, rules: MetaRules): FieldError[] {
 
 export function validateMetaUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   return validateObjectMetaUpdate(asObj(obj).metadata, asObj(old).metadata);
+}
+
+const nameSuffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+
+/**
+ * Settle metadata.name from generateName now, for kinds whose create-time
+ * preparation depends on the final name (a Job's job-name labels, a Namespace's
+ * name label). The API server generates names before admission; a store that
+ * generates them after prepareForCreate leaves them to this.
+ */
+export function ensureGeneratedName(obj: KubeObject): void {
+  const meta = asObj(obj).metadata;
+  if (!isObj(meta)) return;
+  if (typeof meta.name === 'string' && meta.name !== '') return;
+  if (typeof meta.generateName !== 'string' || meta.generateName === '') return;
+  const base = meta.generateName.length > 58 ? meta.generateName.slice(0, 58) : meta.generateName;
+  let suffix = '';
+  for (const b of randomBytes(5)) suffix += nameSuffixAlphabet[b % nameSuffixAlphabet.length];
+  meta.name = base + suffix;
 }
 
 /** Carry the stored status over (the status subresource is the way to change it). */

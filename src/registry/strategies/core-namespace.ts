@@ -9,7 +9,7 @@ import { getObject, getStringArray, isObj } from '../../api/validation/json.ts';
 import { isQualifiedName, nameIsDNSLabel } from '../../api/validation/names.ts';
 import { validateKubeFinalizerName } from '../../api/validation/objectmeta.ts';
 import type { Strategy } from '../types.ts';
-import { asObj, field, keepStatus, metaOf, validateMeta, validateMetaUpdate } from './common.ts';
+import { asObj, ensureGeneratedName, field, keepStatus, metaOf, validateMeta, validateMetaUpdate } from './common.ts';
 
 export const namespaceNameLabel = 'kubernetes.io/metadata.name';
 
@@ -26,6 +26,7 @@ function defaults(obj: KubeObject): void {
 
 function prepareForCreate(obj: KubeObject): void {
   obj.status = { phase: 'Active' };
+  ensureGeneratedName(obj);
   const spec = field(obj, 'spec');
   if (!spec) return;
   const finalizers = Array.isArray(spec.finalizers) ? spec.finalizers : [];

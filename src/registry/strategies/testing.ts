@@ -25,12 +25,13 @@ export function runCreate(s: Strategy, input: unknown, opts: { namespace?: strin
 /** Update: identity metadata from the old object, prepareForUpdate, defaults, validate + validateUpdate. */
 export function runUpdate(s: Strategy, input: unknown, old: KubeObject): { obj: KubeObject; errors: FieldError[] } {
   const obj = JSON.parse(JSON.stringify(input)) as KubeObject;
-  if (typeof obj.metadata === 'object' && obj.metadata !== null) {
-    obj.metadata.name = old.metadata.name;
-    if (old.metadata.namespace !== undefined) obj.metadata.namespace = old.metadata.namespace;
-    obj.metadata.uid = old.metadata.uid;
-    obj.metadata.creationTimestamp = old.metadata.creationTimestamp;
-    if (old.metadata.generation !== undefined) obj.metadata.generation = old.metadata.generation;
+  const om = typeof old.metadata === 'object' && old.metadata !== null ? old.metadata : undefined;
+  if (typeof obj.metadata === 'object' && obj.metadata !== null && om) {
+    obj.metadata.name = om.name;
+    if (om.namespace !== undefined) obj.metadata.namespace = om.namespace;
+    obj.metadata.uid = om.uid;
+    obj.metadata.creationTimestamp = om.creationTimestamp;
+    if (om.generation !== undefined) obj.metadata.generation = om.generation;
   }
   s.prepareForUpdate?.(obj, old);
   s.defaults?.(obj);

@@ -5,7 +5,7 @@
 import { fieldError } from '../../api/errors.ts';
 import type { FieldError } from '../../api/errors.ts';
 import { child } from '../../api/validation/fieldpath.ts';
-import { isObj } from '../../api/validation/json.ts';
+import { isObj, typeInvalid } from '../../api/validation/json.ts';
 import type { Obj } from '../../api/validation/json.ts';
 import { selectorConvertible, selectorIsEmpty, selectorMatches, validateLabelSelector } from '../../api/validation/labelselector.ts';
 import { isValidPercent } from '../../api/validation/names.ts';
@@ -64,7 +64,7 @@ export function nonNegative(spec: Obj, k: string, path: string, errs: FieldError
   const v = spec[k];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    errs.push({ type: 'FieldValueTypeInvalid', field: child(path, k), value: typeof v, detail: `${child(path, k)} in body must be of type integer: "${typeof v}"` });
+    errs.push(typeInvalid(child(path, k), v, 'integer'));
     return undefined;
   }
   if (v < 0) errs.push(fieldError.invalid(child(path, k), v, isNegativeErrorMsg));
