@@ -7,8 +7,14 @@
 // Errors are thrown as YamlError with go-yaml-like texts ("yaml: line 2: mapping
 // values are not allowed in this context"); syntax problems the underlying parser
 // words differently keep its words after "yaml: line N: ".
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
-import type { Document, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { Document, LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { yamlLib } from './yaml-lib.ts';
+
+// The library's node predicates, resolved when first needed (see yaml-lib.ts).
+const isAlias = (n: unknown) => yamlLib().isAlias(n);
+const isMap = (n: unknown) => yamlLib().isMap(n);
+const isScalar = (n: unknown): n is Scalar => yamlLib().isScalar(n);
+const isSeq = (n: unknown) => yamlLib().isSeq(n);
 import type { JsonObject, JsonValue } from '../types.ts';
 import { goFormatFloat, goQuote } from './go-text.ts';
 
@@ -347,8 +353,8 @@ function toText(input: string | Uint8Array): string {
 /** Decodes the first YAML document of a body into a JSON value. Throws YamlError. */
 export function decodeYaml(input: string | Uint8Array): DecodedYaml {
   const src = toText(input);
-  const lc = new LineCounter();
-  const docs = parseAllDocuments(src, {
+  const lc = new (yamlLib().LineCounter)();
+  const docs = yamlLib().parseAllDocuments(src, {
     version: '1.1', schema: 'failsafe', uniqueKeys: false, merge: false, lineCounter: lc, prettyErrors: false,
     strict: false,
   });

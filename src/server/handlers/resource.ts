@@ -7,7 +7,9 @@ import { isPlainObject, type KubeObject } from '../../api/types.ts';
 import type { DeleteOptions } from '../../registry/generic/store.ts';
 import { apiVersionOf, type ResourceDef, type UserInfo } from '../../registry/types.ts';
 import type { VirtualCluster } from '../cluster.ts';
-import { readBody, parseYamlBody } from '../http/body.ts';
+import { readBody } from '../http/body.ts';
+import { decodeYaml, YamlError } from '../../api/decode/yaml.ts';
+import { loadYaml } from '../../api/decode/yaml-lib.ts';
 import { bodyFormat, negotiate, type Negotiated } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
 import type { ResourceRequest } from '../request-info.ts';
@@ -42,6 +44,7 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
   const { info, def, req } = ctx;
   const isRead = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch';
   const neg = negotiate(req.headers.accept, isRead && info.subresource === undefined);
+  if (neg.encoding === 'yaml') await loadYaml();
   if (def.scope === 'Cluster' && info.namespace !== undefined) throw errors.pathNotFound();
   if (def.scope === 'Namespaced' && info.namespace === undefined && !['list', 'watch', 'create'].includes(info.verb)) {
     throw errors.pathNotFound();
@@ -146,6 +149,7 @@ async function serveList(ctx: ResourceContext, neg: Negotiated): Promise<void> {
 async function readObjectBody(ctx: ResourceContext) {
   const format = bodyFormat(ctx.req.headers['content-type']);
   const body = await readBody(ctx.req);
+  if (format === 'yaml') await loadYaml();
   if (format === undefined || isPatchFormat(format)) {
     throw errors.unsupportedMediaType(String(ctx.req.headers['content-type'] ?? ''), ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   }
@@ -202,6 +206,7 @@ async function readScaleBody(ctx: ResourceContext): Promise<{ obj: KubeObject }>
   const format = bodyFormat(ctx.req.headers['content-type']);
   const body = await readBody(ctx.req);
   if (format === undefined || isPatchFormat(format)) throw errors.unsupportedMediaType('', ['application/json']);
+  if (format === 'yaml') await loadYaml();
   const raw = decodeRaw(body, format) as KubeObject;
   if (raw.metadata === undefined) raw.metadata = {};
   return { obj: raw };
@@ -247,7 +252,7 @@ async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise<void> 
   }
 
   if (format === 'apply-patch') {
-    const applied = requireApplyConfig(def, name, parseYamlBody(raw));
+    const applied = requireApplyConfig(def, name, await decodeApplyBody(raw));
     raw = JSON.stringify(applied);
     if (!cluster.store.peek(def, info.namespace, name)) {
       const meta = (isPlainObject(applied.metadata) ? applied.metadata : {}) as KubeObject['metadata'];
@@ -266,6 +271,17 @@ async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise<void> 
     return decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched.obj)), 'json', 'Ignore').obj;
   }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource) });
   writeObject(ctx.res, 200, r.obj, neg.encoding, warningHeaders(warnings));
+}
+
+/** An apply body is YAML (kubectl and helm send JSON, which YAML includes). */
+async function decodeApplyBody(raw: Buffer): Promise<unknown> {
+  await loadYaml();
+  try {
+    return decodeYaml(raw).value;
+  } catch (e) {
+    if (e instanceof YamlError) throw errors.badRequest(`error decoding YAML: ${e.message}`);
+    throw e;
+  }
 }
 
 /** An apply configuration must name the kind of the URL and the object of the URL. */
@@ -290,6 +306,7 @@ async function readDeleteOptions(ctx: ResourceContext): Promise<DeleteOptions> {
   if (body.length > 0) {
     const format = bodyFormat(ctx.req.headers['content-type']) ?? 'json';
     if (isPatchFormat(format)) throw errors.unsupportedMediaType(format, ['application/json']);
+    if (format === 'yaml') await loadYaml();
     const raw = decodeRaw(body, format) as Record<string, unknown>;
     if (raw.kind !== undefined && raw.kind !== 'DeleteOptions') {
       throw errors.badRequest(`the body of a delete must be DeleteOptions, not ${String(raw.kind)}`);

@@ -8,6 +8,7 @@ import { readBody } from '../http/body.ts';
 import { bodyFormat, type Negotiated } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
 import { decodeObject } from './decode.ts';
+import { loadYaml } from '../../api/decode/yaml-lib.ts';
 import type { ResourceContext } from './resource.ts';
 
 type Spec = Record<string, unknown>;
@@ -53,6 +54,7 @@ export async function serveVirtual(ctx: ResourceContext, neg: Negotiated): Promi
   if (format !== 'json' && format !== 'yaml' && format !== 'protobuf') {
     throw errors.unsupportedMediaType(String(ctx.req.headers['content-type'] ?? ''), ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   }
+  if (format === 'yaml') await loadYaml();
   const { obj } = decodeObject(def, info.namespace, await readBody(ctx.req), format, 'Ignore');
   const spec: Spec = isPlainObject(obj.spec) ? obj.spec : {};
   const out: KubeObject = { kind: def.kind, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata: { ...obj.metadata, creationTimestamp: null } };

@@ -1,7 +1,7 @@
 // Writing responses: objects in the negotiated encoding, and Status errors.
 
 import type { ServerResponse } from 'node:http';
-import { stringify as toYaml } from 'yaml';
+import { yamlLib } from '../../api/decode/yaml-lib.ts';
 import { ApiError, errors } from '../../api/errors.ts';
 import type { Encoding } from './negotiate.ts';
 import { mediaJSON, mediaProtobuf, mediaYAML } from './negotiate.ts';
@@ -24,7 +24,7 @@ export function writeObject(res: ServerResponse, code: number, body: unknown, en
     const pb = protobufEncoder(body as Record<string, unknown>);
     if (pb) { payload = pb; type = mediaProtobuf; } else { payload = JSON.stringify(body); type = mediaJSON; }
   } else if (encoding === 'yaml') {
-    payload = toYaml(body, { lineWidth: 0 });
+    payload = yamlLib().stringify(body, { lineWidth: 0 });
     type = mediaYAML;
   } else {
     payload = JSON.stringify(body);

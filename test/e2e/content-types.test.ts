@@ -1,0 +1,81 @@
+// Request and response encodings: YAML, protobuf, Tables, partial metadata,
+// and discovery's exact content types.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
+import { Client } from '../support/client.ts';
+import { decodeProtobufObject, encodeProtobufObject } from '../../src/api/protobuf/codec.ts';
+
+let kv: Kubevisor;
+let c: Client;
+
+before(async () => { kv = await startKubevisor(); c = new Client(kv.kubeconfig); });
+after(async () => { c?.close(); await kv?.stop(); });
+
+const cms = '/api/v1/namespaces/default/configmaps';
+
+test('YAML request bodies and YAML responses', async () => {
+  const r = await c.request('POST', cms, { body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: "1"\n', headers: { 'Content-Type': 'application/yaml' } });
+  assert.equal(r.status, 201, r.body.toString());
+  const y = await c.request('GET', `${cms}/from-yaml`, { headers: { Accept: 'application/yaml' } });
+  assert.equal(y.headers['content-type'], 'application/yaml');
+  assert.match(y.body.toString(), /^kind: ConfigMap$/m);
+  assert.match(y.body.toString(), /^ {2}a: "1"$/m);
+});
+
+test('protobuf request bodies and protobuf responses', async () => {
+  const body = encodeProtobufObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-pb' }, data: { k: 'v' } });
+  const r = await c.request('POST', cms, { body: Buffer.from(body), headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf', Accept: 'application/vnd.kubernetes.protobuf' } });
+  assert.equal(r.status, 201);
+  assert.equal(r.headers['content-type'], 'application/vnd.kubernetes.protobuf');
+  const created = decodeProtobufObject(r.body) as any;
+  assert.equal(created.metadata.name, 'from-pb');
+  assert.equal(created.data.k, 'v');
+  const list = await c.request('GET', cms, { headers: { Accept: 'application/vnd.kubernetes.protobuf, application/json' } });
+  const decoded = decodeProtobufObject(list.body) as any;
+  assert.equal(decoded.kind, 'ConfigMapList');
+  assert.ok(decoded.items.some((i: any) => i.metadata.name === 'from-pb'));
+});
+
+test('Tables in v1 and v1beta1, with includeObject; partial object metadata', async () => {
+  for (const v of ['v1', 'v1beta1']) {
+    const t = (await c.request('GET', `${cms}?includeObject=Object`, { headers: { Accept: `application/json;as=Table;v=${v};g=meta.k8s.io, application/json` } })).json();
+    assert.equal(t.kind, 'Table');
+    assert.equal(t.apiVersion, `meta.k8s.io/${v}`);
+    assert.deepEqual(t.columnDefinitions.map((col: any) => col.name), ['Name', 'Data', 'Age']);
+    const row = t.rows.find((r: any) => r.cells[0] === 'from-yaml');
+    assert.equal(row.cells[1], 1);
+    assert.equal(row.object.kind, 'ConfigMap');
+  }
+  const p = (await c.request('GET', cms, { headers: { Accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' } })).json();
+  assert.equal(p.kind, 'PartialObjectMetadataList');
+  assert.ok(p.items.every((i: any) => i.kind === 'PartialObjectMetadata' && i.metadata.name && i.data === undefined));
+});
+
+test('aggregated discovery answers with the exact content type per version asked', async () => {
+  for (const v of ['v2', 'v2beta1']) {
+    const r = await c.request('GET', '/apis', { headers: { Accept: `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList,application/json` } });
+    assert.equal(r.headers['content-type'], `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`);
+    const body = r.json();
+    assert.equal(body.kind, 'APIGroupDiscoveryList');
+    const apps = body.items.find((g: any) => g.metadata.name === 'apps');
+    const deploy = apps.versions[0].resources.find((res: any) => res.resource === 'deployments');
+    assert.deepEqual(deploy.shortNames, ['deploy']);
+    assert.deepEqual(deploy.categories, ['all']);
+    assert.ok(deploy.subresources.some((s: any) => s.subresource === 'scale' && s.responseKind.kind === 'Scale' && s.responseKind.group === 'autoscaling'));
+  }
+  const legacy = await c.request('GET', '/apis', { headers: { Accept: 'application/json' } });
+  assert.equal(legacy.json().kind, 'APIGroupList');
+});
+
+test('watch: sendInitialEvents ends with the initial-events-end bookmark; bad combinations are 422', async () => {
+  const r = await c.request('GET', `${cms}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`);
+  const events = r.body.toString().trim().split('\n').map((l) => JSON.parse(l));
+  const bookmark = events.findIndex((e) => e.type === 'BOOKMARK');
+  assert.ok(bookmark > 0, 'initial ADDED events come first');
+  assert.ok(events.slice(0, bookmark).every((e) => e.type === 'ADDED'));
+  assert.equal(events[bookmark].object.metadata.annotations['k8s.io/initial-events-end'], 'true');
+  const bad = await c.request('GET', `${cms}?watch=true&sendInitialEvents=true`);
+  assert.equal(bad.status, 422);
+});
