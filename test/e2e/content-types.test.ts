@@ -79,3 +79,14 @@ test('watch: sendInitialEvents ends with the initial-events-end bookmark; bad co
   const bad = await c.request('GET', `${cms}?watch=true&sendInitialEvents=true`);
   assert.equal(bad.status, 422);
 });
+
+test('the cluster is also served under /clusters/NAME', async () => {
+  const r = await c.request('GET', '/clusters/kubevisor/api/v1/namespaces/default/configmaps/from-yaml');
+  assert.equal(r.status, 200);
+  assert.equal(r.json().metadata.name, 'from-yaml');
+  const d = await c.request('GET', '/clusters/kubevisor/apis', { headers: { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' } });
+  assert.equal(d.json().kind, 'APIGroupDiscoveryList');
+  const missing = await c.request('GET', '/clusters/nope/api/v1/namespaces');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.json().reason, 'NotFound');
+});

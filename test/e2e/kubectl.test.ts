@@ -132,6 +132,22 @@ for (const version of ['1.27', '1.30', '1.33', 'dispatcher']) {
       assert.match(dc, /^Name:\s+rep$/m);
     });
 
+    test('nodes and events print the columns a real cluster prints', async () => {
+      const node = `node-${ns}`;
+      await k().ok(['create', '-f', file('node.yaml', `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${node}\n  labels:\n    node-role.kubernetes.io/control-plane: ""\nstatus:\n  conditions:\n  - type: Ready\n    status: "True"\n    reason: KubeletReady\n    message: ready\n    lastHeartbeatTime: "2026-01-01T00:00:00Z"\n    lastTransitionTime: "2026-01-01T00:00:00Z"\n  nodeInfo:\n    kubeletVersion: v1.36.0\n    osImage: Debian\n    kernelVersion: "6.1"\n    containerRuntimeVersion: containerd://2.0\n    architecture: amd64\n    operatingSystem: linux\n    bootID: ""\n    machineID: ""\n    systemUUID: ""\n    kubeProxyVersion: ""\n  addresses:\n  - type: InternalIP\n    address: 10.0.0.9\n`)]);
+      const nodes = await k().ok(['get', 'node', node, '-o', 'wide']);
+      assert.deepEqual(header(nodes), ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']);
+      const row = rowOf(nodes, node) ?? [];
+      assert.deepEqual([row[0], row[1], row[2], row[4], row[5]], [node, 'Ready', 'control-plane', 'v1.36.0', '10.0.0.9']);
+      await k().ok(['create', '-f', file('event.yaml', `apiVersion: v1\nkind: Event\nmetadata:\n  name: web.1\n  namespace: ${ns}\ninvolvedObject:\n  kind: Deployment\n  name: web\n  namespace: ${ns}\n  apiVersion: apps/v1\nreason: ScalingReplicaSet\nmessage: Scaled up replica set web-1 to 1\ntype: Normal\ncount: 1\nfirstTimestamp: "2026-01-01T00:00:00Z"\nlastTimestamp: "2026-01-01T00:00:00Z"\nsource:\n  component: deployment-controller\n`)]);
+      const events = await k().ok(['get', 'events', '-n', ns]);
+      assert.deepEqual(header(events), ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+      assert.deepEqual(rowOf(events, 'deployment/web')?.slice(1), ['Normal', 'ScalingReplicaSet', 'deployment/web', 'Scaled up replica set web-1 to 1']);
+      const sel = await k().ok(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=Deployment,reason=ScalingReplicaSet', '-o', 'name']);
+      assert.equal(sel, 'event/web.1\n');
+      await k().ok(['delete', 'node', node]);
+    });
+
     test('scale', async () => {
       assert.match(await k().ok(['scale', 'deploy', 'web', '--replicas=3', '-n', ns]), /scaled/);
       assert.equal(await k().ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}']), '3');
