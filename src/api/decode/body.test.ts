@@ -4,6 +4,11 @@ import { ApiError } from '../errors.ts';
 import { schemaForKind } from '../schema/index.ts';
 import { decodeBody, strictDecodingError, summarizeBody } from './body.ts';
 import type { DecodeBodyOptions } from './body.ts';
+import { before } from 'node:test';
+import { loadYaml } from './yaml-lib.ts';
+
+// The decoders use the yaml library, which the server loads on first use.
+before(() => loadYaml());
 
 const into = { group: '', version: 'v1', kind: 'Pod' };
 const schema = schemaForKind('', 'v1', 'Pod')!;

@@ -7,6 +7,11 @@ import { schemaForKind } from '../schema/index.ts';
 import { schemaTracker, unknownFields } from '../schema/strict.ts';
 import { decodeJson } from './json.ts';
 import { decodeYaml } from './yaml.ts';
+import { before } from 'node:test';
+import { loadYaml } from './yaml-lib.ts';
+
+// The decoders use the yaml library, which the server loads on first use.
+before(() => loadYaml());
 
 const dir = new URL('../../../../shared/k8s-api/fixtures/', import.meta.url);
 

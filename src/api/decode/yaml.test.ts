@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { YamlError, decodeYaml, yamlStrictErrorText } from './yaml.ts';
+import { before } from 'node:test';
+import { loadYaml } from './yaml-lib.ts';
+
+// The decoders use the yaml library, which the server loads on first use.
+before(() => loadYaml());
 
 function fails(src: string): string {
   try {
