@@ -7,6 +7,7 @@ import { WatchCache } from '../registry/generic/watch-cache.ts';
 import { GenericStore } from '../registry/generic/store.ts';
 import type { Registry } from '../registry/registry.ts';
 import { bootstrapCluster } from './bootstrap.ts';
+import { startCompactor } from '../registry/generic/compactor.ts';
 import { groupsOf } from './discovery.ts';
 
 export class VirtualCluster {
@@ -32,10 +33,14 @@ export class VirtualCluster {
     const cache = await WatchCache.start(kv);
     const vc = new VirtualCluster(name, kv, cache, registry);
     await bootstrapCluster(vc);
+    vc.stopCompactor = startCompactor(kv, () => cache.revision);
     return vc;
   }
 
+  private stopCompactor: () => void = () => {};
+
   async close(): Promise<void> {
+    this.stopCompactor();
     this.cache.stop();
     await this.kv.close();
   }
