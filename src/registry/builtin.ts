@@ -3,6 +3,7 @@
 
 import { builtinResources, groupOrder } from './catalog.ts';
 import { fieldSelectorsFor } from './field-selectors.ts';
+import { conversionFor } from './conversions/index.ts';
 import { Registry } from './registry.ts';
 import type { ResourceDef, Strategy } from './types.ts';
 import type { KubeObject } from '../api/types.ts';
@@ -72,6 +73,8 @@ export function builtinRegistry(): Registry {
       table: behaviour.tableFor?.(info.group, info.version, info.kind),
       fieldSelectors: fieldSelectorsFor(info.group, info.plural),
     };
+    const conversion = info.storage ? conversionFor(info.storage) : undefined;
+    if (conversion) def.conversion = conversion;
     if (virtualResources.has(key)) def.virtual = () => { throw new Error('answered by the server'); };
     defs.push(def);
   }

@@ -3,6 +3,7 @@
 
 import type { FieldError } from '../api/errors.ts';
 import type { KubeObject } from '../api/types.ts';
+import type { Conversion } from './conversions/index.ts';
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 export type Scope = 'Namespaced' | 'Cluster';
@@ -87,6 +88,8 @@ export interface ResourceDef extends ResourceInfo {
   table?: TableDef;
   /** Every field selector key the resource supports (metadata.name included), with its getter. */
   fieldSelectors?: Record<string, FieldGetter>;
+  /** Present when several versions share storage: converts between them. */
+  conversion?: Conversion;
   /** The resource is not stored: create returns a computed answer (reviews). */
   virtual?: (obj: KubeObject, ctx: VirtualContext) => KubeObject | Promise<KubeObject>;
 }

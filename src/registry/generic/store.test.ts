@@ -195,3 +195,20 @@ test('cluster-scoped keys ignore namespaces', async () => {
   assert.equal(n.metadata.namespace, undefined);
   assert.equal((await store.get(ns, undefined, 'team-a')).metadata.name, 'team-a');
 });
+
+test('versions sharing storage convert: an HPA written as v1 reads as v2, events in both groups', async () => {
+  const v1 = reg.find('autoscaling', 'v1', 'horizontalpodautoscalers') as ResourceDef;
+  const v2 = reg.find('autoscaling', 'v2', 'horizontalpodautoscalers') as ResourceDef;
+  await store.create(v1, 'default', { metadata: { name: 'h' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' }, maxReplicas: 4, targetCPUUtilizationPercentage: 50 } });
+  const asV2 = await store.get(v2, 'default', 'h');
+  assert.equal(asV2.apiVersion, 'autoscaling/v2');
+  assert.deepEqual((asV2.spec as any).metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }]);
+  const listed = await store.list(v1, 'default', {});
+  assert.equal((listed.items[0].spec as any).targetCPUUtilizationPercentage, 50);
+  const coreEv = reg.find('', 'v1', 'events') as ResourceDef;
+  const newEv = reg.find('events.k8s.io', 'v1', 'events') as ResourceDef;
+  await store.create(newEv, 'default', { metadata: { name: 'ev1' }, eventTime: '2026-01-01T00:00:00.000000Z', reportingController: 'example.com/c', reportingInstance: 'i', action: 'Do', reason: 'Done', type: 'Normal', regarding: { kind: 'Pod', name: 'p', namespace: 'default' }, note: 'hello' });
+  const asCore = await store.get(coreEv, 'default', 'ev1');
+  assert.equal(asCore.message, 'hello');
+  assert.deepEqual(asCore.involvedObject, { kind: 'Pod', name: 'p', namespace: 'default' });
+});

@@ -134,7 +134,14 @@ export class GenericStore {
   private present(def: ResourceDef, obj: KubeObject): KubeObject {
     const apiVersion = apiVersionOf(def);
     if (obj.apiVersion === apiVersion && obj.kind === def.kind) return obj;
+    if (def.conversion) return def.conversion.convert(obj, apiVersion);
     return { ...obj, apiVersion, kind: def.kind };
+  }
+
+  /** The form an object of `def`'s version is stored in. */
+  private toStorage(def: ResourceDef, obj: KubeObject): KubeObject {
+    const c = def.conversion;
+    return c && apiVersionOf(def) !== c.storageVersion ? c.convert(obj, c.storageVersion) : obj;
   }
 
   async list(def: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
@@ -171,7 +178,7 @@ export class GenericStore {
         remaining++;
         continue;
       }
-      items.push(c.obj);
+      items.push(def.conversion ? this.present(def, c.obj) : c.obj);
     }
     const res: ListResult = { items, resourceVersion: String(rev) };
     if (next !== undefined) {
@@ -203,7 +210,7 @@ export class GenericStore {
         if (limit && items.length >= limit) {
           return { items, resourceVersion: String(rev), continueToken: encodeContinue({ rv: rev, start: kv.key }) };
         }
-        items.push(obj);
+        items.push(def.conversion ? this.present(def, obj) : obj);
       }
       if (!page.more || page.kvs.length === 0) break;
       from = page.kvs[page.kvs.length - 1].key + '\x00';
@@ -260,7 +267,7 @@ export class GenericStore {
         if (this.cache.getCached(key)) throw errors.alreadyExists(gr(def), meta.name as string);
         return this.present(def, obj);
       }
-      const res = await this.kv.create(key, JSON.stringify(obj));
+      const res = await this.kv.create(key, JSON.stringify(this.toStorage(def, obj)));
       if (res.succeeded) {
         await this.cache.waitForRevision(res.revision);
         return this.present(def, this.cache.getCached(key)?.obj ?? withRV(obj, res.revision));
@@ -294,9 +301,10 @@ export class GenericStore {
     if (inMeta.resourceVersion && inMeta.resourceVersion !== current.obj.metadata.resourceVersion) {
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    const obj = this.prepareUpdate(def, namespace, cloneObject(input), current.obj, opts);
-    if (jsonEqual(stripRV(obj), stripRV(current.obj))) {
-      return { obj: this.present(def, current.obj), created: false }; // no-op writes do not bump the revision
+    const old = this.present(def, current.obj);
+    const obj = this.prepareUpdate(def, namespace, cloneObject(input), old, opts);
+    if (jsonEqual(stripRV(obj), stripRV(old))) {
+      return { obj: old, created: false }; // no-op writes do not bump the revision
     }
     if (opts.dryRun) return { obj: this.present(def, obj), created: false };
     // An object being deleted whose last finalizer was removed goes away now.
@@ -306,7 +314,7 @@ export class GenericStore {
       await this.cache.waitForRevision(del.revision);
       return { obj: this.present(def, withRV(obj, del.revision)), created: false };
     }
-    const res = await this.kv.update(key, JSON.stringify(stripRV(obj)), current.modRevision);
+    const res = await this.kv.update(key, JSON.stringify(stripRV(this.toStorage(def, obj))), current.modRevision);
     if (!res.succeeded) {
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
@@ -391,7 +399,7 @@ export class GenericStore {
       await this.cache.sync();
       const cur = this.cache.getCached(objectKey(def, namespace, name));
       if (!cur && !opts.allowCreate) throw errors.notFound(gr(def), name);
-      const next = await mutate(cur ? cloneObject(cur.obj) : undefined);
+      const next = await mutate(cur ? cloneObject(this.present(def, cur.obj)) : undefined);
       // Pin the write to what mutate saw, unless the caller demanded a specific version.
       const explicit = next.metadata?.resourceVersion && cur && next.metadata.resourceVersion !== cur.obj.metadata.resourceVersion;
       if (cur && !explicit) next.metadata = { ...next.metadata, resourceVersion: cur.obj.metadata.resourceVersion };
