@@ -24,9 +24,10 @@ async function storageArgs(kind: string, etcd: RunningEtcd | undefined, run: num
   return kind === 'etcd' && etcd ? ['--storage', 'etcd', '--etcd-endpoints', etcd.endpoint, '--name', `bench${run}`] : [];
 }
 
-async function coldStart(kind: string, etcd: RunningEtcd | undefined): Promise<{ first: number; restart: number }> {
+async function coldStart(kind: string, etcd: RunningEtcd | undefined): Promise<{ first: number; restart: number; idleAfterRestart: number }> {
   const firsts: number[] = [];
   const restarts: number[] = [];
+  let idleAfterRestart = NaN;
   for (let i = 0; i < (quick ? 2 : 5); i++) {
     const args = await storageArgs(kind, etcd, i);
     const t0 = performance.now();
@@ -44,12 +45,16 @@ async function coldStart(kind: string, etcd: RunningEtcd | undefined): Promise<{
     const r2 = await c2.request('GET', '/api/v1/namespaces');
     if (r2.status !== 200) throw new Error(`first call after restart failed: ${r2.status}`);
     restarts.push(performance.now() - t1);
+    if (i === 0) {
+      await new Promise((r) => setTimeout(r, 2000));
+      idleAfterRestart = rssMB(kv2.proc.pid as number);
+    }
     c2.close();
     await kv2.stop();
   }
   firsts.sort((a, b) => a - b);
   restarts.sort((a, b) => a - b);
-  return { first: pct(firsts, 50), restart: pct(restarts, 50) };
+  return { first: pct(firsts, 50), restart: pct(restarts, 50), idleAfterRestart };
 }
 
 async function getLatency(c: Client, ratePerSec: number, seconds: number): Promise<{ p50: number; p99: number; n: number }> {
@@ -129,11 +134,12 @@ async function benchStorage(kind: string): Promise<void> {
     const cs = await coldStart(kind, etcd);
     console.log(`cold start to first API call (fresh data dir, median): ${ms(cs.first)}`);
     console.log(`cold start to first API call (existing data dir, median): ${ms(cs.restart)}`);
+    console.log(`idle resident memory after a restart (2 s after start): ${cs.idleAfterRestart.toFixed(1)} MB`);
     const kv = await startKubevisor({ extraArgs: await storageArgs(kind, etcd, 99) });
     const c = new Client(kv.kubeconfig);
     try {
       await new Promise((r) => setTimeout(r, 2000));
-      console.log(`idle resident memory: ${rssMB(kv.proc.pid as number).toFixed(1)} MB`);
+      console.log(`idle resident memory after a first start: ${rssMB(kv.proc.pid as number).toFixed(1)} MB`);
       for (const ns of ['bench-create', 'bench-list']) {
         await c.request('POST', '/api/v1/namespaces', { body: JSON.stringify({ metadata: { name: ns } }), headers: { 'Content-Type': 'application/json' } });
       }

@@ -9,6 +9,10 @@ if (tsc.status !== 0) {
   process.exit(tsc.status ?? 1);
 }
 
+// The end-to-end suites run the JavaScript build, like `npm start`.
+const build = spawnSync(process.execPath, ['scripts/build.ts'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args : [
   ...globSync('src/**/*.test.ts'),

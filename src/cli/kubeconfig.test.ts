@@ -166,3 +166,13 @@ test('the first path of $KUBECONFIG is the one modified', () => {
   assert.equal(defaultKubeconfigPath({}, '/home/u'), '/home/u/.kube/config');
   assert.equal(defaultKubeconfigPath({ KUBECONFIG: '' }, '/home/u'), '/home/u/.kube/config');
 });
+
+test('a standalone kubeconfig written here keeps its token user on rewrite, read without a YAML parser', async () => {
+  const { standaloneKubeconfig: write } = await import('./kubeconfig.ts');
+  const creds = { name: 'kv', server: 'https://127.0.0.1:1', caCert: 'CA', clientCert: 'C', clientKey: 'K' };
+  const first = write({ ...creds, token: 'tok"en\\1' });
+  const second = write(creds, first);
+  const { parse } = await import('yaml');
+  const users = parse(second).users as { name: string; user: { token?: string } }[];
+  assert.deepEqual(users.find((u) => u.name === 'kv-token')?.user, { token: 'tok"en\\1' });
+});

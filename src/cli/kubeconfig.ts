@@ -6,8 +6,18 @@ import { mkdir, open, readFile, realpath, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document } from 'yaml';
 import { writePrivateFile } from '../server/pki/private-file.ts';
+import { toPlainYaml } from './plain-yaml.ts';
+
+// The YAML library is loaded only to edit a kubeconfig someone else wrote:
+// loaded once, it would stay in the server's memory for good.
+const require = createRequire(import.meta.url);
+const yaml = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
+const isMap = (n: unknown) => yaml().isMap(n);
+const isSeq = (n: unknown) => yaml().isSeq(n);
+const parseDocument = (text: string) => yaml().parseDocument(text);
 
 export interface KubeconfigCredentials {
   /** Name of the cluster, user and context entries. */
@@ -105,28 +115,42 @@ export function standaloneKubeconfig(c: KubeconfigCredentials, previous?: string
   const e = entries(c);
   let tokenUser: unknown = e.tokenUser;
   if (tokenUser === undefined && previous !== undefined) {
-    try {
-      tokenUser = findEntry(parse(previous, 'being replaced'), 'users', tokenUserName(c.name));
-    } catch {
-      tokenUser = undefined;
+    tokenUser = ownTokenUser(previous, tokenUserName(c.name));
+    if (tokenUser === undefined) {
+      try {
+        tokenUser = findEntry(parse(previous, 'being replaced'), 'users', tokenUserName(c.name));
+      } catch {
+        tokenUser = undefined;
+      }
     }
   }
-  const config = {
+  return toPlainYaml(freshConfig(c, tokenUser));
+}
+
+function freshConfig(c: KubeconfigCredentials, tokenUser: unknown) {
+  const e = entries(c);
+  return {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [e.cluster],
     contexts: [e.context],
     'current-context': c.name,
     preferences: {},
-    users: tokenUser === undefined ? [e.user] : [e.user, tokenUser],
+    users: (tokenUser === undefined ? [e.user] : [e.user, tokenUser]) as never[],
   };
-  const doc = parseDocument('');
-  setContents(doc, config);
-  return doc.toString(YAML_OUT);
+}
+
+/** The token user as this module writes it (see plain-yaml.ts), without a YAML parser. */
+function ownTokenUser(text: string, name: string): unknown {
+  const quoted = '"(?:[^"\\\\]|\\\\.)*"';
+  const re = new RegExp(`^- name: ${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n  user:\n    token: (${quoted})$`, 'm');
+  const m = re.exec(text);
+  return m ? { name, user: { token: JSON.parse(m[1] as string) as string } } : undefined;
 }
 
 /** `existing` with this cluster's cluster, user and context added or replaced, and made current. */
 export function mergeKubeconfig(existing: string, c: KubeconfigCredentials, where = 'file'): string {
+  if (existing.trim() === '') return toPlainYaml(freshConfig(c, entries(c).tokenUser));
   const doc = parse(existing, where);
   const e = entries(c);
   if (!doc.has('apiVersion')) doc.set('apiVersion', 'v1');

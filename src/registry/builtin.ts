@@ -24,7 +24,7 @@ const virtualResources = new Set([
  * strategies set it (configmaps, secrets, services, nodes... have none).
  */
 const generationTracked = new Set([
-  '/pods', '/replicationcontrollers',
+  '/pods', '/replicationcontrollers', '/podtemplates', 'discovery.k8s.io/endpointslices',
   'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets',
   'batch/jobs', 'batch/cronjobs', 'autoscaling/horizontalpodautoscalers', 'policy/poddisruptionbudgets',
   'networking.k8s.io/networkpolicies', 'networking.k8s.io/ingresses', 'networking.k8s.io/ingressclasses',
@@ -38,6 +38,8 @@ const generationTracked = new Set([
 
 export interface Behaviour {
   strategyFor?(group: string, version: string, kind: string): Strategy;
+  /** Loads the per-kind strategies on first use (they are many modules; an idle server needs none). */
+  loadStrategies?(): Promise<(group: string, version: string, kind: string) => Strategy>;
   tableFor?(group: string, version: string, kind: string): ResourceDef['table'];
 }
 
@@ -61,22 +63,33 @@ let cached: Registry | undefined;
 export function builtinRegistry(): Registry {
   if (cached) return cached;
   const defs: ResourceDef[] = [];
+  // What the server decides itself, whatever the per-kind strategy says.
+  const own = new Map<ResourceDef, Strategy>();
   for (const info of builtinResources()) {
     if (notYetServed.has(info.group)) continue;
     const key = `${info.group}/${info.plural}`;
-    const strategy: Strategy = { ...(behaviour.strategyFor?.(info.group, info.version, info.kind) ?? {}) };
-    if (generationTracked.has(key)) strategy.specFields ??= ['spec'];
-    if (key === '/namespaces') strategy.holdForDeletion ??= namespaceHold;
+    const local: Strategy = {};
+    if (generationTracked.has(key)) local.specFields = ['spec'];
+    if (key === '/namespaces') local.holdForDeletion = namespaceHold;
     const def: ResourceDef = {
       ...info,
-      strategy,
+      strategy: { ...(behaviour.strategyFor?.(info.group, info.version, info.kind) ?? {}), ...local },
       table: behaviour.tableFor?.(info.group, info.version, info.kind),
       fieldSelectors: fieldSelectorsFor(info.group, info.plural),
     };
+    own.set(def, local);
     const conversion = info.storage ? conversionFor(info.storage) : undefined;
     if (conversion) def.conversion = conversion;
     if (virtualResources.has(key)) def.virtual = () => { throw new Error('answered by the server'); };
     defs.push(def);
+  }
+  const loader = behaviour.loadStrategies;
+  if (loader) {
+    let loading: Promise<void> | undefined;
+    const load = () => (loading ??= loader().then((strategyFor) => {
+      for (const def of defs) def.strategy = { ...strategyFor(def.group, def.version, def.kind), ...own.get(def) };
+    }));
+    for (const def of defs) def.loadStrategy = load;
   }
   const preferred: Record<string, string> = {};
   for (const g of groupOrder()) preferred[g.group] = g.preferredVersion;

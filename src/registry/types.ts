@@ -88,6 +88,11 @@ export interface ResourceDef extends ResourceInfo {
   table?: TableDef;
   /** Every field selector key the resource supports (metadata.name included), with its getter. */
   fieldSelectors?: Record<string, FieldGetter>;
+  /**
+   * Loads the strategy's per-kind hooks (defaults, validation) on first use;
+   * the generic store awaits it before any write.
+   */
+  loadStrategy?: () => Promise<void>;
   /** Present when several versions share storage: converts between them. */
   conversion?: Conversion;
   /** The resource is not stored: create returns a computed answer (reviews). */

@@ -19,7 +19,7 @@ import { serveOpenAPI } from './openapi.ts';
 import type { RunningServer, ServerOptions } from './options.ts';
 import { parseRequestInfo } from './request-info.ts';
 import { builtinRegistry } from '../registry/builtin.ts';
-import { installCodecs } from './codecs.ts';
+import { installCodecs, protobufFor } from './codecs.ts';
 
 export interface RequestServices {
   clusters: Map<string, VirtualCluster>;
@@ -131,6 +131,7 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
     throw errors.forbidden({ group: info.group, resource: info.resource }, info.name ?? '', forbiddenMessage(user, attrs));
   }
   try {
+    await protobufFor(req.headers['content-type'], req.headers.accept);
     await serveResource({ req, res, query, info, def, cluster, user, authorizer: services.authorizer, tokens: services.tokens });
   } catch (e) {
     let encoding: 'json' | 'protobuf' = 'json';

@@ -1,12 +1,17 @@
 // Starts a real `kubevisor up` process for an end-to-end suite: its own data
 // dir, port and kubeconfig, stopped (and cleaned up) by the suite.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+// Suites run the JavaScript build, as `npm start` does; rebuild it when sources changed.
+const build = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build.ts'), '--if-stale'], { stdio: 'inherit' });
+if (build.status !== 0) throw new Error('kubevisor build failed');
+export const cliEntry = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 export interface Kubevisor {
   url: string;
@@ -29,7 +34,7 @@ export async function startKubevisor(opts: StartOptions = {}): Promise<Kubevisor
   const dataDir = opts.dataDir ?? join(base, 'data');
   const kubeconfig = join(base, 'kubeconfig');
   const home = join(base, 'home');
-  const proc = spawn(process.execPath, [join(repoRoot, 'src/cli/main.ts'), 'up', '--port', '0', '--data-dir', dataDir, '--kubeconfig', kubeconfig, ...(opts.extraArgs ?? [])], {
+  const proc = spawn(process.execPath, [cliEntry, 'up', '--port', '0', '--data-dir', dataDir, '--kubeconfig', kubeconfig, ...(opts.extraArgs ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
