@@ -38,9 +38,12 @@ const generationTracked = new Set([
 
 export interface Behaviour {
   strategyFor?(group: string, version: string, kind: string): Strategy;
-  /** Loads the per-kind strategies on first use (they are many modules; an idle server needs none). */
-  loadStrategies?(): Promise<(group: string, version: string, kind: string) => Strategy>;
   tableFor?(group: string, version: string, kind: string): ResourceDef['table'];
+  /** Loads strategies and printers on first use (they are many modules; an idle server needs none). */
+  load?(): Promise<{
+    strategyFor(group: string, version: string, kind: string): Strategy;
+    tableFor(group: string, version: string, kind: string): ResourceDef['table'];
+  }>;
 }
 
 let behaviour: Behaviour = {};
@@ -83,13 +86,16 @@ export function builtinRegistry(): Registry {
     if (virtualResources.has(key)) def.virtual = () => { throw new Error('answered by the server'); };
     defs.push(def);
   }
-  const loader = behaviour.loadStrategies;
+  const loader = behaviour.load;
   if (loader) {
     let loading: Promise<void> | undefined;
-    const load = () => (loading ??= loader().then((strategyFor) => {
-      for (const def of defs) def.strategy = { ...strategyFor(def.group, def.version, def.kind), ...own.get(def) };
+    const load = () => (loading ??= loader().then(({ strategyFor, tableFor }) => {
+      for (const def of defs) {
+        def.strategy = { ...strategyFor(def.group, def.version, def.kind), ...own.get(def) };
+        def.table = tableFor(def.group, def.version, def.kind);
+      }
     }));
-    for (const def of defs) def.loadStrategy = load;
+    for (const def of defs) def.loadBehaviour = load;
   }
   const preferred: Record<string, string> = {};
   for (const g of groupOrder()) preferred[g.group] = g.preferredVersion;

@@ -89,10 +89,11 @@ export interface ResourceDef extends ResourceInfo {
   /** Every field selector key the resource supports (metadata.name included), with its getter. */
   fieldSelectors?: Record<string, FieldGetter>;
   /**
-   * Loads the strategy's per-kind hooks (defaults, validation) on first use;
-   * the generic store awaits it before any write.
+   * Loads the per-kind strategy hooks (defaults, validation) and the table
+   * printer on first use; the store awaits it before writes, the server
+   * before printing a Table.
    */
-  loadStrategy?: () => Promise<void>;
+  loadBehaviour?: () => Promise<void>;
   /** Present when several versions share storage: converts between them. */
   conversion?: Conversion;
   /** The resource is not stored: create returns a computed answer (reviews). */

@@ -6,7 +6,6 @@ import { errors } from '../api/errors.ts';
 import { setProtobufDecoder } from './handlers/decode.ts';
 import { setProtobufEncoder } from './http/respond.ts';
 import { setBehaviour } from '../registry/builtin.ts';
-import { tableFor } from '../registry/tables/index.ts';
 import { mediaProtobuf } from './http/negotiate.ts';
 
 let installed = false;
@@ -14,7 +13,13 @@ let installed = false;
 export function installCodecs(): void {
   if (installed) return;
   installed = true;
-  setBehaviour({ tableFor, loadStrategies: async () => (await import('../registry/strategies/index.ts')).strategyFor });
+  setBehaviour({
+    load: async () => {
+      const [{ strategyFor }, { tableFor }] = await Promise.all([
+        import('../registry/strategies/index.ts'), import('../registry/tables/index.ts')]);
+      return { strategyFor, tableFor };
+    },
+  });
 }
 
 let protobuf: Promise<void> | undefined;

@@ -234,7 +234,7 @@ export class GenericStore {
   // ---- writes -------------------------------------------------------------
 
   async create(def: ResourceDef, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    await def.loadStrategy?.();
+    await def.loadBehaviour?.();
     const obj = cloneObject(input);
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
@@ -287,7 +287,7 @@ export class GenericStore {
    */
   async update(def: ResourceDef, namespace: string | undefined, name: string, input: KubeObject,
     opts: UpdateOptions = {}): Promise<{ obj: KubeObject; created: boolean }> {
-    await def.loadStrategy?.();
+    await def.loadBehaviour?.();
     const key = objectKey(def, namespace, name);
     await this.cache.sync();
     const current = this.cache.getCached(key);

@@ -45,6 +45,7 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
   const isRead = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch';
   const neg = negotiate(req.headers.accept, isRead && info.subresource === undefined);
   if (neg.encoding === 'yaml') await loadYaml();
+  if (neg.shape.kind === 'table') await def.loadBehaviour?.();
   if (def.scope === 'Cluster' && info.namespace !== undefined) throw errors.pathNotFound();
   if (def.scope === 'Namespaced' && info.namespace === undefined && !['list', 'watch', 'create'].includes(info.verb)) {
     throw errors.pathNotFound();
