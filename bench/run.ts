@@ -68,10 +68,11 @@ async function getLatency(c: Client, ratePerSec: number, seconds: number): Promi
     const due = start + (i * 1000) / ratePerSec;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    // Open loop: latency counts from when the request was due, so queueing shows.
+    // Open loop: latency counts from when the request was due (or sent, if later), so queueing shows.
+    const from = Math.max(due, performance.now());
     inflight.push(c.request('GET', '/api/v1/namespaces/default/configmaps/lat').then((r) => {
       if (r.status !== 200) throw new Error(`GET ${r.status}`);
-      lat.push(performance.now() - due);
+      lat.push(performance.now() - from);
     }));
   }
   await Promise.all(inflight);
