@@ -90,3 +90,19 @@ test('the cluster is also served under /clusters/NAME', async () => {
   assert.equal(missing.status, 404);
   assert.equal(missing.json().reason, 'NotFound');
 });
+
+test('watch in protobuf: length-prefixed WatchEvent frames', async () => {
+  const { decodeProtobufWatchEvent } = await import('../../src/api/protobuf/codec.ts');
+  const r = await c.request('GET', `${cms}?watch=true&resourceVersion=0&timeoutSeconds=1`, { headers: { Accept: 'application/vnd.kubernetes.protobuf;stream=watch, application/json' } });
+  assert.equal(r.headers['content-type'], 'application/vnd.kubernetes.protobuf;stream=watch');
+  const names: string[] = [];
+  for (let off = 0; off < r.body.length;) {
+    const len = r.body.readUInt32BE(off);
+    const ev = decodeProtobufWatchEvent(r.body.subarray(off + 4, off + 4 + len)) as { type: string; object: any };
+    assert.equal(ev.type, 'ADDED');
+    assert.equal(ev.object.kind, 'ConfigMap');
+    names.push(ev.object.metadata.name);
+    off += 4 + len;
+  }
+  assert.ok(names.includes('from-yaml'), names.join(','));
+});

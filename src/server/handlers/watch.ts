@@ -3,6 +3,7 @@
 
 import { ApiError, errors } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
+import { apiVersionOf } from '../../registry/types.ts';
 import type { Negotiated } from '../http/negotiate.ts';
 import type { WatchEventType } from '../../registry/generic/store.ts';
 import type { ResourceContext } from './resource.ts';
@@ -39,9 +40,13 @@ export async function serveWatch(ctx: ResourceContext, neg: Negotiated): Promise
   const predicate = buildPredicate(def, query.get('labelSelector'), query.get('fieldSelector'));
   const include: IncludeObject = (query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
 
+  // Protobuf streams (client-go's informers ask for them) frame each event; the codec is already loaded for this request.
+  const pb = neg.encoding === 'protobuf' && neg.shape.kind === 'object' ? await import('../../api/protobuf/codec.ts') : undefined;
+  const protobuf = pb !== undefined && pb.hasProtobufSchema(apiVersionOf(def), def.kind);
   let first = true;
   let open = true;
-  const encode = (type: WatchEventType, obj: KubeObject): string => {
+  const encode = (type: WatchEventType, obj: KubeObject): string | Uint8Array => {
+    if (protobuf && pb) return pb.encodeProtobufWatchFrame(type, obj);
     let out: unknown = obj;
     if (neg.shape.kind === 'table' && type !== 'BOOKMARK' && type !== 'ERROR') {
       out = toTable(def, [obj], neg.shape.version, include, { resourceVersion: obj.metadata.resourceVersion }, first);
@@ -61,7 +66,10 @@ export async function serveWatch(ctx: ResourceContext, neg: Negotiated): Promise
     },
   };
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, {
+    'Content-Type': protobuf ? 'application/vnd.kubernetes.protobuf;stream=watch' : 'application/json',
+    'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
   let stop: (() => void) | undefined;
   try {
@@ -71,7 +79,7 @@ export async function serveWatch(ctx: ResourceContext, neg: Negotiated): Promise
   } catch (e) {
     // Failures after the headers went out travel as an ERROR event, as upstream sends them.
     const status = e instanceof ApiError ? e.toStatus() : errors.internal(String(e)).toStatus();
-    res.end(JSON.stringify({ type: 'ERROR', object: status }) + '\n');
+    res.end(protobuf && pb ? pb.encodeProtobufWatchFrame('ERROR', status as unknown as Record<string, unknown>) : JSON.stringify({ type: 'ERROR', object: status }) + '\n');
     return;
   }
   await new Promise<void>((resolve) => {
