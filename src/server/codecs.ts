@@ -3,7 +3,6 @@
 // many servers never see a protobuf request, so they load on the first one.
 
 import { errors } from '../api/errors.ts';
-import { setProtobufDecoder } from './handlers/decode.ts';
 import { setProtobufEncoder } from './http/respond.ts';
 import { setBehaviour } from '../registry/builtin.ts';
 import { mediaProtobuf } from './http/negotiate.ts';
@@ -25,7 +24,8 @@ export function installCodecs(): void {
 let protobuf: Promise<void> | undefined;
 
 function loadProtobuf(): Promise<void> {
-  protobuf ??= import('../api/protobuf/codec.ts').then(({ decodeProtobufObject, encodeProtobufObject, hasProtobufSchema, ProtobufDecodeError }) => {
+  protobuf ??= Promise.all([import('../api/protobuf/codec.ts'), import('./handlers/decode.ts')]).then(([
+    { decodeProtobufObject, encodeProtobufObject, hasProtobufSchema, ProtobufDecodeError }, { setProtobufDecoder }]) => {
     setProtobufDecoder((buf) => {
       try {
         return decodeProtobufObject(buf);
