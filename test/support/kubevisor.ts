@@ -25,6 +25,7 @@ export interface Kubevisor {
 
 export interface StartOptions {
   extraArgs?: string[];
+  /** A data dir the caller owns (kept on stop); by default one in a temporary dir removed on stop. */
   dataDir?: string;
   env?: Record<string, string>;
 }
