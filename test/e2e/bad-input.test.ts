@@ -56,6 +56,17 @@ test('a body whose kind, apiVersion or namespace contradicts the URL is 400', as
   assert.deepEqual(await names(), before);
 });
 
+test('values of the wrong JSON type are 400 on create, 422 through a patch', async () => {
+  const pods = '/api/v1/namespaces/default/pods';
+  const r = await c.request('POST', pods, { body: JSON.stringify({ metadata: { name: 'typed' }, spec: 'x' }), headers: json });
+  expectStatus(r, 400, 'BadRequest', /^Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Pod\.spec of type v1\.PodSpec$/);
+  const ok = await c.request('POST', cms, { body: JSON.stringify({ metadata: { name: 'typed' } }), headers: json });
+  assert.equal(ok.status, 201);
+  const p = await c.request('PATCH', `${cms}/typed`, { body: JSON.stringify({ data: { a: 1 } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
+  expectStatus(p, 422, 'Invalid', /json: cannot unmarshal number into Go struct field ConfigMap\.data of type string/);
+  assert.equal((await c.request('GET', `${cms}/typed`)).json().data, undefined, 'nothing changed');
+});
+
 test('bodies over 3 MiB are 413', async () => {
   const big = JSON.stringify({ metadata: { name: 'big' }, data: { x: 'a'.repeat(3 * 1024 * 1024) } });
   expectStatus(await c.request('POST', cms, { body: big, headers: json }), 413, 'RequestEntityTooLarge');

@@ -3,7 +3,8 @@
 // kind's schema. Unknown fields are reported (Strict: 400; Warn: warnings) and
 // never stored, as a Go server drops them while decoding.
 
-import { decodeBody, strictDecodingError } from '../../api/decode/body.ts';
+import { cannotHandleError, decodeBody, strictDecodingError } from '../../api/decode/body.ts';
+import { findTypeError } from '../../api/schema/type-check.ts';
 import { errors } from '../../api/errors.ts';
 import { schemaForKind } from '../../api/schema/index.ts';
 import { fieldValidationDirective, fieldValidationError, pruneUnknownFields, strictWarnings } from '../../api/schema/strict.ts';
@@ -52,7 +53,7 @@ export interface Decoded {
  * real server makes before anything is stored.
  */
 export function decodeObject(def: ResourceDef, namespace: string | undefined, buf: Buffer, format: BodyFormat,
-  validation: FieldValidation): Decoded {
+  validation: FieldValidation, source: 'body' | 'patch' = 'body'): Decoded {
   const schema = schemaForKind(def.group, def.version, def.kind);
   let raw: Record<string, unknown>;
   let problems: string[] = [];
@@ -61,6 +62,15 @@ export function decodeObject(def: ResourceDef, namespace: string | undefined, bu
     raw = requireObject(d.object);
     problems = d.strictErrors;
     if (problems.length > 0 && validation === 'Strict') throw strictDecodingError(d.gvk, def.kind, problems);
+    // A value of the wrong JSON type fails decoding into the kind's Go types: 400 for a
+    // body, 422 on "patch" for the result of a patch, as upstream answers them.
+    const typeError = schema ? findTypeError(schema, raw as JsonValue, def.kind) : undefined;
+    if (typeError) {
+      if (source === 'patch') {
+        throw errors.invalid({ group: '', kind: '' }, '', [{ type: 'FieldValueInvalid', field: 'patch', value: buf.toString('utf8'), detail: typeError }]);
+      }
+      throw cannotHandleError(d.gvk, def.kind, typeError);
+    }
   } else {
     raw = decodeRaw(buf, format);
   }

@@ -164,7 +164,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
     const patched = applyPatch(def, format, cur as KubeObject, raw, validation);
     warnings = patched.warnings;
     // The patched object passes the same body checks as a PUT (unknown fields are already handled).
-    return decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched.obj)), 'json', 'Ignore').obj;
+    return decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched.obj)), 'json', 'Ignore', 'patch').obj;
   }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource) });
   writeObject(ctx.res, 200, r.obj, neg.encoding, warningHeaders(warnings));
 }
