@@ -69,7 +69,11 @@ export interface Strategy {
   prepareForCreate?(obj: KubeObject): void;
   /** Carry over what a client may not change on update (e.g. status on the main resource). */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /** Rules for any state of the object: run on create and on update. */
   validate?(obj: KubeObject): FieldError[];
+  /** Rules only for a new object (e.g. ephemeral containers cannot be set on create). */
+  validateCreate?(obj: KubeObject): FieldError[];
+  /** Rules about what may change, given the old object. */
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /**
    * On delete: true when the object must stay, terminating, although it has no

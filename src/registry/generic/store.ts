@@ -262,7 +262,7 @@ export class GenericStore {
 
     for (let attempt = 0; ; attempt++) {
       if (generated && attempt > 0) meta.name = generateName(meta.generateName as string);
-      this.validateOrThrow(def, obj, def.strategy.validate?.(obj) ?? []);
+      this.validateOrThrow(def, obj, [...(def.strategy.validate?.(obj) ?? []), ...(def.strategy.validateCreate?.(obj) ?? [])]);
       const key = objectKey(def, namespace, meta.name as string);
       if (opts.dryRun) {
         if (this.cache.getCached(key)) throw errors.alreadyExists(gr(def), meta.name as string);

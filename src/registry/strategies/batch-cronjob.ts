@@ -57,7 +57,6 @@ function validate(obj: KubeObject): FieldError[] {
   else {
     const bad = cronScheduleError(schedule);
     if (bad) errs.push(fieldError.invalid('spec.schedule', schedule, bad));
-    if (schedule.includes('TZ')) errs.push(fieldError.invalid('spec.schedule', schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
   }
   nonNegative(spec, 'startingDeadlineSeconds', 'spec', errs);
   const tz = getString(spec, 'timeZone', 'spec', errs);
@@ -78,6 +77,15 @@ function validate(obj: KubeObject): FieldError[] {
   return errs;
 }
 
+/** TZ in the schedule is refused for new cron jobs, and for updates unless the old schedule had it already. */
+function scheduleTimeZone(obj: KubeObject, old?: KubeObject): FieldError[] {
+  const schedule = (asObj(obj).spec as { schedule?: unknown } | undefined)?.schedule;
+  if (typeof schedule !== 'string' || !schedule.includes('TZ')) return [];
+  const before = (old && (asObj(old).spec as { schedule?: unknown } | undefined)?.schedule);
+  if (typeof before === 'string' && before.includes('TZ')) return [];
+  return [fieldError.invalid('spec.schedule', schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead')];
+}
+
 export const cronJobStrategy: Strategy = strategy({
   namespaced: true,
   name: nameIsDNSSubdomain,
@@ -85,4 +93,6 @@ export const cronJobStrategy: Strategy = strategy({
   specFields: ['spec'],
   defaults,
   validate,
+  validateCreate: (obj) => scheduleTimeZone(obj),
+  validateUpdate: (obj, old) => scheduleTimeZone(obj, old),
 });

@@ -1,7 +1,7 @@
 // Building blocks shared by the per-kind strategies.
 //
 // How the store uses a Strategy (and what these strategies assume):
-//  - create: prepareForCreate, then defaults, then validate.
+//  - create: prepareForCreate, then defaults, then validate and validateCreate.
 //  - update: prepareForUpdate(new, old), then defaults, then validate(new) AND
 //    validateUpdate(new, old). So `validate` holds the rules for any state of an
 //    object, and `validateUpdate` only the rules about the transition (immutable
@@ -93,6 +93,8 @@ export interface BasicOptions extends MetaRules {
   defaults?: (obj: KubeObject) => void;
   /** Kind-specific checks of any state of the object (metadata is checked already). */
   validate?: (obj: KubeObject) => FieldError[];
+  /** Kind-specific checks of a new object only. */
+  validateCreate?: (obj: KubeObject) => FieldError[];
   /** Kind-specific transition checks (metadata update is checked already). */
   validateUpdate?: (obj: KubeObject, old: KubeObject) => FieldError[];
   prepareForCreate?: (obj: KubeObject) => void;
@@ -109,6 +111,7 @@ export function strategy(opts: BasicOptions): Strategy {
       return [...validateMetaUpdate(obj, old), ...(opts.validateUpdate?.(obj, old) ?? [])];
     },
   };
+  if (opts.validateCreate) s.validateCreate = opts.validateCreate;
   if (opts.defaults) s.defaults = opts.defaults;
   const status = opts.status;
   if (status || opts.prepareForCreate) {

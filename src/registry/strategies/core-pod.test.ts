@@ -179,3 +179,15 @@ test('update keeps the stored status', () => {
 test('pods track generation', () => {
   assert.deepEqual(podStrategy.specFields, ['spec']);
 });
+
+test('ephemeral containers are refused on create only', async () => {
+  const { runCreate, runUpdate } = await import('./testing.ts');
+  const { podStrategy } = await import('./core-pod.ts');
+  const base = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'd' }, spec: { containers: [{ name: 'c', image: 'i' }] } };
+  const eph = { ...base, spec: { ...base.spec, ephemeralContainers: [{ name: 'dbg', image: 'busybox', terminationMessagePolicy: 'File', imagePullPolicy: 'Always' }] } };
+  assert.ok(runCreate(podStrategy, structuredClone(eph)).errors.some((e) => e.field === 'spec.ephemeralContainers'));
+  const created = runCreate(podStrategy, structuredClone(base)).obj;
+  const updated = structuredClone(created) as any;
+  updated.spec.ephemeralContainers = eph.spec.ephemeralContainers;
+  assert.ok(!runUpdate(podStrategy, updated, created).errors.some((e) => e.field === 'spec.ephemeralContainers' && e.type === 'FieldValueForbidden' && e.detail === 'cannot be set on create'));
+});

@@ -158,13 +158,18 @@ function validate(obj: KubeObject): FieldError[] {
       });
     });
   }
-  if (Array.isArray(spec.ephemeralContainers) && spec.ephemeralContainers.length > 0) {
-    errs.push(fieldError.forbidden('spec.ephemeralContainers', 'cannot be set on create'));
-  }
   if (typeof spec.nodeName === 'string' && spec.nodeName !== '' && Array.isArray(spec.schedulingGates) && spec.schedulingGates.length > 0) {
     errs.push(fieldError.forbidden('spec.nodeName', 'cannot be set until all schedulingGates have been cleared'));
   }
   return errs;
+}
+
+function validateCreate(obj: KubeObject): FieldError[] {
+  const spec = asObj(obj).spec;
+  if (isObj(spec) && Array.isArray(spec.ephemeralContainers) && spec.ephemeralContainers.length > 0) {
+    return [fieldError.forbidden('spec.ephemeralContainers', 'cannot be set on create')];
+  }
+  return [];
 }
 
 function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
@@ -194,6 +199,7 @@ export const podStrategy: Strategy = {
     else obj.status = JSON.parse(JSON.stringify(old.status));
   },
   validate,
+  validateCreate,
   validateUpdate,
   specFields: ['spec'],
 };

@@ -22,7 +22,10 @@ export const eventsV1EventStrategy: Strategy = {
   defaults,
   validate(obj): FieldError[] {
     const view = eventsV1View(obj);
-    return [...legacyValidateEvent(view), ...validateMeta(obj, { namespaced: true, name: nameIsDNSSubdomain }), ...strictValidateEventCreate(view)];
+    return [...legacyValidateEvent(view), ...validateMeta(obj, { namespaced: true, name: nameIsDNSSubdomain })];
+  },
+  validateCreate(obj): FieldError[] {
+    return strictValidateEventCreate(eventsV1View(obj));
   },
   validateUpdate(obj, old): FieldError[] {
     return [...validateMetaUpdate(obj, old), ...strictValidateEventUpdate(eventsV1View(obj), eventsV1View(old))];

@@ -8,7 +8,7 @@ import type { Strategy } from '../types.ts';
 
 let counter = 0;
 
-/** Create: server-set metadata, prepareForCreate, defaults, validate. */
+/** Create: server-set metadata, prepareForCreate, defaults, validate + validateCreate. */
 export function runCreate(s: Strategy, input: unknown, opts: { namespace?: string } = {}): { obj: KubeObject; errors: FieldError[] } {
   const obj = JSON.parse(JSON.stringify(input)) as KubeObject;
   if (typeof obj.metadata === 'object' && obj.metadata !== null) {
@@ -19,7 +19,7 @@ export function runCreate(s: Strategy, input: unknown, opts: { namespace?: strin
   }
   s.prepareForCreate?.(obj);
   s.defaults?.(obj);
-  return { obj, errors: s.validate?.(obj) ?? [] };
+  return { obj, errors: [...(s.validate?.(obj) ?? []), ...(s.validateCreate?.(obj) ?? [])] };
 }
 
 /** Update: identity metadata from the old object, prepareForUpdate, defaults, validate + validateUpdate. */
