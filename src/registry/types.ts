@@ -4,6 +4,7 @@
 import type { FieldError } from '../api/errors.ts';
 import type { KubeObject } from '../api/types.ts';
 import type { Conversion } from './conversions/index.ts';
+import type { SchemaNode } from '../api/schema/types.ts';
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 export type Scope = 'Namespaced' | 'Cluster';
@@ -98,10 +99,26 @@ export interface ResourceDef extends ResourceInfo {
    * before printing a Table.
    */
   loadBehaviour?: () => Promise<void>;
+  /**
+   * The structural schema of the kind (strict field validation, type checks,
+   * pruning, server-side apply). Built-ins: derived from the upstream OpenAPI;
+   * custom resources: from their CRD.
+   */
+  schema?: () => SchemaNode | undefined;
+  /** Set for custom resources (served from a CRD): JSON and merge patches only, lists carry item kinds. */
+  custom?: CustomResourceInfo;
   /** Present when several versions share storage: converts between them. */
   conversion?: Conversion;
   /** The resource is not stored: create returns a computed answer (reviews). */
   virtual?: (obj: KubeObject, ctx: VirtualContext) => KubeObject | Promise<KubeObject>;
+}
+
+/** What the server needs to know about a custom resource beyond a built-in's facts. */
+export interface CustomResourceInfo {
+  /** Name of the CRD (`<plural>.<group>`). */
+  crdName: string;
+  /** The scale subresource's paths (`.spec.replicas` style), when the CRD declares one. */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }
 
 /** What a virtual (non-stored) resource sees about the request, e.g. for SelfSubjectReview. */
