@@ -3,6 +3,7 @@
 import type { VirtualCluster } from '../server/cluster.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
 import { namespaceController } from './namespace.ts';
+import { startCrdControllers } from './crd.ts';
 
 /** Start the cluster's controllers; returns a function that stops them. */
 export function startControllers(vc: VirtualCluster): () => void {
@@ -14,5 +15,6 @@ export function startControllers(vc: VirtualCluster): () => void {
   for (const c of vc.cache.scan(resourcePrefix(nsDef))) {
     if (c.obj.metadata.deletionTimestamp) ns.enqueue(c.obj.metadata.name as string);
   }
-  return () => { unwatch(); ns.stop(); };
+  const stopCrds = startCrdControllers(vc);
+  return () => { unwatch(); ns.stop(); stopCrds(); };
 }

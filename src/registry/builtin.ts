@@ -4,12 +4,24 @@
 import { builtinResources, groupOrder } from './catalog.ts';
 import { fieldSelectorsFor } from './field-selectors.ts';
 import { conversionFor } from './conversions/index.ts';
+import { schemaForKind } from '../api/schema/index.ts';
 import { Registry } from './registry.ts';
 import type { ResourceDef, Strategy } from './types.ts';
 import type { KubeObject } from '../api/types.ts';
 
 /** Groups whose machinery arrives in later work; not served yet. */
-const notYetServed = new Set(['apiextensions.k8s.io', 'apiregistration.k8s.io']);
+const notYetServed = new Set(['apiregistration.k8s.io']);
+
+/** The finalizer a CRD gets on delete: its custom resources go before it does. */
+export const crdCleanupFinalizer = 'customresourcecleanup.apiextensions.k8s.io';
+
+/** On a CRD's first delete: add the cleanup finalizer and keep it, as upstream's CRD storage does. */
+function crdHold(obj: KubeObject): boolean {
+  if (obj.metadata.deletionTimestamp) return false;
+  const fins = obj.metadata.finalizers ?? [];
+  if (!fins.includes(crdCleanupFinalizer)) obj.metadata.finalizers = [...fins, crdCleanupFinalizer];
+  return true;
+}
 
 /** Virtual resources: answered by the server, never stored. */
 const virtualResources = new Set([
@@ -24,7 +36,7 @@ const virtualResources = new Set([
  * strategies set it (configmaps, secrets, services, nodes... have none).
  */
 const generationTracked = new Set([
-  '/pods', '/replicationcontrollers', '/podtemplates', 'discovery.k8s.io/endpointslices',
+  '/pods', '/replicationcontrollers', '/podtemplates', 'discovery.k8s.io/endpointslices', 'apiextensions.k8s.io/customresourcedefinitions',
   'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets',
   'batch/jobs', 'batch/cronjobs', 'autoscaling/horizontalpodautoscalers', 'policy/poddisruptionbudgets',
   'networking.k8s.io/networkpolicies', 'networking.k8s.io/ingresses', 'networking.k8s.io/ingressclasses',
@@ -61,10 +73,15 @@ function namespaceHold(obj: KubeObject): boolean {
   return true;
 }
 
-let cached: Registry | undefined;
+let cached: { defs: ResourceDef[]; preferred: Record<string, string> } | undefined;
 
+/** A registry of the built-in resources, for one cluster (the declarations are shared; custom resources are per cluster). */
 export function builtinRegistry(): Registry {
-  if (cached) return cached;
+  cached ??= buildBuiltins();
+  return new Registry(cached.defs, cached.preferred);
+}
+
+function buildBuiltins(): { defs: ResourceDef[]; preferred: Record<string, string> } {
   const defs: ResourceDef[] = [];
   // What the server decides itself, whatever the per-kind strategy says.
   const own = new Map<ResourceDef, Strategy>();
@@ -74,11 +91,13 @@ export function builtinRegistry(): Registry {
     const local: Strategy = {};
     if (generationTracked.has(key)) local.specFields = ['spec'];
     if (key === '/namespaces') local.holdForDeletion = namespaceHold;
+    if (key === 'apiextensions.k8s.io/customresourcedefinitions') local.holdForDeletion = crdHold;
     const def: ResourceDef = {
       ...info,
       strategy: { ...(behaviour.strategyFor?.(info.group, info.version, info.kind) ?? {}), ...local },
       table: behaviour.tableFor?.(info.group, info.version, info.kind),
       fieldSelectors: fieldSelectorsFor(info.group, info.plural),
+      schema: () => schemaForKind(info.group, info.version, info.kind),
     };
     own.set(def, local);
     const conversion = info.storage ? conversionFor(info.storage) : undefined;
@@ -99,6 +118,5 @@ export function builtinRegistry(): Registry {
   }
   const preferred: Record<string, string> = {};
   for (const g of groupOrder()) preferred[g.group] = g.preferredVersion;
-  cached = new Registry(defs, preferred);
-  return cached;
+  return { defs, preferred };
 }

@@ -1,23 +1,70 @@
-// The set of resources one virtual cluster serves, indexed for routing.
+// The set of resources one virtual cluster serves, indexed for routing: the
+// built-in declarations (shared by every cluster) plus the custom resources
+// its CRDs declare, replaced as a whole whenever the CRDs change.
 
 import type { ResourceDef } from './types.ts';
 
-export class Registry {
-  readonly resources: readonly ResourceDef[];
-  private readonly byPath = new Map<string, ResourceDef>();
-  private readonly byKind = new Map<string, ResourceDef>();
+/** Kubernetes' version priority: GA > beta > alpha, higher numbers first, other names last. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string): [number, number, number] | undefined => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return undefined;
+    const stability = m[2] === undefined ? 3 : m[2] === 'beta' ? 2 : 1;
+    return [stability, Number(m[1]), m[3] === undefined ? 0 : Number(m[3])];
+  };
+  const pa = parse(a), pb = parse(b);
+  if (!pa || !pb) return pa ? -1 : pb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  if (pa[0] !== pb[0]) return pb[0] - pa[0];
+  if (pa[1] !== pb[1]) return pb[1] - pa[1];
+  return pb[2] - pa[2];
+}
 
+export class Registry {
+  private readonly builtin: readonly ResourceDef[];
+  private dynamic: readonly ResourceDef[] = [];
+  private all: readonly ResourceDef[];
+  private byPath = new Map<string, ResourceDef>();
+  private byKind = new Map<string, ResourceDef>();
   private readonly preferred: Map<string, string>;
 
   /** `preferredVersions` maps a group to its preferred version (default: the first listed). */
   constructor(resources: readonly ResourceDef[], preferredVersions: Record<string, string> = {}) {
-    this.resources = resources;
+    this.builtin = resources;
+    this.all = resources;
     this.preferred = new Map(Object.entries(preferredVersions));
-    for (const r of resources) {
-      this.byPath.set(`${r.group}/${r.version}/${r.plural}`, r);
+    this.index();
+  }
+
+  private index(): void {
+    this.byPath = new Map();
+    this.byKind = new Map();
+    for (const r of this.all) {
+      const p = `${r.group}/${r.version}/${r.plural}`;
+      if (!this.byPath.has(p)) this.byPath.set(p, r);
       const k = `${r.group}/${r.version}/${r.kind}`;
       if (!this.byKind.has(k)) this.byKind.set(k, r);
     }
+  }
+
+  /** Everything served, built-ins first, then custom resources by group and version priority. */
+  get resources(): readonly ResourceDef[] {
+    return this.all;
+  }
+
+  /** The custom resources currently served. */
+  get custom(): readonly ResourceDef[] {
+    return this.dynamic;
+  }
+
+  /** Replace the served custom resources (built-ins always win a name clash). */
+  setCustom(defs: readonly ResourceDef[]): void {
+    const sorted = [...defs].sort((a, b) =>
+      a.group !== b.group ? (a.group < b.group ? -1 : 1)
+        : a.version !== b.version ? compareVersions(a.version, b.version)
+          : a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0);
+    this.dynamic = sorted;
+    this.all = [...this.builtin, ...sorted];
+    this.index();
   }
 
   /** The resource at /api(s)/<group>/<version>/<plural>. */
@@ -32,12 +79,13 @@ export class Registry {
   /** `versions` reordered so the group's preferred version comes first. */
   preferredOrder(group: string, versions: string[]): string[] {
     const p = this.preferred.get(group);
-    if (!p || !versions.includes(p)) return versions;
-    return [p, ...versions.filter((v) => v !== p)];
+    if (p && versions.includes(p)) return [p, ...versions.filter((v) => v !== p)];
+    // Groups without a declared preference (custom resources) prefer by version priority.
+    return this.preferred.has(group) ? versions : [...versions].sort(compareVersions);
   }
 
   /** Whether any resource is served in this group/version. */
   hasGroupVersion(group: string, version: string): boolean {
-    return this.resources.some((r) => r.group === group && r.version === version);
+    return this.all.some((r) => r.group === group && r.version === version);
   }
 }

@@ -9,6 +9,8 @@ import type { Registry } from '../registry/registry.ts';
 import { bootstrapCluster } from './bootstrap.ts';
 import { startCompactor } from '../registry/generic/compactor.ts';
 import { groupsOf } from './discovery.ts';
+import { resourcePrefix } from '../registry/generic/keys.ts';
+import type { KubeObject } from '../api/types.ts';
 
 export class VirtualCluster {
   readonly name: string;
@@ -16,8 +18,6 @@ export class VirtualCluster {
   readonly cache: WatchCache;
   readonly store: GenericStore;
   readonly registry: Registry;
-  /** "v1", "apps/v1", ...: what discovery and OpenAPI list. */
-  readonly servedGroupVersions: string[];
 
   private constructor(name: string, kv: KVStore, cache: WatchCache, registry: Registry) {
     this.name = name;
@@ -25,7 +25,18 @@ export class VirtualCluster {
     this.cache = cache;
     this.store = new GenericStore(kv, cache);
     this.registry = registry;
-    this.servedGroupVersions = groupsOf(registry).flatMap((g) => g.versions.map((v) => (g.group ? `${g.group}/${v}` : v)));
+  }
+
+  /** The cluster's CustomResourceDefinitions, from the watch cache. */
+  crds(): KubeObject[] {
+    const def = this.registry.find('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
+    if (!def) return [];
+    return [...this.cache.scan(resourcePrefix(def))].map((c) => c.obj);
+  }
+
+  /** "v1", "apps/v1", ...: what discovery and OpenAPI list (custom resources included). */
+  get servedGroupVersions(): string[] {
+    return groupsOf(this.registry).flatMap((g) => g.versions.map((v) => (g.group ? `${g.group}/${v}` : v)));
   }
 
   /** Load the cluster's state and create what a new cluster holds. */

@@ -14,8 +14,10 @@ export function installCodecs(): void {
   installed = true;
   setBehaviour({
     load: async () => {
-      const [{ strategyFor }, { tableFor }] = await Promise.all([
-        import('../registry/strategies/index.ts'), import('../registry/tables/index.ts')]);
+      const [{ strategyFor: builtin }, { tableFor }, { crdStrategy }] = await Promise.all([
+        import('../registry/strategies/index.ts'), import('../registry/tables/index.ts'), import('../registry/crd/index.ts')]);
+      const strategyFor = (group: string, version: string, kind: string) =>
+        group === 'apiextensions.k8s.io' && kind === 'CustomResourceDefinition' ? crdStrategy : builtin(group, version, kind);
       return { strategyFor, tableFor };
     },
   });

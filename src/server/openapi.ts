@@ -18,10 +18,20 @@ import { writeError } from './http/respond.ts';
 
 type V3Module = typeof import('../api/openapi/v3.ts');
 type V2Module = typeof import('../api/openapi/v2.ts');
+type CRDModule = typeof import('../api/openapi/crd.ts');
+type Encoded<T> = import('../api/openapi/v2.ts').Encoded<T>;
 
 export interface ServeOpenAPIOptions {
   /** v3 documents beyond the built-in ones (e.g. of custom resources), by document path ("apis/example.com/v1"). */
   extraV3?: ReadonlyMap<string, V3Document>;
+  /**
+   * CustomResourceDefinition objects. The served versions of the Established ones
+   * are published as kube-apiserver does: one /openapi/v3/apis/<group>/<version>
+   * document per group/version (listed in the root whether or not `served` names
+   * it; `extraV3` wins a path) and their paths and definitions in /openapi/v2.
+   * Documents are rebuilt only when a CRD changes (uid/resourceVersion).
+   */
+  crds?: readonly object[];
 }
 
 const MEDIA_JSON = 'application/json';
@@ -45,6 +55,7 @@ class Lazy<T> {
 
 const v3 = new Lazy<V3Module>(() => import('../api/openapi/v3.ts'));
 const v2 = new Lazy<V2Module>(() => import('../api/openapi/v2.ts'));
+const crdOpenAPI = new Lazy<CRDModule>(() => import('../api/openapi/crd.ts'));
 
 /**
  * Load the OpenAPI modules and build the documents of `served` ahead of the
@@ -69,10 +80,27 @@ export function serveOpenAPI(path: string, query: URLSearchParams, req: Incoming
   const method = req.method ?? 'GET';
   try {
     if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(method, clean);
+    const crds = options.crds !== undefined && options.crds.length > 0 ? options.crds : undefined;
     if (clean === '/openapi/v2') {
-      withModule(v2, res, (m) => serveV2(m, req, res, served));
+      if (crds) {
+        withModule(crdOpenAPI, res, (c) => {
+          const doc = c.openapiV2WithCRDs(served, crds);
+          serveV2(req, res, () => doc.json(), () => doc.protobuf());
+        });
+      } else {
+        withModule(v2, res, (m) => serveV2(req, res, () => m.openapiV2Json(served), () => m.openapiV2Protobuf(served)));
+      }
     } else if (clean === '/openapi/v3' || clean.startsWith('/openapi/v3/')) {
-      withModule(v3, res, (m) => serveV3(m, clean, query, req, res, served, options));
+      if (crds) {
+        withModule(crdOpenAPI, res, (c) => {
+          const docs = c.crdDocumentsFor(crds);
+          const servedWithCRDs = docs.size > 0 ? [...served, ...docs.keys()] : served;
+          const extraV3 = withExtra(options.extraV3, docs);
+          withModule(v3, res, (m) => serveV3(m, clean, query, req, res, servedWithCRDs, { ...options, extraV3 }));
+        });
+      } else {
+        withModule(v3, res, (m) => serveV3(m, clean, query, req, res, served, options));
+      }
     } else {
       throw errors.pathNotFound();
     }
@@ -94,10 +122,22 @@ function withModule<T>(lazy: Lazy<T>, res: ServerResponse, run: (m: T) => void):
   else lazy.load().then(guarded, (err: unknown) => writeError(res, err));
 }
 
-function serveV2(m: V2Module, req: IncomingMessage, res: ServerResponse, served: readonly string[]): void {
+let lastExtra: { extra: ReadonlyMap<string, V3Document>; crd: ReadonlyMap<string, V3Document>; merged: ReadonlyMap<string, V3Document> } | undefined;
+
+/** The CRD documents and the explicit extra documents together (an explicit one wins a path); memoized on identity. */
+function withExtra(extra: ReadonlyMap<string, V3Document> | undefined, crd: ReadonlyMap<string, V3Document>): ReadonlyMap<string, V3Document> {
+  if (!extra || extra.size === 0) return crd;
+  if (crd.size === 0) return extra;
+  if (lastExtra?.extra === extra && lastExtra.crd === crd) return lastExtra.merged;
+  const merged = new Map([...crd, ...extra]);
+  lastExtra = { extra, crd, merged };
+  return merged;
+}
+
+function serveV2(req: IncomingMessage, res: ServerResponse, json: () => Encoded<Buffer>, protobuf: () => Encoded<Uint8Array>): void {
   const choice = negotiateV2(req.headers.accept || '*/*');
   if (!choice) throw errors.notAcceptable([MEDIA_JSON, MEDIA_V2_PB]);
-  const doc = choice === 'json' ? m.openapiV2Json(served) : m.openapiV2Protobuf(served);
+  const doc = choice === 'json' ? json() : protobuf();
   send(req, res, doc.body, doc.etag, {
     'Content-Type': choice === 'json' ? MEDIA_JSON : MEDIA_V2_PB,
     'Cache-Control': NO_CACHE,

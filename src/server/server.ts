@@ -108,7 +108,7 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
   if (info.kind === 'nonresource') {
     const d = await services.authorizer.authorize(user, { verb: info.verb, path });
     if (!d.allowed) throw errors.forbidden({ group: '', resource: '' }, '', forbiddenMessage(user, { verb: info.verb, path }).replace(/^forbidden: /, ''));
-    if (serveOpenAPI(path, query, req, res, cluster.servedGroupVersions)) return;
+    if (serveOpenAPI(path, query, req, res, cluster.servedGroupVersions, { crds: cluster.crds() })) return;
     return serveNonResource(cluster, path, req, res);
   }
   if (info.kind === 'discovery') {

@@ -15,3 +15,8 @@ export {
 export type { Encoded } from './v2.ts';
 export { openapiV2Document, openapiV2Json, openapiV2Protobuf } from './v2.ts';
 export { documentOfPath, documentPathOf } from './paths.ts';
+// Custom resources: documents built from CustomResourceDefinitions (crd.ts; loads v2.ts).
+export type { CRDOpenAPIV2, OpenAPIV2WithCRDs } from './crd.ts';
+export {
+  crdDocumentsFor, crdModelName, crdOpenAPIV2Definitions, crdOpenAPIV3, isEstablished, mergeV3Documents, openapiV2WithCRDs,
+} from './crd.ts';

@@ -32,6 +32,11 @@ function builtinSwagger(): SwaggerDoc {
   return swagger;
 }
 
+/** The whole built-in swagger 2.0 document, every group/version (parsed once, shared: do not modify it). */
+export function builtinSwaggerDocument(): SwaggerDoc {
+  return builtinSwagger();
+}
+
 function entry(served: readonly string[]): Entry {
   const keep = new Set<string>(ALWAYS_LISTED);
   for (const gv of served) {

@@ -22,6 +22,13 @@ test('well-typed values, nulls, quantities, int-or-strings and unknown fields pa
   assert.equal(findTypeError(pod, {
     metadata: { name: 'p', labels: null }, bogus: 1,
     spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }], resources: { limits: { cpu: '1', memory: 1024 } },
-      livenessProbe: { httpGet: { port: 'http', path: '/' } } }] },
+      livenessProbe: { httpGet: { port: 'http', path: '/' } }, readinessProbe: { httpGet: { port: 8080 } } }] },
   }, 'Pod'), undefined);
+});
+
+test('int-or-string fields take numbers and strings, nothing else', () => {
+  const svc = schemaForKind('', 'v1', 'Service')!;
+  assert.equal(findTypeError(svc, { spec: { ports: [{ port: 80, targetPort: 8080 }, { port: 81, targetPort: 'http' }] } }, 'Service'), undefined);
+  assert.equal(findTypeError(svc, { spec: { ports: [{ port: 80, targetPort: true }] } }, 'Service'),
+    'json: cannot unmarshal bool into Go struct field ServicePort.spec.ports.targetPort of type intstr.IntOrString');
 });

@@ -9,6 +9,13 @@ import { deref, goTypeName, refName } from './index.ts';
 import type { SchemaNode } from './types.ts';
 
 const quantity = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
+const intOrString = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
+
+/** int-or-string fields: the extension, the IntOrString type, or its `int-or-string` format. */
+function isIntOrString(node: SchemaNode, ref: string | undefined): boolean {
+  const n = deref(node);
+  return ref === intOrString || n.intOrString === true || node.intOrString === true || n.format === 'int-or-string';
+}
 
 function jsonTypeOf(v: JsonValue): string {
   if (Array.isArray(v)) return 'array';
@@ -21,9 +28,9 @@ function jsonTypeOf(v: JsonValue): string {
 function goType(node: SchemaNode): string {
   const ref = refName(node);
   if (ref === quantity) return 'resource.Quantity';
+  if (isIntOrString(node, ref)) return 'intstr.IntOrString';
   if (ref) return goTypeName(ref);
   const n = deref(node);
-  if (n.intOrString) return 'intstr.IntOrString';
   switch (n.type) {
     case 'string': return 'string';
     case 'boolean': return 'bool';
@@ -54,7 +61,7 @@ function check(node: SchemaNode, value: JsonValue, ctx: Ctx, depth: number): str
   const ref = refName(node);
   const n = deref(node);
   if (n.opaque || n.preserveUnknownFields || node.preserveUnknownFields) return undefined;
-  if (ref === quantity || n.intOrString) {
+  if (ref === quantity || isIntOrString(node, ref)) {
     return typeof value === 'string' || typeof value === 'number' ? undefined : mismatch(value, node, ctx);
   }
   switch (n.type) {

@@ -26,6 +26,11 @@ export interface ObjectMetaOptions {
   namespaced: boolean | undefined;
   /** The rule for metadata.name (and generateName with prefix=true). */
   nameValidator: NameValidator;
+  /**
+   * 'generic' for kinds validated by apimachinery's generic rules only (CRDs and
+   * custom resources): unprefixed finalizer names need not be standard ones.
+   */
+  rules?: 'core' | 'generic';
 }
 
 /** Labels: each key a qualified name, each value a label value. Errors are reported at `path`. */
@@ -125,7 +130,7 @@ export function validateOwnerReferences(refs: unknown, path: string): FieldError
 }
 
 /** Finalizers: qualified names; unprefixed ones must be standard; orphan and foreground exclude each other. */
-export function validateFinalizers(finalizers: unknown, path: string): FieldError[] {
+export function validateFinalizers(finalizers: unknown, path: string, rules: 'core' | 'generic' = 'core'): FieldError[] {
   const errs: FieldError[] = [];
   if (finalizers === undefined || finalizers === null) return errs;
   if (!Array.isArray(finalizers)) return [typeInvalid(path, finalizers, 'array')];
@@ -145,6 +150,7 @@ export function validateFinalizers(finalizers: unknown, path: string): FieldErro
     errs.push(fieldError.invalid(path, names, 'finalizer orphan and foregroundDeletion cannot be both set'));
   }
   // The core API group additionally insists on standard names for unprefixed finalizers.
+  if (rules === 'generic') return errs;
   finalizers.forEach((f, i) => {
     if (typeof f === 'string') errs.push(...validateKubeFinalizerName(f, index(path, i)));
   });
@@ -184,14 +190,14 @@ function validateManagedFields(mf: unknown, path: string): FieldError[] {
 }
 
 /** Checks shared by create and update: labels, annotations, owners, finalizers, managedFields, generation. */
-function validateMetaCommon(meta: Obj, path: string): FieldError[] {
+function validateMetaCommon(meta: Obj, path: string, rules: 'core' | 'generic' = 'core'): FieldError[] {
   const errs: FieldError[] = [];
   const gen = getInt(meta, 'generation', path, errs);
   if (gen !== undefined && gen < 0) errs.push(fieldError.invalid(child(path, 'generation'), gen, isNegativeErrorMsg));
   errs.push(...validateLabels(meta.labels, child(path, 'labels')));
   errs.push(...validateAnnotations(meta.annotations, child(path, 'annotations')));
   errs.push(...validateOwnerReferences(meta.ownerReferences, child(path, 'ownerReferences')));
-  errs.push(...validateFinalizers(meta.finalizers, child(path, 'finalizers')));
+  errs.push(...validateFinalizers(meta.finalizers, child(path, 'finalizers'), rules));
   errs.push(...validateManagedFields(meta.managedFields, child(path, 'managedFields')));
   return errs;
 }
@@ -222,7 +228,7 @@ export function validateObjectMeta(meta: unknown, opts: ObjectMetaOptions, path 
   } else if (opts.namespaced === false && namespace.length !== 0) {
     errs.push(fieldError.forbidden(child(path, 'namespace'), 'not allowed on this type'));
   }
-  errs.push(...validateMetaCommon(meta, path));
+  errs.push(...validateMetaCommon(meta, path, opts.rules));
   return errs;
 }
 
@@ -231,7 +237,7 @@ export function validateObjectMeta(meta: unknown, opts: ObjectMetaOptions, path 
  * new labels, annotations, owners and finalizers must be valid. Finalizers may
  * not be added while the object is being deleted.
  */
-export function validateObjectMetaUpdate(meta: unknown, oldMeta: unknown, path = 'metadata'): FieldError[] {
+export function validateObjectMetaUpdate(meta: unknown, oldMeta: unknown, path = 'metadata', rules: 'core' | 'generic' = 'core'): FieldError[] {
   if (meta === undefined || meta === null) meta = {};
   if (!isObj(meta)) return [typeInvalid(path, meta, 'object')];
   const old = isObj(oldMeta) ? oldMeta : {};
@@ -254,7 +260,7 @@ export function validateObjectMetaUpdate(meta: unknown, oldMeta: unknown, path =
   for (const f of ['name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds']) {
     errs.push(...validateImmutableField(meta[f], old[f], child(path, f)));
   }
-  errs.push(...validateMetaCommon(meta, path));
+  errs.push(...validateMetaCommon(meta, path, rules));
   return errs;
 }
 

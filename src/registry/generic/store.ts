@@ -14,7 +14,19 @@ import type { CacheEvent, CachedObject, WatchCache } from './watch-cache.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Who writes: the Update entry of metadata.managedFields it owns ('kubevisor' when unset). */
   fieldManager?: string;
+  /** 'given': the object's managedFields are already computed (server-side apply); default: record this write. */
+  managedFields?: 'record' | 'given';
+}
+
+type ManagedFieldsLib = typeof import('../../api/managedfields/index.ts');
+let managedFieldsLib: ManagedFieldsLib | undefined;
+
+/** The field-ownership library, loaded with the first write (an idle server needs none of it). */
+async function loadManagedFields(): Promise<ManagedFieldsLib> {
+  managedFieldsLib ??= await import('../../api/managedfields/index.ts');
+  return managedFieldsLib;
 }
 
 export interface UpdateOptions extends WriteOptions {
@@ -223,8 +235,8 @@ export class GenericStore {
     const meta: KubeList['metadata'] = { resourceVersion: res.resourceVersion };
     if (res.continueToken) meta.continue = res.continueToken;
     if (res.remainingItemCount !== undefined) meta.remainingItemCount = res.remainingItemCount;
-    const items = res.items.map((o) => {
-      // Built-in list items carry no apiVersion/kind of their own.
+    // Built-in list items carry no apiVersion/kind of their own; custom resources' do.
+    const items = def.custom ? res.items : res.items.map((o) => {
       const { apiVersion: _a, kind: _k, ...rest } = o;
       return rest as KubeObject;
     });
@@ -235,6 +247,7 @@ export class GenericStore {
 
   async create(def: ResourceDef, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     await def.loadBehaviour?.();
+    await loadManagedFields();
     const obj = cloneObject(input);
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
@@ -258,6 +271,7 @@ export class GenericStore {
     if (generated) meta.name = generateName(meta.generateName as string);
     def.strategy.prepareForCreate?.(obj);
     def.strategy.defaults?.(obj);
+    this.recordFields(def, undefined, obj, opts, undefined);
     dropEmptyMetadata(obj);
 
     for (let attempt = 0; ; attempt++) {
@@ -288,6 +302,7 @@ export class GenericStore {
   async update(def: ResourceDef, namespace: string | undefined, name: string, input: KubeObject,
     opts: UpdateOptions = {}): Promise<{ obj: KubeObject; created: boolean }> {
     await def.loadBehaviour?.();
+    const mf = await loadManagedFields();
     const key = objectKey(def, namespace, name);
     await this.cache.sync();
     const current = this.cache.getCached(key);
@@ -304,7 +319,8 @@ export class GenericStore {
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     const old = this.present(def, current.obj);
-    const obj = this.prepareUpdate(def, namespace, cloneObject(input), old, opts);
+    // A write that changes nothing leaves managedFields' times alone too.
+    const obj = mf.revertNoopTimestamps(old, this.prepareUpdate(def, namespace, cloneObject(input), old, opts));
     if (jsonEqual(stripRV(obj), stripRV(old))) {
       return { obj: old, created: false }; // no-op writes do not bump the revision
     }
@@ -322,6 +338,21 @@ export class GenericStore {
     }
     await this.cache.waitForRevision(res.revision);
     return { obj: this.present(def, this.cache.getCached(key)?.obj ?? withRV(obj, res.revision)), created: false };
+  }
+
+  /** Record this write's field ownership in obj.metadata.managedFields (as an Update). */
+  private recordFields(def: ResourceDef, live: KubeObject | undefined, obj: KubeObject, opts: WriteOptions, subresource: string | undefined): void {
+    const lib = managedFieldsLib;
+    const schema = def.schema?.();
+    if (!lib || !schema || opts.managedFields === 'given') return;
+    const hasStatusSub = def.subresources?.some((s) => s.name === 'status') ?? false;
+    const reset = subresource === 'status' ? lib.specResetFields : hasStatusSub ? lib.statusResetFields : undefined;
+    const managed = lib.recordUpdate({
+      live, object: obj, manager: opts.fieldManager ?? 'kubevisor', apiVersion: apiVersionOf(def), subresource,
+      schema, resetFields: reset, now: new Date(), custom: def.custom !== undefined,
+    });
+    if (managed === undefined) delete obj.metadata.managedFields;
+    else obj.metadata.managedFields = managed;
   }
 
   /** Merge server-owned fields of `old` into `obj` and validate the transition. */
@@ -384,6 +415,7 @@ export class GenericStore {
       def.strategy.prepareForUpdate?.(obj, old);
       def.strategy.defaults?.(obj);
     }
+    this.recordFields(def, old, obj, opts, opts.subresource);
     dropEmptyMetadata(obj);
     const errs = [...(def.strategy.validate?.(obj) ?? []), ...(def.strategy.validateUpdate?.(obj, old) ?? [])];
     this.validateOrThrow(def, obj, errs);
@@ -450,7 +482,10 @@ export class GenericStore {
    */
   private deletionPlan(def: ResourceDef, cur: CachedObject, opts: DeleteOptions): { obj: KubeObject | undefined } {
     const meta = cur.obj.metadata;
-    const finalizers = [...(meta.finalizers ?? [])];
+    const next = cloneObject(cur.obj);
+    // The kind may keep the object, terminating, and may add finalizers of its own (CRDs, namespaces).
+    const held = def.strategy.holdForDeletion?.(next) ?? false;
+    const finalizers = [...(next.metadata.finalizers ?? [])];
     const policy = opts.propagationPolicy;
     if ((policy === 'Foreground' || policy === 'Orphan') && this.hasDependents(meta.uid)) {
       const want = policy === 'Foreground' ? foregroundFinalizer : orphanFinalizer;
@@ -460,8 +495,6 @@ export class GenericStore {
       if (!finalizers.includes(want)) finalizers.push(want);
     }
     const grace = this.gracePeriod(def, cur.obj, opts);
-    const next = cloneObject(cur.obj);
-    const held = def.strategy.holdForDeletion?.(next) ?? false;
     if (finalizers.length === 0 && grace === 0 && !held) return { obj: undefined };
     if (meta.deletionTimestamp && jsonEqual(finalizers, meta.finalizers ?? [])) {
       // Already terminating: a shorter grace period may still be requested.
@@ -470,8 +503,8 @@ export class GenericStore {
       }
     }
     const now = new Date();
-    next.metadata.finalizers = finalizers.length ? finalizers : undefined;
-    if (!next.metadata.finalizers) delete next.metadata.finalizers;
+    if (finalizers.length > 0) next.metadata.finalizers = finalizers;
+    else delete next.metadata.finalizers;
     if (!meta.deletionTimestamp || grace < (meta.deletionGracePeriodSeconds ?? Infinity)) {
       next.metadata.deletionTimestamp = nowTimestamp(new Date(now.getTime() + grace * 1000));
       next.metadata.deletionGracePeriodSeconds = grace;

@@ -20,7 +20,7 @@ test('bindings: defaults for apiGroup; subjects; roleRef is immutable', () => {
   const { obj, errors } = runCreate(roleBindingStrategy, rb, { namespace: 'd' });
   assert.deepEqual(errors, []);
   assert.deepEqual(obj.roleRef, { kind: 'Role', name: 'pod-reader', apiGroup: 'rbac.authorization.k8s.io' });
-  assert.deepEqual(obj.subjects, [{ kind: 'User', name: 'jane', apiGroup: 'rbac.authorization.k8s.io' }, { kind: 'ServiceAccount', name: 'default', apiGroup: '' }]);
+  assert.deepEqual(obj.subjects, [{ kind: 'User', name: 'jane', apiGroup: 'rbac.authorization.k8s.io' }, { kind: 'ServiceAccount', name: 'default' }]);
   const next = clone(obj) as any;
   next.roleRef.name = 'other';
   assert.deepEqual(messages(runUpdate(roleBindingStrategy, next, obj).errors),

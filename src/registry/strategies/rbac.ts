@@ -87,7 +87,8 @@ function bindingDefaults(obj: KubeObject): void {
   if (ref && (ref.apiGroup === undefined || ref.apiGroup === null || ref.apiGroup === '')) ref.apiGroup = rbacGroup;
   for (const s of objsAt(o.subjects)) {
     if (s.apiGroup !== undefined && s.apiGroup !== null && s.apiGroup !== '') continue;
-    if (s.kind === 'ServiceAccount') s.apiGroup = '';
+    // The default for a ServiceAccount is "", which Go's JSON leaves out entirely.
+    if (s.kind === 'ServiceAccount') delete s.apiGroup;
     else if (s.kind === 'User' || s.kind === 'Group') s.apiGroup = rbacGroup;
   }
 }

@@ -6,7 +6,6 @@
 import { cannotHandleError, decodeBody, strictDecodingError } from '../../api/decode/body.ts';
 import { findTypeError } from '../../api/schema/type-check.ts';
 import { errors } from '../../api/errors.ts';
-import { schemaForKind } from '../../api/schema/index.ts';
 import { fieldValidationDirective, fieldValidationError, pruneUnknownFields, strictWarnings } from '../../api/schema/strict.ts';
 import type { JsonValue, KubeObject } from '../../api/types.ts';
 import { apiVersionOf, type ResourceDef } from '../../registry/types.ts';
@@ -54,7 +53,7 @@ export interface Decoded {
  */
 export function decodeObject(def: ResourceDef, namespace: string | undefined, buf: Buffer, format: BodyFormat,
   validation: FieldValidation, source: 'body' | 'patch' = 'body'): Decoded {
-  const schema = schemaForKind(def.group, def.version, def.kind);
+  const schema = def.schema?.();
   let raw: Record<string, unknown>;
   let problems: string[] = [];
   if (format === 'json' || format === 'yaml') {
@@ -64,7 +63,8 @@ export function decodeObject(def: ResourceDef, namespace: string | undefined, bu
     if (problems.length > 0 && validation === 'Strict') throw strictDecodingError(d.gvk, def.kind, problems);
     // A value of the wrong JSON type fails decoding into the kind's Go types: 400 for a
     // body, 422 on "patch" for the result of a patch, as upstream answers them.
-    const typeError = schema ? findTypeError(schema, raw as JsonValue, def.kind) : undefined;
+    // Custom resources are not Go types: their schema validation reports wrong types (422) instead.
+    const typeError = schema && !def.custom ? findTypeError(schema, raw as JsonValue, def.kind) : undefined;
     if (typeError) {
       if (source === 'patch') {
         throw errors.invalid({ group: '', kind: '' }, '', [{ type: 'FieldValueInvalid', field: 'patch', value: buf.toString('utf8'), detail: typeError }]);

@@ -23,8 +23,8 @@ const patchTypes: Record<PatchFormat, PatchType> = {
 
 /** Apply a raw patch body to a copy of `current`; returns the new object and any Warn-mode warnings. */
 export function applyPatch(def: ResourceDef, format: PatchFormat, current: KubeObject, body: string | Uint8Array,
-  validation: FieldValidation, schemaKind = { group: def.group, version: def.version, kind: def.kind }): { obj: KubeObject; warnings: string[] } {
-  const schema = schemaForKind(schemaKind.group, schemaKind.version, schemaKind.kind) ?? anySchema;
+  validation: FieldValidation, schemaKind?: { group: string; version: string; kind: string }): { obj: KubeObject; warnings: string[] } {
+  const schema = (schemaKind ? schemaForKind(schemaKind.group, schemaKind.version, schemaKind.kind) : def.schema?.()) ?? anySchema;
   const out = applyTypedPatch(patchTypes[format], body, current as unknown as JsonObject, { schema, validation });
   const obj = out.object as unknown as KubeObject;
   if (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) {

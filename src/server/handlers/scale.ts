@@ -21,17 +21,52 @@ function selectorString(sel: unknown): string {
   return parts.join(',');
 }
 
-export function getScale(_def: ResourceDef, obj: KubeObject): KubeObject {
-  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: unknown };
-  const status = (obj.status ?? {}) as { replicas?: number };
+/** Read a `.a.b.c` path (the form CRDs give their scale paths in). */
+function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.').filter((p) => p !== '')) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[part];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.').filter((p) => p !== '');
+  let cur = obj;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainObject(cur[part])) cur[part] = {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]] = value;
+}
+
+/** Where a kind keeps its replica counts and selector. */
+function scalePaths(def: ResourceDef) {
+  return def.custom?.scale ?? { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: undefined };
+}
+
+export function getScale(def: ResourceDef, obj: KubeObject): KubeObject {
+  const paths = scalePaths(def);
+  const replicas = getPath(obj, paths.specReplicasPath);
+  const current = getPath(obj, paths.statusReplicasPath);
+  // Built-ins: the selector object of the spec; custom resources: the string at labelSelectorPath.
+  const selector = def.custom
+    ? (paths.labelSelectorPath ? getPath(obj, paths.labelSelectorPath) : undefined)
+    : selectorString((obj.spec as { selector?: unknown } | undefined)?.selector);
   const m = obj.metadata;
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector: selectorString(spec.selector) },
+    spec: { replicas: typeof replicas === 'number' ? replicas : 0 },
+    status: { replicas: typeof current === 'number' ? current : 0, selector: typeof selector === 'string' ? selector : '' },
   };
+}
+
+/** Write a replica count where the kind keeps it. */
+export function setReplicas(def: ResourceDef, obj: KubeObject, replicas: number): void {
+  setPath(obj as Record<string, unknown>, scalePaths(def).specReplicasPath, replicas);
 }
 
 /** The replica count a Scale body asks for, validated. */

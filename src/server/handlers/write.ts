@@ -15,7 +15,8 @@ import { decodeObject, decodeRaw, parseFieldValidation } from './decode.ts';
 import { admitCreate, admitDelete } from './admission.ts';
 import { applyPatch, isPatchFormat } from './patch.ts';
 import { buildPredicate } from './selectors.ts';
-import { getScale, scaleToReplicas } from './scale.ts';
+import { getScale, scaleToReplicas, setReplicas } from './scale.ts';
+import { managerName } from '../../api/managedfields/fieldmanager.ts';
 import type { ResourceContext } from './resource.ts';
 
 export { serveVirtual } from './reviews.ts';
@@ -27,6 +28,11 @@ function dryRun(q: URLSearchParams): boolean {
     if (v !== 'All') throw errors.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
   }
   return vals.length > 0;
+}
+
+/** The manager a write is recorded under: `fieldManager`, else derived from the User-Agent as upstream does. */
+function managerOf(ctx: ResourceContext, required = false): string {
+  return managerName(fieldManager(ctx.query, required), ctx.req.headers['user-agent']);
 }
 
 function fieldManager(q: URLSearchParams, required = false): string | undefined {
@@ -46,8 +52,10 @@ async function readObjectBody(ctx: ResourceContext) {
   const format = bodyFormat(ctx.req.headers['content-type']);
   const body = await readBody(ctx.req);
   if (format === 'yaml') await loadYaml();
-  if (format === undefined || isPatchFormat(format)) {
-    throw errors.unsupportedMediaType(String(ctx.req.headers['content-type'] ?? ''), ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
+  if (format === undefined || isPatchFormat(format) || (ctx.def.custom && format === 'protobuf')) {
+    throw errors.unsupportedMediaType(String(ctx.req.headers['content-type'] ?? ''), ctx.def.custom
+      ? ['application/json', 'application/yaml']
+      : ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   }
   return decodeObject(ctx.def, ctx.info.namespace, body, format, parseFieldValidation(ctx.query.get('fieldValidation')));
 }
@@ -55,7 +63,7 @@ async function readObjectBody(ctx: ResourceContext) {
 export async function serveCreate(ctx: ResourceContext, neg: Negotiated): Promise<void> {
   const { cluster, def, info, query } = ctx;
   const dry = dryRun(query);
-  const manager = fieldManager(query);
+  const manager = managerOf(ctx);
   const { obj, warnings } = await readObjectBody(ctx);
   if (info.name !== undefined && info.subresource === undefined) {
     throw errors.methodNotAllowed('POST', `a named ${def.kind}`);
@@ -71,11 +79,11 @@ export async function serveCreate(ctx: ResourceContext, neg: Negotiated): Promis
 export async function serveUpdate(ctx: ResourceContext, neg: Negotiated): Promise<void> {
   const { cluster, def, info, query } = ctx;
   const dry = dryRun(query);
-  const manager = fieldManager(query);
+  const manager = managerOf(ctx);
   const name = info.name as string;
   if (info.subresource === 'scale') {
     const { obj: scale } = await readScaleBody(ctx);
-    const out = await updateScale(ctx, scale, dry);
+    const out = await updateScale(ctx, scale, dry, manager);
     return writeObject(ctx.res, 200, out, neg.encoding);
   }
   const { obj, warnings } = await readObjectBody(ctx);
@@ -108,28 +116,30 @@ async function readScaleBody(ctx: ResourceContext): Promise<{ obj: KubeObject }>
   return { obj: raw };
 }
 
-async function updateScale(ctx: ResourceContext, scale: KubeObject, dry: boolean): Promise<KubeObject> {
+async function updateScale(ctx: ResourceContext, scale: KubeObject, dry: boolean, manager: string): Promise<KubeObject> {
   const { cluster, def, info } = ctx;
   const replicas = scaleToReplicas(def, scale);
   const r = await cluster.store.guaranteedUpdate(def, info.namespace, info.name as string, (cur) => {
     const obj = cur as KubeObject;
     const rv = scale.metadata.resourceVersion;
     if (rv) obj.metadata.resourceVersion = rv;
-    (obj.spec as Record<string, unknown>).replicas = replicas;
+    setReplicas(def, obj, replicas);
     return obj;
-  }, { dryRun: dry });
+  }, { dryRun: dry, fieldManager: manager });
   return getScale(def, r.obj);
 }
 
 export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise<void> {
   const { cluster, def, info, query, req } = ctx;
   const format = bodyFormat(req.headers['content-type']);
-  if (format === undefined || !isPatchFormat(format)) {
-    throw errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''), [
-      'application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json']);
+  // Custom resources have no patch strategies: strategic merge patch is refused, as upstream does.
+  if (format === undefined || !isPatchFormat(format) || (def.custom && format === 'strategic-merge-patch')) {
+    throw errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''), def.custom
+      ? ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']
+      : ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json']);
   }
   const dry = dryRun(query);
-  const manager = fieldManager(query, format === 'apply-patch');
+  const manager = managerOf(ctx, format === 'apply-patch');
   const validation = parseFieldValidation(query.get('fieldValidation'));
   let raw: string | Buffer = await readBody(req);
   const name = info.name as string;
@@ -141,22 +151,35 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
       const { obj: scale } = applyPatch(def, scaleFormat, getScale(def, obj), raw, 'Ignore', { group: 'autoscaling', version: 'v1', kind: 'Scale' });
       const rv = scale.metadata.resourceVersion;
       if (rv && rv !== obj.metadata.resourceVersion) obj.metadata.resourceVersion = rv;
-      (obj.spec as Record<string, unknown>).replicas = scaleToReplicas(def, scale);
+      setReplicas(def, obj, scaleToReplicas(def, scale));
       return obj;
-    }, { dryRun: dry });
+    }, { dryRun: dry, fieldManager: manager });
     return writeObject(ctx.res, 200, getScale(def, r.obj), neg.encoding);
   }
 
   if (format === 'apply-patch') {
+    // Server-side apply: the body is the manager's whole intent; unknown fields and wrong
+    // types are caught as for any body first, then ownership decides the merge.
     const applied = requireApplyConfig(def, name, await decodeApplyBody(raw));
-    raw = JSON.stringify(applied);
-    if (!cluster.store.peek(def, info.namespace, name)) {
-      const meta = (isPlainObject(applied.metadata) ? applied.metadata : {}) as KubeObject['metadata'];
-      const { obj, warnings } = decodeObject(def, info.namespace, Buffer.from(JSON.stringify({ ...applied, metadata: { ...meta, name } })), 'json', validation);
-      await admitCreate(cluster, def, info.namespace, obj);
-      const created = await cluster.store.create(def, info.namespace, obj, { dryRun: dry, fieldManager: manager });
-      return writeObject(ctx.res, 201, created, neg.encoding, warningHeaders(warnings));
-    }
+    const { obj: config, warnings } = decodeObject(def, info.namespace, Buffer.from(JSON.stringify(applied)), 'json', validation);
+    const force = query.get('force') === 'true';
+    const subresource = writeSubresource(info.subresource);
+    const schema = def.schema?.();
+    if (!schema) throw errors.internal(`no schema for ${def.kind}: server-side apply is not possible`);
+    const { serverSideApply, withManagedFields, statusResetFields, specResetFields } = await import('../../api/managedfields/index.ts');
+    const hasStatusSub = def.subresources?.some((s) => s.name === 'status') ?? false;
+    if (!cluster.store.peek(def, info.namespace, name)) await admitCreate(cluster, def, info.namespace, config);
+    let created = false;
+    const r = await cluster.store.guaranteedUpdate(def, info.namespace, name, (cur) => {
+      const res = serverSideApply({
+        live: cur, applied: config as never, manager, force, group: def.group, version: def.version, kind: def.kind,
+        subresource, schema, now: new Date(), name, namespace: info.namespace, resource: { group: def.group, resource: def.plural },
+        custom: def.custom !== undefined, resetFields: subresource === 'status' ? specResetFields : hasStatusSub ? statusResetFields : undefined,
+      });
+      created = res.created;
+      return withManagedFields(res.object, res.managedFields);
+    }, { allowCreate: true, dryRun: dry, fieldManager: manager, managedFields: 'given', subresource });
+    return writeObject(ctx.res, created || r.created ? 201 : 200, r.obj, neg.encoding, warningHeaders(warnings));
   }
 
   let warnings: string[] = [];

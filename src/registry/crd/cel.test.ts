@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatFieldError } from '../../api/errors.ts';
+import type { FieldError } from '../../api/errors.ts';
+import { messages, runCreate } from '../strategies/testing.ts';
+import { crdStrategy, toProps, validateCustomResource, validateCustomResourceUpdate } from './index.ts';
+import type { CustomResourceContext } from './index.ts';
+import { cronTabCRD, schemaOf } from './testing.ts';
+
+const msgs = (errs: readonly FieldError[]) => errs.map(formatFieldError);
+
+const ctx: CustomResourceContext = {
+  group: 'stable.example.com', version: 'v1', kind: 'CronTab', namespaced: true,
+  schema: toProps({
+    type: 'object',
+    'x-kubernetes-validations': [{ rule: "self.metadata.name.startsWith('ct-')", message: 'name must start with ct-' }],
+    properties: {
+      spec: {
+        type: 'object',
+        'x-kubernetes-validations': [
+          { rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must not exceed maxReplicas', fieldPath: '.minReplicas' },
+          { rule: 'self.maxReplicas <= 100', reason: 'FieldValueForbidden' },
+          { rule: '!has(self.mode) || self.mode == oldSelf.mode', message: 'mode is immutable' },
+          { rule: 'self.minReplicas >= 0', messageExpression: "'minReplicas is ' + string(self.minReplicas)" },
+        ],
+        properties: {
+          minReplicas: { type: 'integer' },
+          maxReplicas: { type: 'integer' },
+          mode: { type: 'string' },
+          ratio: { type: 'number', 'x-kubernetes-validations': [{ rule: 'self < 1.5' }] },
+          tags: { type: 'array', items: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.size() <= 3', message: 'tag too long' }] } },
+          unknownFn: { type: 'string', 'x-kubernetes-validations': [{ rule: 'isURL(self)' }] },
+        },
+      },
+    },
+  }),
+};
+
+function cr(spec: Record<string, unknown>, name = 'ct-a'): Record<string, unknown> {
+  return { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name, namespace: 'default' }, spec };
+}
+
+test('rules pass, fail with their message, messageExpression, reason and fieldPath', () => {
+  assert.deepEqual(msgs(validateCustomResource(cr({ minReplicas: 1, maxReplicas: 3, ratio: 1, tags: ['a'], unknownFn: 'x' }), ctx)), []);
+  assert.deepEqual(msgs(validateCustomResource(cr({ minReplicas: 500, maxReplicas: 300 }, 'other'), ctx)), [
+    '<nil>: Invalid value: "object": name must start with ct-',
+    'spec.minReplicas: Invalid value: "object": minReplicas must not exceed maxReplicas',
+    'spec: Forbidden: failed rule: self.maxReplicas <= 100',
+  ]);
+  assert.deepEqual(msgs(validateCustomResource(cr({ minReplicas: -2, maxReplicas: 1, ratio: 2.5, tags: ['abcd'] }), ctx)), [
+    'spec: Invalid value: "object": minReplicas is -2',
+    'spec.ratio: Invalid value: 2.5: failed rule: self < 1.5',
+    'spec.tags[0]: Invalid value: "abcd": tag too long',
+  ]);
+});
+
+test('missing fields are evaluation errors; blocking errors stop rules', () => {
+  assert.deepEqual(msgs(validateCustomResource(cr({ minReplicas: 1 }), ctx)), [
+    'spec: Invalid value: "object": no such key: maxReplicas evaluating rule: minReplicas must not exceed maxReplicas',
+    'spec: Invalid value: "object": no such key: maxReplicas evaluating rule: self.maxReplicas <= 100',
+  ]);
+  assert.deepEqual(msgs(validateCustomResource(cr({ minReplicas: 'one', maxReplicas: 1 }), ctx)), [
+    'spec.minReplicas: Invalid value: "string": spec.minReplicas in body must be of type integer: "string"',
+    '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+  ]);
+});
+
+test('transition rules see oldSelf on update; unchanged values ratchet', () => {
+  const old = cr({ minReplicas: 1, maxReplicas: 2, mode: 'a' });
+  assert.deepEqual(msgs(validateCustomResourceUpdate(cr({ minReplicas: 1, maxReplicas: 2, mode: 'b' }), old, ctx)), [
+    'spec: Invalid value: "object": mode is immutable',
+  ]);
+  // Already invalid and unchanged: not reported again.
+  const bad = cr({ minReplicas: 1, maxReplicas: 2, ratio: 3 });
+  assert.deepEqual(msgs(validateCustomResourceUpdate(cr({ minReplicas: 1, maxReplicas: 2, ratio: 3 }), bad, ctx)), []);
+  assert.deepEqual(msgs(validateCustomResourceUpdate(cr({ minReplicas: 1, maxReplicas: 2, ratio: 4 }), bad, ctx)), ['spec.ratio: Invalid value: 4: failed rule: self < 1.5']);
+});
+
+test('CRD validation: rules must compile; oldSelf only where values correlate', () => {
+  const crd = cronTabCRD();
+  const spec = schemaOf(crd).properties.spec;
+  spec['x-kubernetes-validations'] = [{ rule: 'self.image +' }, { rule: 'self.image != ""', optionalOldSelf: true }];
+  spec.properties.tags = { type: 'array', items: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self == oldSelf' }] } };
+  const errs = messages(runCreate(crdStrategy, crd).errors);
+  assert.equal(errs.length, 3);
+  assert.equal(errs[0], 'spec.validation.openAPIV3Schema.properties[spec].properties[tags].items.x-kubernetes-validations[0].rule: Invalid value: "self == oldSelf": oldSelf cannot be used on the uncorrelatable portion of the schema within spec.validation.openAPIV3Schema.properties[spec].properties[tags]');
+  assert.match(errs[1]!, /^spec\.validation\.openAPIV3Schema\.properties\[spec\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: \{"Rule":"self\.image \+",.*\}: compilation failed: ERROR: <input>:1:\d+: /);
+  assert.equal(errs[2], 'spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].optionalOldSelf: Invalid value: true: may not be set if oldSelf is not used in rule');
+});

@@ -1,0 +1,317 @@
+// x-kubernetes-validations: CEL rules in CRD schemas, evaluated with a CEL
+// library (@marcbachmann/cel-js, loaded on first use).
+//
+// At CRD validation: rules and messageExpressions must parse; oldSelf may not be
+// used below a list that is not a map list or a map that is atomic; optionalOldSelf
+// only with oldSelf. At custom resource validation: every rule of every node with
+// a value is evaluated with `self` (and `oldSelf` for transition rules, when the
+// old object has a correlated value), as upstream's CEL validator walks objects.
+// A rule that is false gives the rule's message (or messageExpression, or
+// `failed rule: <rule>`) at the node's path (plus the rule's fieldPath), with
+// the rule's reason. Unchanged values ratchet (their errors are dropped).
+//
+// Differences with upstream: Kubernetes' CEL libraries (quantity, url, ip,
+// format, ...) and static type checking and cost limits are not available; a
+// rule that calls what the library does not know, or fails in a way whose
+// upstream text is unknown, is skipped rather than reported.
+
+import { createRequire } from 'node:module';
+import type { Environment, ParseResult } from '@marcbachmann/cel-js';
+import { fieldError } from '../../api/errors.ts';
+import type { FieldError } from '../../api/errors.ts';
+import { child, index, key } from '../../api/validation/fieldpath.ts';
+import { isGoInt } from '../../api/jsonpath/values.ts';
+import { additionalSchema, deepEqualJSON, itemsSchema, schemaHas } from './props.ts';
+import type { Props, ValidationRule } from './props.ts';
+
+type CelModule = typeof import('@marcbachmann/cel-js');
+
+let celModule: CelModule | undefined;
+let environment: Environment | undefined;
+
+function cel(): { mod: CelModule; env: Environment } {
+  if (!celModule) celModule = createRequire(import.meta.url)('@marcbachmann/cel-js') as CelModule;
+  environment ??= new celModule.Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
+  return { mod: celModule, env: environment };
+}
+
+interface Compiled {
+  rule: ValidationRule;
+  program?: ParseResult;
+  message?: ParseResult;
+  usesOldSelf: boolean;
+  /** Parse failure of the rule / the messageExpression (upstream-like text). */
+  error?: string;
+  messageError?: string;
+  /** The rule's fieldPath as a field path relative to the node (`spec.x`, `a[b]`). */
+  fieldPath: string;
+}
+
+const compiledCache = new WeakMap<Props, Compiled[]>();
+
+function usesIdent(node: unknown, name: string, depth = 0): boolean {
+  if (!node || typeof node !== 'object' || depth > 512) return false;
+  const n = node as { op?: string; args?: unknown };
+  if (n.op === 'id' && n.args === name) return true;
+  const args = n.args;
+  if (Array.isArray(args)) return args.some((a) => usesIdent(a, name, depth + 1) || (Array.isArray(a) && a.some((b) => usesIdent(b, name, depth + 1))));
+  return usesIdent(args, name, depth + 1);
+}
+
+function compileError(e: unknown, prefix: string): string {
+  const err = e as { message?: string; summary?: string; range?: { start: number } };
+  const summary = (err.summary ?? err.message ?? String(e)).split('\n')[0]!;
+  const col = err.range ? err.range.start + 1 : 1;
+  return `${prefix}: ERROR: <input>:1:${col}: ${summary}`;
+}
+
+/** Normalize a rule's fieldPath the way upstream prints it (`.spec.x` -> `spec.x`, `['a.b']` -> `[a.b]`). */
+function normalizeFieldPath(p: string): string {
+  let out = '';
+  const re = /\.([^.[\]]+)|\['((?:[^'\\]|\\.)*)'\]/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(p)) !== null) {
+    if (m[1] !== undefined) out += out === '' ? m[1] : `.${m[1]}`;
+    else out += `[${m[2]!.replace(/\\(.)/g, '$1')}]`;
+  }
+  return out;
+}
+
+/** The compiled rules of one schema node (cached per node). */
+function compile(s: Props): Compiled[] {
+  const hit = compiledCache.get(s);
+  if (hit) return hit;
+  const out: Compiled[] = [];
+  const { env } = cel();
+  for (const rule of s.xValidations ?? []) {
+    const c: Compiled = { rule, usesOldSelf: false, fieldPath: rule.fieldPath ? normalizeFieldPath(rule.fieldPath) : '' };
+    try {
+      c.program = env.parse(rule.rule);
+      c.usesOldSelf = usesIdent(c.program.ast, 'oldSelf');
+    } catch (e) {
+      c.error = compileError(e, 'compilation failed');
+    }
+    if (rule.messageExpression.trim() !== '') {
+      try {
+        c.message = env.parse(rule.messageExpression);
+      } catch (e) {
+        c.messageError = compileError(e, 'messageExpression compilation failed');
+      }
+    }
+    out.push(c);
+  }
+  compiledCache.set(s, out);
+  return out;
+}
+
+/** The internal ValidationRule struct as upstream prints it in errors. */
+function ruleValue(r: ValidationRule): Record<string, unknown> {
+  return {
+    Rule: r.rule, Message: r.message, MessageExpression: r.messageExpression, Reason: r.reason ?? null,
+    FieldPath: r.fieldPath, OptionalOldSelf: r.optionalOldSelf ?? null,
+  };
+}
+
+/**
+ * CRD-time checks of a node's rules that need the CEL library: parse errors,
+ * oldSelf where old values cannot be correlated, optionalOldSelf without oldSelf.
+ * `uncorrelatable` is the path of the nearest list or atomic map above that
+ * breaks correlation, if any.
+ */
+export function celRuleErrors(s: Props, path: string, uncorrelatable: string | undefined): FieldError[] {
+  if (!s.xValidations || s.xValidations.length === 0) return [];
+  const errs: FieldError[] = [];
+  compile(s).forEach((c, i) => {
+    const rp = index(child(path, 'x-kubernetes-validations'), i);
+    if (c.error) errs.push(fieldError.invalid(child(rp, 'rule'), ruleValue(c.rule), c.error));
+    if (c.messageError) errs.push(fieldError.invalid(child(rp, 'messageExpression'), ruleValue(c.rule), c.messageError));
+    if (c.error) return;
+    if (c.usesOldSelf) {
+      if (uncorrelatable !== undefined) {
+        errs.push(fieldError.invalid(child(rp, 'rule'), c.rule.rule, `oldSelf cannot be used on the uncorrelatable portion of the schema within ${uncorrelatable}`));
+      }
+    } else if (c.rule.optionalOldSelf !== undefined) {
+      errs.push(fieldError.invalid(child(rp, 'optionalOldSelf'), c.rule.optionalOldSelf, 'may not be set if oldSelf is not used in rule'));
+    }
+  });
+  return errs;
+}
+
+/** Whether any node of the schema has x-kubernetes-validations. */
+export function hasValidationRules(s: Props | undefined): boolean {
+  return schemaHas(s, (x) => (x.xValidations?.length ?? 0) > 0);
+}
+
+// ---------------------------------------------------------------------------
+// Evaluation
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A JSON value as CEL sees it under a schema: integers as CEL ints (bigint), numbers as doubles. */
+function toCel(v: unknown, s: Props | undefined, depth = 0): unknown {
+  if (depth > 256) return v;
+  if (typeof v === 'number') {
+    if (s?.type === 'number') return v;
+    return isGoInt(v) ? BigInt(v) : v;
+  }
+  if (Array.isArray(v)) {
+    const items = s ? itemsSchema(s) : undefined;
+    return v.map((x) => toCel(x, items, depth + 1));
+  }
+  if (isObj(v)) {
+    const ap = s ? additionalSchema(s) : undefined;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = toCel(x, s?.properties?.get(k) ?? ap, depth + 1);
+    return out;
+  }
+  return v;
+}
+
+function ruleErrorString(r: ValidationRule): string {
+  return r.message.length > 0 ? r.message.trim() : r.rule.trim();
+}
+
+function ruleMessageOrDefault(r: ValidationRule): string {
+  return r.message.length === 0 ? `failed rule: ${ruleErrorString(r)}` : r.message.trim();
+}
+
+/** The value upstream shows for a failed rule: the scalar itself, nothing for objects and lists (here: the type). */
+function shownValue(s: Props, v: unknown): unknown {
+  if (s.type === 'object' || s.type === 'array') return s.type;
+  return v;
+}
+
+function failure(path: string, s: Props, v: unknown, detail: string, reason: string | undefined): FieldError {
+  switch (reason) {
+    case 'FieldValueForbidden': return fieldError.forbidden(path, detail);
+    case 'FieldValueRequired': return fieldError.required(path, detail);
+    case 'FieldValueDuplicate': return fieldError.duplicate(path, shownValue(s, v));
+    default: return fieldError.invalid(path, shownValue(s, v), detail);
+  }
+}
+
+interface Ratchet {
+  /** The correlated old value of this node, when there is one. */
+  corr?: { old: unknown };
+  /** The nearest correlated ancestor is unchanged. */
+  parentEqual: boolean;
+}
+
+const NIL = '<nil>';
+
+function evalRules(s: Props, path: string, v: unknown, old: unknown, hasOld: boolean, ratchet: Ratchet, errs: FieldError[]): void {
+  const rules = compile(s);
+  if (rules.length === 0) return;
+  const { mod } = cel();
+  const self = toCel(v, s);
+  const oldSelf = hasOld ? toCel(old, s) : undefined;
+  const unchanged = ratchet.corr ? deepEqualJSON(v, ratchet.corr.old) : ratchet.parentEqual;
+  for (const c of rules) {
+    if (!c.program) {
+      errs.push(fieldError.invalid(path || NIL, s.type ?? '', `rule compile error: ${c.error}`));
+      continue;
+    }
+    const optional = c.rule.optionalOldSelf === true;
+    if (c.usesOldSelf && !hasOld && !optional) continue;
+    const ctx: Record<string, unknown> = { self };
+    if (c.usesOldSelf) ctx.oldSelf = optional ? (hasOld ? mod.Optional.of(oldSelf) : mod.Optional.none()) : oldSelf;
+    let result: unknown;
+    try {
+      result = c.program(ctx);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const msg = (e as Error).message.split('\n')[0]!;
+      if (code === 'division_by_zero') {
+        errs.push(fieldError.invalid(path || NIL, s.type ?? '', `division by zero evaluating rule: ${ruleErrorString(c.rule)}`));
+      } else if (/^No such key: (?!index out of bounds)/.test(msg)) {
+        errs.push(fieldError.invalid(path || NIL, s.type ?? '', `no such key: ${msg.slice('No such key: '.length)} evaluating rule: ${ruleErrorString(c.rule)}`));
+      }
+      // Anything else (a Kubernetes CEL function the library lacks, ...) is not enforced.
+      continue;
+    }
+    if (result !== false) continue;
+    if (!c.usesOldSelf && unchanged) continue;
+    let detail: string | undefined;
+    if (c.message) {
+      try {
+        const m = c.message(ctx);
+        if (typeof m === 'string' && m.trim() !== '' && !/[\n\r]/.test(m)) detail = m;
+      } catch {
+        detail = undefined;
+      }
+    }
+    const at = !c.fieldPath ? path || NIL : path === '' ? c.fieldPath : c.fieldPath.startsWith('[') ? path + c.fieldPath : `${path}.${c.fieldPath}`;
+    errs.push(failure(at, s, v, detail ?? ruleMessageOrDefault(c.rule), c.rule.reason));
+  }
+}
+
+function walk(s: Props, path: string, v: unknown, old: unknown, hasOld: boolean, ratchet: Ratchet, errs: FieldError[], depth: number): void {
+  if (v === null || v === undefined || depth > 256) return;
+  evalRules(s, path, v, old, hasOld, ratchet, errs);
+  for (const sub of s.allOf ?? []) evalRules(sub, path, v, old, hasOld, { parentEqual: ratchet.parentEqual }, errs);
+  // What children without a correlation of their own ratchet on: this node's equality, or the nearest ancestor's.
+  const thisEqual = ratchet.corr ? deepEqualJSON(v, ratchet.corr.old) : ratchet.parentEqual;
+  if (Array.isArray(v)) {
+    const items = itemsSchema(s);
+    if (!items) return;
+    const oldList = hasOld && Array.isArray(old) ? old : undefined;
+    v.forEach((item, i) => {
+      let oldItem: unknown;
+      let found = false;
+      if (oldList && s.xListType === 'map' && isObj(item)) {
+        const keys = s.xListMapKeys ?? [];
+        const o = oldList.find((x) => isObj(x) && keys.every((k) => deepEqualJSON(x[k], item[k])));
+        if (o !== undefined) { oldItem = o; found = true; }
+      }
+      const r: Ratchet = { parentEqual: thisEqual };
+      if (found && ratchet.corr) r.corr = { old: oldItem };
+      walk(items, index(path, i), item, oldItem, found, r, errs, depth + 1);
+    });
+    return;
+  }
+  if (isObj(v)) {
+    const correlatable = s.xMapType === undefined || s.xMapType === 'granular';
+    const oldMap = hasOld && isObj(old) && correlatable ? old : undefined;
+    const ap = additionalSchema(s);
+    const atRoot = path === '';
+    for (const [k, x] of Object.entries(v)) {
+      const prop = s.properties?.get(k);
+      const sub = prop ?? ap;
+      if (!sub) continue;
+      const has = oldMap !== undefined && Object.prototype.hasOwnProperty.call(oldMap, k);
+      const r: Ratchet = { parentEqual: thisEqual };
+      if (ratchet.corr && isObj(ratchet.corr.old) && Object.prototype.hasOwnProperty.call(ratchet.corr.old, k) && !(atRoot && (k === 'apiVersion' || k === 'kind'))) {
+        r.corr = { old: ratchet.corr.old[k] };
+      }
+      walk(sub, prop ? child(path, k) : key(path, k), x, has ? oldMap[k] : undefined, has, r, errs, depth + 1);
+    }
+  }
+}
+
+export interface CELValidationOptions {
+  /** The old object (updates): transition rules run, and unchanged values ratchet. */
+  old?: unknown;
+}
+
+/** The x-kubernetes-validations failures of an object (the whole resource, from the root). */
+export function validateCELRules(obj: unknown, schema: Props, opts: CELValidationOptions = {}): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!hasValidationRules(schema)) return errs;
+  const hasOld = opts.old !== undefined && opts.old !== null;
+  const ratchet: Ratchet = hasOld ? { corr: { old: opts.old }, parentEqual: false } : { parentEqual: false };
+  walk(schema, '', obj, opts.old, hasOld, ratchet, errs, 0);
+  return errs;
+}
+
+const blockingTypes = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+
+/**
+ * What upstream adds instead of running rules when the object already failed
+ * in a way rules cannot cope with (missing, mistyped or oversized values).
+ */
+export function blockingError(errs: readonly FieldError[]): FieldError | undefined {
+  if (!errs.some((e) => blockingTypes.has(e.type))) return undefined;
+  return fieldError.invalid(NIL, null, 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation');
+}
