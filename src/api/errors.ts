@@ -33,6 +33,8 @@ export interface FieldError {
   readonly detail?: string;
   /** For FieldValueNotSupported: the values that are allowed. */
   readonly supported?: readonly string[];
+  /** Print no value even for the kinds that normally show one (upstream's omitValue). */
+  readonly omitValue?: boolean;
 }
 
 export const fieldError = {
@@ -67,10 +69,11 @@ export function fieldErrorBody(e: FieldError): string {
   switch (e.type) {
     case 'FieldValueRequired': case 'FieldValueForbidden': case 'FieldValueTooLong': case 'InternalError':
       break;
-    case 'FieldValueTooMany':
-      break;
     default:
-      s += `: ${quoteValue(e.value)}`;
+      // Too many prints the actual count; a negative count means "unknown" and is left out.
+      if (!e.omitValue && !(e.type === 'FieldValueTooMany' && (typeof e.value !== 'number' || e.value < 0))) {
+        s += `: ${quoteValue(e.value)}`;
+      }
   }
   if (e.type === 'FieldValueNotSupported' && e.supported && e.supported.length > 0) {
     return `${s}: supported values: ${e.supported.map((x) => JSON.stringify(x)).join(', ')}`;

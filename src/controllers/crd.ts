@@ -21,8 +21,11 @@ interface Acceptance { accepted: boolean; reason: string; message: string }
 function crdList(vc: VirtualCluster, crdDef: ResourceDef): KubeObject[] {
   const out: KubeObject[] = [];
   for (const c of vc.cache.scan(resourcePrefix(crdDef))) out.push(c.obj);
-  // Older CRDs keep their names when a newer one asks for the same.
-  return out.sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) ||
+  // CRDs whose names were accepted keep them; among the rest, older ones come first.
+  const accepted = (crd: KubeObject) => ((crd.status as { conditions?: Condition[] } | undefined)?.conditions ?? [])
+    .some((x) => x.type === 'NamesAccepted' && x.status === 'True') ? 0 : 1;
+  return out.sort((a, b) => accepted(a) - accepted(b) ||
+    String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) ||
     String(a.metadata.name).localeCompare(String(b.metadata.name)));
 }
 

@@ -22,7 +22,7 @@ function widget(name: string, spec: Record<string, unknown>, apiVersion = 'examp
   return JSON.stringify({ apiVersion, kind: 'Widget', metadata: { name }, spec }, null, 2) + '\n';
 }
 
-for (const v of ['1.33', '1.27']) {
+for (const v of ['1.33', '1.30', '1.27', 'dispatcher']) {
   describe(`kubectl ${v}`, { concurrency: false }, () => {
     const ns = `crd-${v.replace('.', '-')}`;
     let cacheDir = '';
