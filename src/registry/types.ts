@@ -119,6 +119,11 @@ export interface CustomResourceInfo {
   crdName: string;
   /** The scale subresource's paths (`.spec.replicas` style), when the CRD declares one. */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  /**
+   * How a stored object reads in this version: pruned and defaulted with the
+   * current schema (so a default added to the CRD later shows on old objects).
+   */
+  onRead?: (obj: KubeObject) => KubeObject;
 }
 
 /** What a virtual (non-stored) resource sees about the request, e.g. for SelfSubjectReview. */

@@ -78,3 +78,16 @@ test('a CRD whose names clash with an established one is not accepted, and repor
   assert.match((conds.NamesAccepted as any).message, /"th" is already in use/);
   assert.equal((await c.request('GET', '/apis/api.example.com/v1/namespaces/default/others')).status, 404, 'not served');
 });
+
+test('a default added to the schema later shows on objects stored before it', async () => {
+  await c.request('POST', things, { body: JSON.stringify({ apiVersion: 'api.example.com/v1', kind: 'Thing', metadata: { name: 'old' }, spec: {} }), headers: json });
+  assert.equal((await c.request('GET', `${things}/old`)).json().spec.n, undefined);
+  const cur = (await c.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/things.api.example.com')).json();
+  cur.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.n.default = 7;
+  const u = await c.request('PUT', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/things.api.example.com', { body: JSON.stringify(cur), headers: json });
+  assert.equal(u.status, 200, u.body.toString());
+  for (let i = 0; i < 50 && (await c.request('GET', `${things}/old`)).json().spec.n === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await c.request('GET', `${things}/old`)).json().spec.n, 7);
+  const listed = (await c.request('GET', things)).json().items.find((o: any) => o.metadata.name === 'old');
+  assert.equal(listed.spec.n, 7);
+});

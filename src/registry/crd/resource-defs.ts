@@ -149,7 +149,15 @@ export function resourceDefsForCRD(crd: KubeObject): ResourceDef[] {
       table: tableForColumns(printerColumnsFor(crd, v.name)),
       fieldSelectors,
       schema: () => (schemaNode ??= schemaNodeFor(v.schema, { group, version: v.name, kind: names.kind })),
-      custom: v.scale ? { crdName, scale: v.scale } : { crdName },
+      custom: {
+        crdName,
+        ...(v.scale ? { scale: v.scale } : {}),
+        onRead: (obj) => {
+          const copy = JSON.parse(JSON.stringify(obj)) as KubeObject;
+          coerceAndDefault(copy, props);
+          return copy;
+        },
+      },
       conversion,
     };
     if (names.shortNames.length > 0) def.shortNames = [...names.shortNames];

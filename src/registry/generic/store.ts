@@ -145,9 +145,24 @@ export class GenericStore {
   /** Objects as clients see them: the cached object with apiVersion/kind of the requested version. */
   private present(def: ResourceDef, obj: KubeObject): KubeObject {
     const apiVersion = apiVersionOf(def);
-    if (obj.apiVersion === apiVersion && obj.kind === def.kind) return obj;
+    if (obj.apiVersion === apiVersion && obj.kind === def.kind) return def.custom?.onRead ? this.readCustom(def, obj) : obj;
     if (def.conversion) return def.conversion.convert(obj, apiVersion);
     return { ...obj, apiVersion, kind: def.kind };
+  }
+
+  /** Custom resources as read in their stored version, computed once per stored object. */
+  // Keyed by declaration first: a changed CRD brings new declarations (and schemas).
+  private readonly readCache = new WeakMap<ResourceDef, WeakMap<KubeObject, KubeObject>>();
+
+  private readCustom(def: ResourceDef, obj: KubeObject): KubeObject {
+    let perDef = this.readCache.get(def);
+    if (!perDef) this.readCache.set(def, (perDef = new WeakMap()));
+    let out = perDef.get(obj);
+    if (!out) {
+      out = (def.custom?.onRead as (o: KubeObject) => KubeObject)(obj);
+      perDef.set(obj, out);
+    }
+    return out;
   }
 
   /** The form an object of `def`'s version is stored in. */
