@@ -46,8 +46,12 @@ test('one ResourceDef per served version, sharing storage', () => {
     { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
     { name: 'status', kind: 'CronTab', verbs: ['get', 'patch', 'update'] },
   ]);
-  assert.deepEqual(v1.custom, { crdName: 'crontabs.stable.example.com', scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } });
-  assert.deepEqual(beta.custom, { crdName: 'crontabs.stable.example.com' });
+  const { onRead: readV1, ...v1Facts } = v1.custom!;
+  const { onRead: readBeta, ...betaFacts } = beta.custom!;
+  assert.deepEqual(v1Facts, { crdName: 'crontabs.stable.example.com', scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } });
+  assert.deepEqual(betaFacts, { crdName: 'crontabs.stable.example.com' });
+  assert.equal(typeof readV1, 'function');
+  assert.equal(typeof readBeta, 'function');
   assert.deepEqual(Object.keys(v1.fieldSelectors!), ['metadata.name', 'metadata.namespace', 'spec.image']);
   assert.equal(v1.fieldSelectors!['spec.image']!({ metadata: {}, spec: { image: 'nginx' } } as KubeObject), 'nginx');
   assert.equal(v1.fieldSelectors!['spec.image']!({ metadata: {} } as KubeObject), '');
