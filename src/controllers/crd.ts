@@ -5,7 +5,7 @@
 
 import { ApiError } from '../api/errors.ts';
 import type { KubeObject } from '../api/types.ts';
-import { crdNamesConflict, resourceDefsForCRD } from '../registry/crd/index.ts';
+type CrdLib = typeof import('../registry/crd/index.ts');
 import { resourcePrefix } from '../registry/generic/keys.ts';
 import { jsonEqual, nowTimestamp } from '../registry/generic/metadata.ts';
 import type { ResourceDef } from '../registry/types.ts';
@@ -30,7 +30,8 @@ function crdList(vc: VirtualCluster, crdDef: ResourceDef): KubeObject[] {
 }
 
 /** Decide names for every CRD and serve the accepted ones. */
-function recompute(vc: VirtualCluster, crdDef: ResourceDef): Map<string, Acceptance> {
+function recompute(vc: VirtualCluster, crdDef: ResourceDef, lib: CrdLib): Map<string, Acceptance> {
+  const { crdNamesConflict, resourceDefsForCRD } = lib;
   const crds = crdList(vc, crdDef);
   const builtins = vc.registry.resources.filter((r) => !r.custom);
   const accepted: KubeObject[] = [];
@@ -84,10 +85,13 @@ function desiredStatus(crd: KubeObject, verdict: Acceptance): Record<string, unk
 export function startCrdControllers(vc: VirtualCluster): () => void {
   const crdDef = vc.registry.find('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
   if (!crdDef) return () => {};
-  let verdicts = recompute(vc, crdDef);
+  // The CRD library is large; a cluster loads it only once it has a CRD.
+  let lib: CrdLib | undefined;
+  let verdicts = new Map<string, Acceptance>();
 
   const c = new Controller('customresourcedefinition', async (name) => {
-    verdicts = recompute(vc, crdDef);
+    lib ??= await import('../registry/crd/index.ts');
+    verdicts = recompute(vc, crdDef, lib);
     const crd = vc.store.peek(crdDef, undefined, name);
     if (!crd) return;
     const verdict = verdicts.get(name) ?? { accepted: false, reason: 'Unknown', message: '' };
