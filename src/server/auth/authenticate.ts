@@ -30,10 +30,20 @@ export class StaticTokens implements TokenAuthenticator {
   }
 }
 
+// A connection's certificate does not change: parse it once per connection, not per request.
+const identities = new WeakMap<TLSSocket, UserInfo | undefined>();
+
 /** The identity in a verified client certificate. */
 export function certificateUser(req: IncomingMessage): UserInfo | undefined {
   const sock = req.socket as TLSSocket;
   if (!sock.authorized || typeof sock.getPeerCertificate !== 'function') return undefined;
+  if (identities.has(sock)) return identities.get(sock);
+  const user = identityOf(sock);
+  identities.set(sock, user);
+  return user;
+}
+
+function identityOf(sock: TLSSocket): UserInfo | undefined {
   const cert = sock.getPeerCertificate();
   if (!cert || !cert.subject) return undefined;
   const cn = cert.subject.CN;

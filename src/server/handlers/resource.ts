@@ -29,6 +29,13 @@ export interface ResourceContext {
   tokens: TokenAuthenticator[];
 }
 
+// The write handlers load with the first write; the module is kept, not looked up per request.
+let writeModule: Promise<typeof import('./write.ts')> | undefined;
+function writes(): Promise<typeof import('./write.ts')> {
+  writeModule ??= import('./write.ts');
+  return writeModule;
+}
+
 /** The subresources served by the generic store. */
 const storeSubresources = new Set(['status', 'scale', 'finalize']);
 
@@ -57,17 +64,17 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
   }
   if (def.virtual) {
     if (info.verb !== 'create') throw errors.methodNotAllowed(req.method ?? '', def.plural);
-    return (await import('./write.ts')).serveVirtual(ctx, neg);
+    return (await writes()).serveVirtual(ctx, neg);
   }
   switch (info.verb) {
     case 'get': return serveGet(ctx, neg);
     case 'list': return serveList(ctx, neg);
     case 'watch': return serveWatch(ctx, neg);
-    case 'create': return (await import('./write.ts')).serveCreate(ctx, neg);
-    case 'update': return (await import('./write.ts')).serveUpdate(ctx, neg);
-    case 'patch': return (await import('./write.ts')).servePatch(ctx, neg);
-    case 'delete': return (await import('./write.ts')).serveDelete(ctx, neg);
-    case 'deletecollection': return (await import('./write.ts')).serveDeleteCollection(ctx, neg);
+    case 'create': return (await writes()).serveCreate(ctx, neg);
+    case 'update': return (await writes()).serveUpdate(ctx, neg);
+    case 'patch': return (await writes()).servePatch(ctx, neg);
+    case 'delete': return (await writes()).serveDelete(ctx, neg);
+    case 'deletecollection': return (await writes()).serveDeleteCollection(ctx, neg);
   }
 }
 
