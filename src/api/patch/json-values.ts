@@ -33,8 +33,9 @@ export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
     return true;
   }
   if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
+  // Keys holding undefined count as absent (objects built in code may carry them).
+  const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+  if (ka.length !== Object.keys(b).filter((k) => b[k] !== undefined).length) return false;
   for (const k of ka) {
     if (!hasOwn(b, k) || !jsonEqual(a[k], b[k])) return false;
   }

@@ -2,7 +2,8 @@
 // generation, set the way kube-apiserver sets them.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { KubeObject } from '../../api/types.ts';
+import type { JsonValue, KubeObject } from '../../api/types.ts';
+import { jsonEqual as jsonValuesEqual } from '../../api/patch/json-values.ts';
 
 /** RFC 3339 with whole seconds, as metav1.Time serializes. */
 export function nowTimestamp(now = new Date()): string {
@@ -31,22 +32,9 @@ function specPart(obj: KubeObject): Record<string, unknown> {
   return rest;
 }
 
-/** Deep equality of JSON values. */
+/** Deep equality of JSON values (keys holding undefined count as absent). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>, bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) if (!jsonEqual(ao[k], bo[k])) return false;
-  return true;
+  return jsonValuesEqual(a as JsonValue, b as JsonValue);
 }
 
 /** True when an update changes what `generation` tracks. */
