@@ -11,8 +11,23 @@ import { startCompactor } from '../registry/generic/compactor.ts';
 import { groupsOf } from './discovery.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
 import type { KubeObject } from '../api/types.ts';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ResourceContext } from './handlers/resource.ts';
+import type { Negotiated } from './http/negotiate.ts';
+
+/** Serves a subresource the generic store does not (eviction, token, log), after routing and authorization. */
+export type SubresourceHandler = (ctx: ResourceContext, neg: Negotiated) => Promise<void>;
+
+/** Serves an upgraded connection (exec, attach, portforward) for one object. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer,
+  target: { namespace: string | undefined; name: string; query: URLSearchParams }) => void | Promise<void>;
 
 export class VirtualCluster {
+  /** By "<group>/<resource>/<subresource>", e.g. "/pods/eviction". */
+  readonly subresources = new Map<string, SubresourceHandler>();
+  /** By "<group>/<resource>/<subresource>", e.g. "/pods/exec". */
+  readonly upgrades = new Map<string, UpgradeHandler>();
   readonly name: string;
   readonly kv: KVStore;
   readonly cache: WatchCache;

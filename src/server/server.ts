@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errors } from '../api/errors.ts';
+import { ApiError, errors } from '../api/errors.ts';
+import type { Duplex } from 'node:stream';
 import type { UserInfo } from '../registry/types.ts';
 import { anonymousUser, authenticate, StaticTokens, type TokenAuthenticator } from './auth/authenticate.ts';
 import { forbiddenMessage, isPublicPath, MastersAuthorizer, type Authorizer } from './auth/authorize.ts';
@@ -51,6 +52,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }, (req, res) => {
     handle(services, req, res).catch((err) => writeError(res, err));
   });
+  // exec, attach and port-forward arrive as HTTP upgrades (WebSocket or SPDY).
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    handleUpgrade(services, req, socket, head).catch((err) => rejectUpgrade(socket, err));
+  });
   server.headersTimeout = 60_000;
   server.requestTimeout = 0; // watches stay open
   await new Promise<void>((resolve, reject) => {
@@ -76,6 +81,31 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return closing;
     },
   };
+}
+
+/** Answer an upgrade that cannot proceed with a plain HTTP Status response. */
+function rejectUpgrade(socket: Duplex, err: unknown): void {
+  const e = err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err));
+  if (!(err instanceof ApiError)) console.error('kubevisor: upgrade failed:', err);
+  const body = JSON.stringify(e.toStatus());
+  const reason = e.code === 401 ? 'Unauthorized' : e.code === 403 ? 'Forbidden' : e.code === 404 ? 'Not Found' : e.code === 400 ? 'Bad Request' : 'Error';
+  socket.end(`HTTP/1.1 ${e.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+async function handleUpgrade(services: RequestServices, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://localhost');
+  const { cluster, path } = routeCluster(services, decodeURIComponent(url.pathname));
+  const who = authenticate(req, services.tokens);
+  if (!who) throw errors.unauthorized();
+  const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+  if (info.kind !== 'resource' || info.name === undefined || info.subresource === undefined) throw errors.badRequest('only exec, attach and portforward can be upgraded');
+  const handler = cluster.upgrades.get(`${info.group}/${info.resource}/${info.subresource}`);
+  if (!handler) throw errors.badRequest(`the ${info.subresource} subresource of ${info.resource} cannot be upgraded`);
+  // Upstream authorizes these connections as creates on the subresource.
+  const attrs = { verb: 'create', group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
+  const decision = await services.authorizer.authorize(who, attrs);
+  if (!decision.allowed) throw errors.forbidden({ group: info.group, resource: info.resource }, info.name, forbiddenMessage(who, attrs));
+  await handler(req, socket, head, { namespace: info.namespace, name: info.name, query: url.searchParams });
 }
 
 /** Split `/clusters/NAME/rest` into the cluster and the path within it. */

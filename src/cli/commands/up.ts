@@ -22,6 +22,8 @@ export interface UpOptions {
   readonly storage: 'sqlite' | 'etcd';
   readonly etcdEndpoints: readonly string[];
   readonly name: string;
+  /** Simulated nodes to run (standalone mode: no host cluster). */
+  readonly nodes: number;
 }
 
 export const DEFAULTS = {
@@ -31,6 +33,7 @@ export const DEFAULTS = {
   storage: 'sqlite',
   etcdEndpoints: 'http://127.0.0.1:2379',
   name: 'kubevisor',
+  nodes: 3,
 } as const;
 
 const FLAGS: FlagSpecs = {
@@ -41,6 +44,7 @@ const FLAGS: FlagSpecs = {
   storage: { type: 'string' },
   'etcd-endpoints': { type: 'string' },
   name: { type: 'string' },
+  nodes: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -67,6 +71,7 @@ Examples:
 Flags:
       --data-dir string         directory for certificates and cluster state (default "${DEFAULTS.dataDir}")
       --etcd-endpoints string   comma-separated etcd URLs, with --storage etcd (default "${DEFAULTS.etcdEndpoints}")
+      --nodes int               simulated nodes that run the cluster's pods (default ${DEFAULTS.nodes})
   -h, --help                    help for up
       --host string             address to listen on (default "${DEFAULTS.host}")
       --kubeconfig string       write a standalone kubeconfig to this file instead of
@@ -124,7 +129,10 @@ export function parseUpArgs(args: readonly string[]): UpOptions | 'help' {
   }
 
   const kubeconfig = values.kubeconfig === undefined ? undefined : resolve(expandHome(str('kubeconfig', '')));
+  const nodesText = str('nodes', String(DEFAULTS.nodes));
+  if (!/^\d+$/.test(nodesText) || Number(nodesText) > 1000) throw invalidFlag('nodes', nodesText, 'must be a whole number from 0 to 1000', COMMAND);
   return {
+    nodes: Number(nodesText),
     port,
     host: str('host', DEFAULTS.host),
     dataDir: resolve(expandHome(str('data-dir', DEFAULTS.dataDir))),
@@ -252,7 +260,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
       adminTokenHashes: [...pki.adminTokenHashes],
       store,
       clusterName: o.name,
-      onClusterOpen: startControllers,
+      onClusterOpen: startControllers({ nodes: o.nodes, caCert: pki.caCert }),
     }).catch((err: unknown) => {
       throw new Error(describeStartError(err, o));
     });

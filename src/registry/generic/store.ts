@@ -11,6 +11,7 @@ import { apiVersionOf, type ResourceDef } from '../types.ts';
 import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
 import { cloneObject, dropEmptyMetadata, generateName, newUid, nowTimestamp, specChanged, jsonEqual } from './metadata.ts';
 import type { CacheEvent, CachedObject, WatchCache } from './watch-cache.ts';
+import type { AdmissionOperation, AdmissionPlugin } from './admission.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -113,6 +114,8 @@ function gr(def: ResourceDef) { return { group: def.group, resource: def.plural 
 export class GenericStore {
   readonly kv: KVStore;
   readonly cache: WatchCache;
+  /** Admission plugins every create and update passes through (added by the cluster's controllers). */
+  readonly admission: AdmissionPlugin[] = [];
   constructor(kv: KVStore, cache: WatchCache) {
     this.kv = kv;
     this.cache = cache;
@@ -289,6 +292,17 @@ export class GenericStore {
     this.recordFields(def, undefined, obj, opts, undefined);
     dropEmptyMetadata(obj);
 
+    await this.admit('create', def, namespace, obj, undefined);
+    try {
+      return await this.createAdmitted(def, namespace, obj, generated, opts);
+    } catch (e) {
+      this.aborted('create', def, obj);
+      throw e;
+    }
+  }
+
+  private async createAdmitted(def: ResourceDef, namespace: string | undefined, obj: KubeObject, generated: boolean, opts: WriteOptions): Promise<KubeObject> {
+    const meta = obj.metadata;
     for (let attempt = 0; ; attempt++) {
       if (generated && attempt > 0) meta.name = generateName(meta.generateName as string);
       this.validateOrThrow(def, obj, [...(def.strategy.validate?.(obj) ?? []), ...(def.strategy.validateCreate?.(obj) ?? [])]);
@@ -303,6 +317,22 @@ export class GenericStore {
         return this.present(def, this.cache.getCached(key)?.obj ?? withRV(obj, res.revision));
       }
       if (!generated || attempt >= 4) throw errors.alreadyExists(gr(def), meta.name as string);
+    }
+  }
+
+  private async admit(op: AdmissionOperation, def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject | undefined): Promise<void> {
+    for (const p of this.admission) await p.admit?.(op, def, namespace, obj, old);
+  }
+
+  private aborted(op: AdmissionOperation, def: ResourceDef, obj: KubeObject): void {
+    for (const p of this.admission) {
+      try { p.aborted?.(op, def, obj); } catch { /* best effort */ }
+    }
+  }
+
+  private deleted(def: ResourceDef, obj: KubeObject): void {
+    for (const p of this.admission) {
+      try { p.deleted?.(def, obj); } catch (e) { console.error(`kubevisor: admission ${p.name} after delete: ${(e as Error).message}`); }
     }
   }
 
@@ -334,8 +364,10 @@ export class GenericStore {
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     const old = this.present(def, current.obj);
+    const prepared = this.prepareUpdate(def, namespace, cloneObject(input), old, opts);
+    if (!opts.subresource) await this.admit('update', def, namespace, prepared, old);
     // A write that changes nothing leaves managedFields' times alone too.
-    const obj = mf.revertNoopTimestamps(old, this.prepareUpdate(def, namespace, cloneObject(input), old, opts));
+    const obj = mf.revertNoopTimestamps(old, prepared);
     if (jsonEqual(stripRV(obj), stripRV(old))) {
       return { obj: old, created: false }; // no-op writes do not bump the revision
     }
@@ -345,10 +377,12 @@ export class GenericStore {
       const del = await this.kv.delete(key, current.modRevision);
       if (!del.succeeded) throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
       await this.cache.waitForRevision(del.revision);
+      this.deleted(def, current.obj);
       return { obj: this.present(def, withRV(obj, del.revision)), created: false };
     }
     const res = await this.kv.update(key, JSON.stringify(stripRV(this.toStorage(def, obj))), current.modRevision);
     if (!res.succeeded) {
+      if (!opts.subresource) this.aborted('update', def, obj);
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     await this.cache.waitForRevision(res.revision);
@@ -481,6 +515,7 @@ export class GenericStore {
         const res = await this.kv.delete(key, cur.modRevision);
         if (!res.succeeded) { if (attempt < 8) continue; throw errors.conflict(gr(def), name, 'the object has been modified'); }
         await this.cache.waitForRevision(res.revision);
+        this.deleted(def, cur.obj);
         return { obj: this.present(def, withRV(cur.obj, res.revision)), deleted: true };
       }
       if (plan.obj === cur.obj) return { obj: this.present(def, cur.obj), deleted: false };

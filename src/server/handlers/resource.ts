@@ -55,6 +55,8 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
   if (info.subresource !== undefined) {
     const sub = def.subresources?.find((s) => s.name === info.subresource);
     if (!sub) throw errors.pathNotFound();
+    const handler = ctx.cluster.subresources.get(`${def.group}/${def.plural}/${sub.name}`);
+    if (handler) return handler(ctx, neg);
     if (!storeSubresources.has(sub.name)) {
       throw new ApiError(405, 'MethodNotAllowed', `the ${sub.name} subresource of ${def.plural} is not available yet in kubevisor`);
     }
