@@ -15,6 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ResourceContext } from './handlers/resource.ts';
 import type { Negotiated } from './http/negotiate.ts';
+import type { TokenAuthenticator } from './auth/authenticate.ts';
 
 /** Serves a subresource the generic store does not (eviction, token, log), after routing and authorization. */
 export type SubresourceHandler = (ctx: ResourceContext, neg: Negotiated) => Promise<void>;
@@ -28,6 +29,10 @@ export class VirtualCluster {
   readonly subresources = new Map<string, SubresourceHandler>();
   /** By "<group>/<resource>/<subresource>", e.g. "/pods/exec". */
   readonly upgrades = new Map<string, UpgradeHandler>();
+  /** Bearer tokens this cluster issues (service-account tokens). */
+  readonly tokens: TokenAuthenticator[] = [];
+  /** Non-resource paths this cluster answers itself (issuer discovery). */
+  nonResource?: (path: string, req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean>;
   readonly name: string;
   readonly kv: KVStore;
   readonly cache: WatchCache;

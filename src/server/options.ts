@@ -20,6 +20,8 @@ export interface ServerOptions {
   store: KVStore;
   /** Name of the virtual cluster, also served at /clusters/NAME. */
   clusterName: string;
+  /** Where a cluster keeps files of its own (its service-account signing key); tokens are not served without it. */
+  dataDir?: string;
   /**
    * Called for every cluster the server opens (controllers start here); the
    * returned function runs when the cluster closes.

@@ -34,6 +34,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   installCodecs();
   const registry = builtinRegistry();
   const cluster = await VirtualCluster.open(opts.clusterName, opts.store, registry);
+  if (opts.dataDir) {
+    const { setupServiceAccounts } = await import('./serviceaccounts/setup.ts');
+    const sa = setupServiceAccounts(cluster, opts.dataDir);
+    cluster.tokens.push(sa.authenticator);
+    cluster.nonResource = sa.serveDiscovery;
+  }
   const stopHook = opts.onClusterOpen?.(cluster);
   const services: RequestServices = {
     clusters: new Map([[opts.clusterName, cluster]]),
@@ -95,7 +101,7 @@ function rejectUpgrade(socket: Duplex, err: unknown): void {
 async function handleUpgrade(services: RequestServices, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
   const { cluster, path } = routeCluster(services, decodeURIComponent(url.pathname));
-  const who = authenticate(req, services.tokens);
+  const who = authenticate(req, [...services.tokens, ...cluster.tokens]);
   if (!who) throw errors.unauthorized();
   const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
   if (info.kind !== 'resource' || info.name === undefined || info.subresource === undefined) throw errors.badRequest('only exec, attach and portforward can be upgraded');
@@ -127,7 +133,8 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
   const query = url.searchParams;
   const method = req.method ?? 'GET';
 
-  const who = authenticate(req, services.tokens);
+  const tokens = cluster.tokens.length ? [...services.tokens, ...cluster.tokens] : services.tokens;
+  const who = authenticate(req, tokens);
   if (who === null || (who === undefined && !isPublicPath(path))) {
     req.resume();
     throw errors.unauthorized();
@@ -139,6 +146,7 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
     const d = await services.authorizer.authorize(user, { verb: info.verb, path });
     if (!d.allowed) throw errors.forbidden({ group: '', resource: '' }, '', forbiddenMessage(user, { verb: info.verb, path }).replace(/^forbidden: /, ''));
     if (serveOpenAPI(path, query, req, res, cluster.servedGroupVersions, { crds: cluster.crds() })) return;
+    if (cluster.nonResource && (await cluster.nonResource(path, req, res))) return;
     return serveNonResource(cluster, path, req, res);
   }
   if (info.kind === 'discovery') {
@@ -162,7 +170,7 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
   }
   try {
     await protobufFor(req.headers['content-type'], req.headers.accept);
-    await serveResource({ req, res, query, info, def, cluster, user, authorizer: services.authorizer, tokens: services.tokens });
+    await serveResource({ req, res, query, info, def, cluster, user, authorizer: services.authorizer, tokens });
   } catch (e) {
     let encoding: 'json' | 'protobuf' = 'json';
     try { encoding = negotiate(req.headers.accept, false).encoding === 'protobuf' ? 'protobuf' : 'json'; } catch { /* keep json */ }

@@ -261,6 +261,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
       store,
       clusterName: o.name,
       onClusterOpen: startControllers({ nodes: o.nodes, caCert: pki.caCert }),
+      dataDir: o.dataDir,
     }).catch((err: unknown) => {
       throw new Error(describeStartError(err, o));
     });

@@ -29,10 +29,20 @@ export function isPublicPath(path: string): boolean {
   return publicPaths.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/');
 }
 
+/** What every authenticated user may do on a real cluster (system:basic-user, system:discovery). */
+const selfReviews = new Set(['selfsubjectreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews']);
+const discoveryPaths = /^\/(api|apis|openapi|version|healthz|livez|readyz)(\/|$)/;
+
 export class MastersAuthorizer implements Authorizer {
   authorize(user: UserInfo, attrs: ResourceAttributes): Decision {
     if (user.groups.includes('system:masters')) return { allowed: true };
     if (attrs.path !== undefined && attrs.verb === 'get' && isPublicPath(attrs.path)) return { allowed: true };
+    if (user.groups.includes('system:authenticated')) {
+      if (attrs.path !== undefined && attrs.verb === 'get' && discoveryPaths.test(attrs.path)) return { allowed: true };
+      if (attrs.verb === 'create' && selfReviews.has(attrs.resource ?? '') && (attrs.group === 'authentication.k8s.io' || attrs.group === 'authorization.k8s.io')) {
+        return { allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "system:basic-user"' };
+      }
+    }
     return { allowed: false, reason: '' };
   }
 
