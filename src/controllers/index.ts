@@ -1,9 +1,14 @@
-// The controllers every virtual cluster runs, started when the server opens the cluster.
+// The controllers every virtual cluster runs, started when the server opens the
+// cluster. Each starter returns a stop function; a controller that fails a
+// reconcile is retried with backoff and logged by the runtime, and never stops
+// the server or the other controllers.
 
 import type { VirtualCluster } from '../server/cluster.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
 import { namespaceController } from './namespace.ts';
 import { startCrdControllers } from './crd.ts';
+import { controllerContext, type ControllerContext } from './context.ts';
+import { startCronJobController, startJobController, startTTLAfterFinishedController } from './batch/index.ts';
 
 export interface StandaloneOptions {
   /** Simulated nodes that run pods (standalone mode). */
@@ -17,16 +22,35 @@ export function startControllers(opts: StandaloneOptions): (vc: VirtualCluster) 
   return (vc) => startClusterControllers(vc, opts);
 }
 
-/** Start a cluster's controllers; returns a function that stops them. */
-export function startClusterControllers(vc: VirtualCluster, _opts: StandaloneOptions): () => void {
-  const nsDef = vc.registry.find('', 'v1', 'namespaces');
-  if (!nsDef) return () => {};
+function startNamespaceController(ctx: ControllerContext): () => void {
+  const { vc } = ctx;
+  const nsDef = ctx.def('', 'v1', 'namespaces');
   const ns = namespaceController(vc.store, vc.registry);
   const unwatch = ns.watch(vc.cache, resourcePrefix(nsDef), (ev) => ev.obj.metadata.name);
   // Namespaces already terminating when the server starts.
   for (const c of vc.cache.scan(resourcePrefix(nsDef))) {
     if (c.obj.metadata.deletionTimestamp) ns.enqueue(c.obj.metadata.name as string);
   }
-  const stopCrds = startCrdControllers(vc);
-  return () => { unwatch(); ns.stop(); stopCrds(); };
+  return () => { unwatch(); ns.stop(); };
+}
+
+/** Start a cluster's controllers; returns a function that stops them. */
+export function startClusterControllers(vc: VirtualCluster, _opts: StandaloneOptions): () => void {
+  const ctx = controllerContext(vc);
+  const starters: ((ctx: ControllerContext) => () => void)[] = [
+    startNamespaceController,
+    (c) => startCrdControllers(c.vc),
+    startJobController,
+    startCronJobController,
+    startTTLAfterFinishedController,
+  ];
+  const stops: (() => void)[] = [];
+  for (const start of starters) {
+    try {
+      stops.push(start(ctx));
+    } catch (e) {
+      console.error(`kubevisor: a controller failed to start: ${(e as Error).message}`);
+    }
+  }
+  return () => { for (const stop of stops.reverse()) stop(); };
 }
