@@ -9,6 +9,13 @@ import { namespaceController } from './namespace.ts';
 import { startCrdControllers } from './crd.ts';
 import { controllerContext, type ControllerContext } from './context.ts';
 import { startCronJobController, startJobController, startTTLAfterFinishedController } from './batch/index.ts';
+import { startDaemonSetController, startStatefulSetController } from './apps/index.ts';
+import { startScheduler } from './scheduler/index.ts';
+import { startNodeLifecycleController, startSimulatedNodes } from '../nodes/index.ts';
+import { serviceAllocator, startCoreControllers } from './core/index.ts';
+import { startPolicy } from './policy/index.ts';
+import { startDeploymentController } from './workloads/deployment.ts';
+import { startReplicaSetController, startReplicationControllerController } from './workloads/replicaset.ts';
 
 export interface StandaloneOptions {
   /** Simulated nodes that run pods (standalone mode). */
@@ -35,15 +42,32 @@ function startNamespaceController(ctx: ControllerContext): () => void {
 }
 
 /** Start a cluster's controllers; returns a function that stops them. */
-export function startClusterControllers(vc: VirtualCluster, _opts: StandaloneOptions): () => void {
+export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOptions): () => void {
   const ctx = controllerContext(vc);
   const starters: ((ctx: ControllerContext) => () => void)[] = [
+    // Admission first: ClusterIP/NodePort allocation, then limit ranges and quota.
+    (c) => {
+      const alloc = serviceAllocator(c);
+      c.vc.store.admission.push(alloc.admission());
+      return () => alloc.stop();
+    },
+    startPolicy,
+    (c) => startCoreControllers(c, { caPem: opts.caCert }).stop,
     startNamespaceController,
     (c) => startCrdControllers(c.vc),
     startJobController,
     startCronJobController,
     startTTLAfterFinishedController,
+    startDeploymentController,
+    startReplicaSetController,
+    startReplicationControllerController,
+    startStatefulSetController,
+    startDaemonSetController,
+    // Standalone mode: the scheduler and simulated nodes run the pods.
+    startScheduler,
+    startNodeLifecycleController,
   ];
+  if (opts.nodes > 0) starters.push((c) => startSimulatedNodes(c, { count: opts.nodes }));
   const stops: (() => void)[] = [];
   for (const start of starters) {
     try {

@@ -70,7 +70,8 @@ for (const version of ['1.27', '1.30', '1.33', 'dispatcher']) {
       const json = JSON.parse(await k().ok(['get', 'cm', 'c1', '-n', ns, '-o', 'json']));
       assert.equal(json.data.a, 'b');
       assert.equal(json.metadata.namespace, ns);
-      assert.equal(await k().ok(['get', 'cm', '-n', ns, '-o', 'name']), 'configmap/c1\n');
+      // Every namespace also holds the cluster's CA, as on a real cluster.
+      assert.equal(await k().ok(['get', 'cm', '-n', ns, '-o', 'name']), 'configmap/c1\nconfigmap/kube-root-ca.crt\n');
       assert.equal(await k().ok(['get', 'cm', 'c1', '-n', ns, '-o', 'jsonpath={.data.a}']), 'b');
       const all = await k().ok(['get', 'cm', '-A']);
       assert.deepEqual(header(all), ['NAMESPACE', 'NAME', 'DATA', 'AGE']);
@@ -110,7 +111,9 @@ for (const version of ['1.27', '1.30', '1.33', 'dispatcher']) {
       await k().ok(['create', '-f', pod]);
       const pods = await k().ok(['get', 'pods', '-n', ns]);
       assert.deepEqual(header(pods), ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
-      assert.deepEqual(rowOf(pods, 'p1')?.slice(0, 4), ['p1', '0/1', 'Pending', '0']);
+      const row = rowOf(pods, 'p1') ?? [];
+      assert.deepEqual([row[0], row[3]], ['p1', '0']);
+      assert.match(`${row[1]} ${row[2]}`, /^(0\/1 (Pending|ContainerCreating)|1\/1 Running)$/);
       const created = JSON.parse(await k().ok(['get', 'pod', 'p1', '-n', ns, '-o', 'json']));
       assert.equal(created.spec.restartPolicy, 'Always');
       assert.equal(created.spec.containers[0].imagePullPolicy, 'IfNotPresent');
@@ -144,7 +147,8 @@ for (const version of ['1.27', '1.30', '1.33', 'dispatcher']) {
       assert.deepEqual(header(events), ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
       assert.deepEqual(rowOf(events, 'deployment/web')?.slice(1), ['Normal', 'ScalingReplicaSet', 'deployment/web', 'Scaled up replica set web-1 to 1']);
       const sel = await k().ok(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=Deployment,reason=ScalingReplicaSet', '-o', 'name']);
-      assert.equal(sel, 'event/web.1\n');
+      // The deployment controller records its own events for deployment/web too.
+      assert.ok(sel.split('\n').includes('event/web.1'), sel);
       await k().ok(['delete', 'node', node]);
     });
 
@@ -191,7 +195,9 @@ for (const version of ['1.27', '1.30', '1.33', 'dispatcher']) {
       await k().ok(['delete', 'pod', 'p1', '--grace-period=0', '--force', '-n', ns]);
       assert.equal((await k().run(['get', 'pod', 'p1', '-n', ns])).code, 1);
       await k().ok(['delete', 'cm', '--all', '-n', ns]);
-      assert.equal(await k().ok(['get', 'cm', '-n', ns, '-o', 'name']), '');
+      // Only the CA bundle may be back: a real cluster republishes it at once.
+      const left2 = await k().ok(['get', 'cm', '-n', ns, '-o', 'name']);
+      assert.ok(left2 === '' || left2 === 'configmap/kube-root-ca.crt\n', left2);
     });
   });
 }

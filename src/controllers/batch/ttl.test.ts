@@ -4,15 +4,19 @@ import { eventually } from '../../../test/support/cluster.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { startJobController } from './job.ts';
 import { startTTLAfterFinishedController } from './ttl.ts';
+import { startGarbageCollector } from '../core/gc.ts';
 import { activePodsOf, condition, getJob, jobManifest, openBatchCluster, podsOf, poke, setPodStatus, type BatchTestCluster } from './testing.ts';
 
 async function withTTL(fn: (t: BatchTestCluster) => Promise<void>): Promise<void> {
   const t = await openBatchCluster();
   const stopJobs = startJobController(t.ctx);
   const stopTTL = startTTLAfterFinishedController(t.ctx);
+  // Jobs go with foreground deletion, which the garbage collector completes.
+  const gc = startGarbageCollector(t.ctx);
   try {
     await fn(t);
   } finally {
+    gc.stop();
     stopTTL();
     stopJobs();
     await t.close();
@@ -39,7 +43,8 @@ test('a finished Job is deleted once its TTL has passed', () => withTTL(async (t
   t.clock.offsetMs += 31_000;
   await poke(t, t.jobs, getJob(t, 'short') as KubeObject);
   await eventually(() => deleting(t, 'short'), 2000, 'deleted');
-  assert.equal(podsOf(t, 'short').length, 1, 'its pod waits for the garbage collector');
+  // Foreground deletion: the garbage collector removes the pod, then the Job.
+  await eventually(() => podsOf(t, 'short').length === 0 && !getJob(t, 'short'), 3000, 'the pod and then the Job gone');
 }));
 
 test('the TTL timer fires by itself', () => withTTL(async (t) => {

@@ -212,3 +212,16 @@ test('versions sharing storage convert: an HPA written as v1 reads as v2, events
   assert.equal(asCore.message, 'hello');
   assert.deepEqual(asCore.involvedObject, { kind: 'Pod', name: 'p', namespace: 'default' });
 });
+
+test('a pod in its grace period keeps taking status writes; it goes when deleted with grace 0', async () => {
+  const pods = reg.find('', 'v1', 'pods') as ResourceDef;
+  await store.create(pods, 'default', { metadata: { name: 'graceful' }, spec: { nodeName: 'n1', terminationGracePeriodSeconds: 30, containers: [{ name: 'c', image: 'i' }] } });
+  const d = await store.delete(pods, 'default', 'graceful');
+  assert.equal(d.deleted, false);
+  assert.equal(d.obj.metadata.deletionGracePeriodSeconds, 30);
+  const cur = await store.get(pods, 'default', 'graceful');
+  await store.update(pods, 'default', 'graceful', { ...structuredClone(cur), status: { phase: 'Succeeded' } }, { subresource: 'status' });
+  assert.equal(((await store.get(pods, 'default', 'graceful')).status as any).phase, 'Succeeded', 'the status write landed and the pod stayed');
+  const gone = await store.delete(pods, 'default', 'graceful', { gracePeriodSeconds: 0 });
+  assert.equal(gone.deleted, true);
+});

@@ -373,7 +373,10 @@ export class GenericStore {
     }
     if (opts.dryRun) return { obj: this.present(def, obj), created: false };
     // An object being deleted whose last finalizer was removed goes away now.
-    if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length) && !def.strategy.holdForDeletion?.(cloneObject(obj))) {
+    // An object being deleted goes away on update only once it has no finalizers and
+    // no grace period left (a pod in its grace period keeps taking status writes).
+    if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length) && !obj.metadata.deletionGracePeriodSeconds &&
+      !def.strategy.holdForDeletion?.(cloneObject(obj))) {
       const del = await this.kv.delete(key, current.modRevision);
       if (!del.succeeded) throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
       await this.cache.waitForRevision(del.revision);
@@ -537,7 +540,9 @@ export class GenericStore {
     const held = def.strategy.holdForDeletion?.(next) ?? false;
     const finalizers = [...(next.metadata.finalizers ?? [])];
     const policy = opts.propagationPolicy;
-    if ((policy === 'Foreground' || policy === 'Orphan') && this.hasDependents(meta.uid)) {
+    // As upstream: the finalizer is added whatever the dependents; the garbage collector
+    // deletes or orphans them and then removes it.
+    if (policy === 'Foreground' || policy === 'Orphan') {
       const want = policy === 'Foreground' ? foregroundFinalizer : orphanFinalizer;
       const drop = policy === 'Foreground' ? orphanFinalizer : foregroundFinalizer;
       const i = finalizers.indexOf(drop);
@@ -572,14 +577,6 @@ export class GenericStore {
     if (status?.phase === 'Succeeded' || status?.phase === 'Failed') return 0;
     const g = opts.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
     return Math.max(0, g);
-  }
-
-  private hasDependents(uid: string | undefined): boolean {
-    if (!uid) return false;
-    for (const c of this.cache.scan('/registry/')) {
-      if (c.obj.metadata.ownerReferences?.some((r) => r.uid === uid)) return true;
-    }
-    return false;
   }
 
   async deleteCollection(def: ResourceDef, namespace: string | undefined, listOpts: ListOptions, opts: DeleteOptions): Promise<KubeObject[]> {

@@ -1,0 +1,38 @@
+// LimitRanger and ResourceQuota as admission plugins of the generic store
+// (vc.store.admission), so every create and update passes them, whoever
+// writes: clients and controllers alike.
+
+import type { AdmissionPlugin } from '../../registry/generic/admission.ts';
+import type { ControllerContext } from '../context.ts';
+import { admitLimitRange } from './limitrange.ts';
+import { admitQuota, quotaAborted } from './quota.ts';
+
+export function limitRangerAdmission(ctx: ControllerContext): AdmissionPlugin {
+  return {
+    name: 'LimitRanger',
+    admit: (op, def, namespace, obj, old) => admitLimitRange(ctx, def, namespace, obj, op === 'update' ? old : undefined),
+  };
+}
+
+export function resourceQuotaAdmission(ctx: ControllerContext): AdmissionPlugin {
+  return {
+    name: 'ResourceQuota',
+    admit: (op, def, namespace, obj, old) => admitQuota(ctx, def, namespace, obj, op === 'update' ? old : undefined),
+    aborted: (_op, def, obj) => quotaAborted(ctx, def, obj),
+  };
+}
+
+/**
+ * Add LimitRanger and ResourceQuota to the end of the store's admission chain
+ * (quota last, as upstream orders them); returns a function that removes them.
+ */
+export function installPolicyAdmission(ctx: ControllerContext): () => void {
+  const plugins = [limitRangerAdmission(ctx), resourceQuotaAdmission(ctx)];
+  ctx.vc.store.admission.push(...plugins);
+  return () => {
+    for (const p of plugins) {
+      const i = ctx.vc.store.admission.indexOf(p);
+      if (i >= 0) ctx.vc.store.admission.splice(i, 1);
+    }
+  };
+}
