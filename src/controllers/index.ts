@@ -8,14 +8,12 @@ import { resourcePrefix } from '../registry/generic/keys.ts';
 import { namespaceController } from './namespace.ts';
 import { startCrdControllers } from './crd.ts';
 import { controllerContext, type ControllerContext } from './context.ts';
-import { startCronJobController, startJobController, startTTLAfterFinishedController } from './batch/index.ts';
-import { startDaemonSetController, startStatefulSetController } from './apps/index.ts';
 import { startScheduler } from './scheduler/index.ts';
 import { startNodeLifecycleController, startSimulatedNodes } from '../nodes/index.ts';
 import { serviceAllocator, startCoreControllers } from './core/index.ts';
 import { startPolicy } from './policy/index.ts';
 import { startDeploymentController } from './workloads/deployment.ts';
-import { startReplicaSetController, startReplicationControllerController } from './workloads/replicaset.ts';
+import { startReplicaSetController } from './workloads/replicaset.ts';
 
 export interface StandaloneOptions {
   /** Simulated nodes that run pods (standalone mode). */
@@ -27,6 +25,33 @@ export interface StandaloneOptions {
 /** The controllers of a standalone cluster, for ServerOptions.onClusterOpen. */
 export function startControllers(opts: StandaloneOptions): (vc: VirtualCluster) => () => void {
   return (vc) => startClusterControllers(vc, opts);
+}
+
+type Starter = (ctx: ControllerContext) => () => void;
+
+/**
+ * A controller that starts (and loads its code) only once an object of its
+ * kind exists: most clusters never use many kinds, and an idle server should
+ * not hold their controllers.
+ */
+function onFirst(group: string, version: string, plural: string, load: () => Promise<Starter>): Starter {
+  return (ctx) => {
+    const def = ctx.vc.registry.find(group, version, plural);
+    if (!def) return () => {};
+    const prefix = resourcePrefix(def);
+    let stop: (() => void) | undefined;
+    let stopped = false;
+    let unsubscribe: (() => void) | undefined;
+    const begin = () => {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      load().then((start) => { if (!stopped) stop = start(ctx); })
+        .catch((e: unknown) => console.error(`kubevisor: the ${plural} controller failed to start: ${(e as Error).message}`));
+    };
+    if (ctx.vc.cache.count(prefix) > 0) begin();
+    else unsubscribe = ctx.vc.cache.subscribe({ prefix, onEvent: () => { if (unsubscribe) begin(); } });
+    return () => { stopped = true; unsubscribe?.(); stop?.(); };
+  };
 }
 
 function startNamespaceController(ctx: ControllerContext): () => void {
@@ -44,7 +69,7 @@ function startNamespaceController(ctx: ControllerContext): () => void {
 /** Start a cluster's controllers; returns a function that stops them. */
 export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOptions): () => void {
   const ctx = controllerContext(vc);
-  const starters: ((ctx: ControllerContext) => () => void)[] = [
+  const starters: Starter[] = [
     // Admission first: ClusterIP/NodePort allocation, then limit ranges and quota.
     (c) => {
       const alloc = serviceAllocator(c);
@@ -55,14 +80,16 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
     (c) => startCoreControllers(c, { caPem: opts.caCert }).stop,
     startNamespaceController,
     (c) => startCrdControllers(c.vc),
-    startJobController,
-    startCronJobController,
-    startTTLAfterFinishedController,
     startDeploymentController,
     startReplicaSetController,
-    startReplicationControllerController,
-    startStatefulSetController,
-    startDaemonSetController,
+    onFirst('', 'v1', 'replicationcontrollers', async () => (await import('./workloads/replicaset.ts')).startReplicationControllerController),
+    onFirst('apps', 'v1', 'statefulsets', async () => (await import('./apps/index.ts')).startStatefulSetController),
+    onFirst('apps', 'v1', 'daemonsets', async () => (await import('./apps/index.ts')).startDaemonSetController),
+    onFirst('batch', 'v1', 'jobs', async () => {
+      const m = await import('./batch/index.ts');
+      return (c) => { const a = m.startJobController(c); const b = m.startTTLAfterFinishedController(c); return () => { a(); b(); }; };
+    }),
+    onFirst('batch', 'v1', 'cronjobs', async () => (await import('./batch/index.ts')).startCronJobController),
     // Standalone mode: the scheduler and simulated nodes run the pods.
     startScheduler,
     startNodeLifecycleController,
