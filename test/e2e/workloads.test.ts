@@ -1,0 +1,175 @@
+// Workloads on a standalone server (simulated nodes, scheduler, controllers),
+// driven by the real kubectl and helm as a user would.
+
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
+import { kubectlFor } from '../support/kubectl.ts';
+import { helmBinary } from '../support/helm.ts';
+
+let kv: Kubevisor;
+before(async () => { kv = await startKubevisor({ extraArgs: ['--nodes', '3'] }); });
+after(async () => { await kv?.stop(); });
+
+const k = () => kubectlFor(kv, '1.33');
+
+function file(name: string, body: string): string {
+  mkdirSync(kv.home, { recursive: true });
+  const p = join(kv.home, name);
+  writeFileSync(p, body);
+  return p;
+}
+
+async function until(what: string, cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('deployments', { concurrency: false }, () => {
+  const ns = 'deploys';
+  test('create, rollout status, scale, wait Available', async () => {
+    await k().ok(['create', 'namespace', ns]);
+    await k().ok(['create', 'deployment', 'web', '--image=nginx:1.25', '--replicas=2', '-n', ns]);
+    assert.match(await k().ok(['rollout', 'status', 'deploy/web', '-n', ns, '--timeout=60s']), /successfully rolled out/);
+    await k().ok(['scale', 'deploy/web', '--replicas=4', '-n', ns]);
+    await k().ok(['wait', '--for=condition=Available', 'deploy/web', '-n', ns, '--timeout=60s']);
+    await until('4 ready pods', async () => (await k().ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.status.readyReplicas}'])) === '4');
+    const pods = await k().ok(['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.status.phase} {.spec.nodeName} {.status.podIP}{"\\n"}{end}']);
+    const lines = pods.trim().split('\n');
+    assert.equal(lines.length, 4);
+    for (const l of lines) assert.match(l, /^Running kubevisor-node-\d 10\.244\.\d+\.\d+$/);
+  });
+
+  test('set image, rollout status, history, undo', async () => {
+    await k().ok(['set', 'image', 'deploy/web', 'nginx=nginx:1.26', '-n', ns]);
+    assert.match(await k().ok(['rollout', 'status', 'deploy/web', '-n', ns, '--timeout=60s']), /successfully rolled out/);
+    const history = await k().ok(['rollout', 'history', 'deploy/web', '-n', ns]);
+    assert.match(history, /^REVISION\s+CHANGE-CAUSE$/m);
+    assert.match(history, /^1\s+<none>$/m);
+    assert.match(history, /^2\s+<none>$/m);
+    await k().ok(['rollout', 'undo', 'deploy/web', '-n', ns]);
+    assert.match(await k().ok(['rollout', 'status', 'deploy/web', '-n', ns, '--timeout=60s']), /successfully rolled out/);
+    assert.equal(await k().ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']), 'nginx:1.25');
+    assert.match(await k().ok(['rollout', 'history', 'deploy/web', '-n', ns]), /^3\s+<none>$/m);
+  });
+
+  test('delete --cascade=orphan keeps the replica sets; foreground deletes them first', async () => {
+    await k().ok(['delete', 'deploy', 'web', '-n', ns, '--cascade=orphan']);
+    await until('the deployment gone', async () => (await k().run(['get', 'deploy', 'web', '-n', ns])).code !== 0);
+    const rs = await k().ok(['get', 'rs', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.ownerReferences}{"\\n"}{end}']);
+    assert.ok(rs.trim().split('\n').length >= 1);
+    for (const l of rs.trim().split('\n')) assert.doesNotMatch(l, /Deployment/, 'orphaned replica sets lose their owner');
+    await k().ok(['delete', 'rs', '--all', '-n', ns, '--cascade=foreground', '--wait=true', '--timeout=60s']);
+    await until('all pods gone', async () => (await k().ok(['get', 'pods', '-n', ns, '-o', 'name'])) === '');
+  });
+});
+
+describe('jobs and cronjobs', { concurrency: false }, () => {
+  const ns = 'batch';
+  test('a Job runs to Complete and wait --for=condition=complete returns', async () => {
+    await k().ok(['create', 'namespace', ns]);
+    await k().ok(['create', 'job', 'once', '--image=busybox', '-n', ns, '--', 'true']);
+    await k().ok(['wait', '--for=condition=complete', 'job/once', '-n', ns, '--timeout=60s']);
+    const jobs = await k().ok(['get', 'jobs', '-n', ns]);
+    assert.match(jobs, /^once\s+Complete\s+1\/1\s+/m);
+  });
+
+  test('a CronJob fires on schedule', async () => {
+    await k().ok(['create', 'cronjob', 'tick', '--image=busybox', '--schedule=@every 2s', '-n', ns, '--', 'true']);
+    await until('a job created by the cronjob', async () => /^tick-\d+/m.test(await k().ok(['get', 'jobs', '-n', ns, '-o', 'custom-columns=NAME:.metadata.name', '--no-headers'])), 30_000);
+    const last = await k().ok(['get', 'cronjob', 'tick', '-n', ns, '-o', 'jsonpath={.status.lastScheduleTime}']);
+    assert.match(last, /^\d{4}-\d\d-\d\dT/);
+  });
+});
+
+describe('statefulsets and daemonsets', { concurrency: false }, () => {
+  const ns = 'apps';
+  test('a StatefulSet comes up in order with its PVCs', async () => {
+    await k().ok(['create', 'namespace', ns]);
+    await k().ok(['apply', '-n', ns, '-f', file('sts.yaml', [
+      'apiVersion: apps/v1', 'kind: StatefulSet', 'metadata: {name: db}', 'spec:', '  serviceName: db', '  replicas: 3',
+      '  selector: {matchLabels: {app: db}}', '  template:', '    metadata: {labels: {app: db}}', '    spec:',
+      '      containers: [{name: db, image: postgres}]', '  volumeClaimTemplates:', '  - metadata: {name: data}',
+      '    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}', ''].join('\n'))]);
+    assert.match(await k().ok(['rollout', 'status', 'sts/db', '-n', ns, '--timeout=60s']), /roll out complete|rolling update complete/);
+    const created = await k().ok(['get', 'pods', '-n', ns, '-l', 'app=db', '--sort-by=.metadata.creationTimestamp', '-o', 'jsonpath={.items[*].metadata.name}']);
+    assert.deepEqual(created.split(' ').sort(), ['db-0', 'db-1', 'db-2']);
+    // Events list in name order; their resourceVersions give the order they were written in.
+    const events = JSON.parse(await k().ok(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=StatefulSet,reason=SuccessfulCreate', '-o', 'json'])).items as { message: string; metadata: { resourceVersion: string } }[];
+    const order = events.filter((e) => e.message.startsWith('create Pod'))
+      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+      .map((e) => /Pod (db-\d)/.exec(e.message)?.[1]);
+    assert.deepEqual(order, ['db-0', 'db-1', 'db-2']);
+    assert.equal(await k().ok(['get', 'pvc', '-n', ns, '-o', 'name']), 'persistentvolumeclaim/data-db-0\npersistentvolumeclaim/data-db-1\npersistentvolumeclaim/data-db-2\n');
+  });
+
+  test('a DaemonSet has one pod per node', async () => {
+    await k().ok(['apply', '-n', ns, '-f', file('ds.yaml', [
+      'apiVersion: apps/v1', 'kind: DaemonSet', 'metadata: {name: agent}', 'spec:', '  selector: {matchLabels: {app: agent}}',
+      '  template:', '    metadata: {labels: {app: agent}}', '    spec: {containers: [{name: a, image: busybox}]}', ''].join('\n'))]);
+    assert.match(await k().ok(['rollout', 'status', 'ds/agent', '-n', ns, '--timeout=60s']), /successfully rolled out/);
+    const nodes = (await k().ok(['get', 'pods', '-n', ns, '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.nodeName}'])).split(' ').sort();
+    assert.deepEqual(nodes, ['kubevisor-node-0', 'kubevisor-node-1', 'kubevisor-node-2']);
+  });
+
+  test('delete namespace empties it and removes it', async () => {
+    await k().ok(['delete', 'namespace', ns, '--timeout=60s']);
+    assert.equal((await k().run(['get', 'namespace', ns])).code, 1);
+  });
+});
+
+describe('policy', { concurrency: false }, () => {
+  const ns = 'quota';
+  test('a quota rejects an extra pod', async () => {
+    await k().ok(['create', 'namespace', ns]);
+    await k().ok(['create', 'quota', 'pods', '--hard=pods=1', '-n', ns]);
+    await k().ok(['run', 'one', '--image=nginx', '-n', ns]);
+    const r = await k().run(['run', 'two', '--image=nginx', '-n', ns]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /forbidden: exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1/);
+  });
+
+  test('drain evicts, honouring a PodDisruptionBudget', async () => {
+    await k().ok(['create', 'deployment', 'guarded', '--image=nginx', '--replicas=3', '-n', 'default']);
+    await k().ok(['rollout', 'status', 'deploy/guarded', '--timeout=60s']);
+    await k().ok(['create', 'pdb', 'guard', '--selector=app=guarded', '--min-available=3']);
+    await until('the PDB computed', async () => (await k().ok(['get', 'pdb', 'guard', '-o', 'jsonpath={.status.expectedPods}'])) === '3');
+    const node = (await k().ok(['get', 'pods', '-l', 'app=guarded', '-o', 'jsonpath={.items[0].spec.nodeName}'])).trim();
+    const blocked = await k().run(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=8s']);
+    assert.notEqual(blocked.code, 0);
+    assert.match(blocked.stderr + blocked.stdout, /Cannot evict pod as it would violate the pod's disruption budget/);
+    await k().ok(['delete', 'pdb', 'guard']);
+    const drained = await k().run(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=60s']);
+    assert.equal(drained.code, 0, drained.stderr);
+    assert.match(drained.stdout, new RegExp(`node/${node} drained`));
+    await k().ok(['uncordon', node]);
+  });
+});
+
+test('helm install --wait of a chart with a Deployment and a Job returns once they are ready', async () => {
+  const helm = helmBinary();
+  const chart = join(kv.home, 'waitchart');
+  mkdirSync(join(chart, 'templates'), { recursive: true });
+  writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: waitchart\nversion: 0.1.0\n');
+  writeFileSync(join(chart, 'templates', 'all.yaml'), [
+    'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: "{{ .Release.Name }}-web"}', 'spec:', '  replicas: 2',
+    '  selector: {matchLabels: {app: "{{ .Release.Name }}"}}', '  template:', '    metadata: {labels: {app: "{{ .Release.Name }}"}}',
+    '    spec: {containers: [{name: web, image: nginx}]}', '---', 'apiVersion: batch/v1', 'kind: Job',
+    'metadata: {name: "{{ .Release.Name }}-init"}', 'spec:', '  template:', '    spec:', '      restartPolicy: Never',
+    '      containers: [{name: init, image: busybox}]', ''].join('\n'));
+  const r = await new Promise<{ code: number; out: string }>((resolve) => {
+    execFile(helm, ['install', 'waited', chart, '--wait', '--wait-for-jobs', '--timeout', '90s'], {
+      env: { PATH: process.env.PATH ?? '', HOME: kv.home, KUBECONFIG: kv.kubeconfig }, timeout: 120_000,
+    }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` }));
+  });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /STATUS: deployed/);
+  assert.equal(await k().ok(['get', 'deploy', 'waited-web', '-o', 'jsonpath={.status.readyReplicas}']), '2');
+  assert.match(await k().ok(['get', 'job', 'waited-init', '-o', 'jsonpath={.status.conditions[?(@.type=="Complete")].status}']), /True/);
+});
