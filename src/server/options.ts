@@ -23,6 +23,11 @@ export interface ServerOptions {
   /** Where a cluster keeps files of its own (its service-account signing key); tokens are not served without it. */
   dataDir?: string;
   /**
+   * Let pod annotations name host files, commands and addresses for logs,
+   * exec and port-forward (single-user servers only). Default false.
+   */
+  podHostAccess?: boolean;
+  /**
    * Called for every cluster the server opens (controllers start here); the
    * returned function runs when the cluster closes.
    */

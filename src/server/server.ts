@@ -17,6 +17,7 @@ import { negotiate } from './http/negotiate.ts';
 import { writeError, writeObject } from './http/respond.ts';
 import { serveNonResource } from './nonresource.ts';
 import { serveOpenAPI } from './openapi.ts';
+import { attachPodStreams } from './pod-streams.ts';
 import type { RunningServer, ServerOptions } from './options.ts';
 import { parseRequestInfo } from './request-info.ts';
 import { builtinRegistry } from '../registry/builtin.ts';
@@ -40,6 +41,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cluster.tokens.push(sa.authenticator);
     cluster.nonResource = sa.serveDiscovery;
   }
+  const streamsClosed = new AbortController();
+  attachPodStreams(cluster, { hostAccess: opts.podHostAccess ?? false, signal: streamsClosed.signal });
   const stopHook = opts.onClusterOpen?.(cluster);
   const services: RequestServices = {
     clusters: new Map([[opts.clusterName, cluster]]),
@@ -81,6 +84,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        streamsClosed.abort();
         stopHook?.();
         for (const c of services.clusters.values()) await c.close();
       })();

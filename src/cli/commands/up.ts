@@ -262,6 +262,8 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
       clusterName: o.name,
       onClusterOpen: startControllers({ nodes: o.nodes, caCert: pki.caCert }),
       dataDir: o.dataDir,
+      // `up` is a single user's server: pods may name host files, commands and addresses.
+      podHostAccess: true,
     }).catch((err: unknown) => {
       throw new Error(describeStartError(err, o));
     });

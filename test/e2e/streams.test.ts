@@ -1,0 +1,70 @@
+// kubectl logs, exec and port-forward against simulated pods configured by annotation.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, get, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
+import { kubectlFor, kubectlBinary } from '../support/kubectl.ts';
+
+let kv: Kubevisor;
+let backend: Server;
+let backendPort = 0;
+before(async () => {
+  kv = await startKubevisor({ extraArgs: ['--nodes', '1'] });
+  backend = createServer((_req, res) => res.end('hello through port-forward'));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
+  backendPort = (backend.address() as AddressInfo).port;
+  mkdirSync(kv.home, { recursive: true });
+  const logFile = join(kv.home, 'app.log');
+  writeFileSync(logFile, 'line one\nline two\nline three\n');
+  const k = kubectlFor(kv, '1.33');
+  await k.ok(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: 'tools', annotations: {
+      'kubevisor.dev/exec-command': '/bin/sh', 'kubevisor.dev/logs-file': logFile,
+      'kubevisor.dev/port-forward-80': `127.0.0.1:${backendPort}`,
+    } },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  }));
+  await k.ok(['wait', '--for=condition=Ready', 'pod/tools', '--timeout=30s']);
+});
+after(async () => { backend?.close(); await kv?.stop(); });
+
+for (const version of ['1.33', '1.27']) {
+  test(`kubectl ${version}: logs (with --tail) and exec (stdin, exit codes)`, async () => {
+    const k = kubectlFor(kv, version);
+    assert.equal(await k.ok(['logs', 'tools']), 'line one\nline two\nline three\n');
+    assert.equal(await k.ok(['logs', 'tools', '--tail=1']), 'line three\n');
+    assert.equal(await k.ok(['exec', 'tools', '--', 'echo', 'hi']), 'hi\n');
+    assert.equal(await k.ok(['exec', '-i', 'tools', '--', '/bin/sh'], 'echo from-stdin\n'), 'from-stdin\n');
+    const failed = await k.run(['exec', 'tools', '--', 'sh', '-c', 'exit 3']);
+    assert.equal(failed.code, 3);
+    assert.match(failed.stderr, /command terminated with exit code 3/);
+  });
+}
+
+test('kubectl port-forward reaches the configured address', async () => {
+  const bin = kubectlBinary('1.33');
+  const pf = spawn(bin, ['port-forward', 'pod/tools', '0:80'], { env: { PATH: process.env.PATH ?? '', HOME: kv.home, KUBECONFIG: kv.kubeconfig } });
+  try {
+    const local = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no forwarding line: ${out}`)), 20_000);
+      pf.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(out);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      });
+    });
+    const body = await new Promise<string>((resolve, reject) => {
+      get(`http://127.0.0.1:${local}/`, (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => resolve(b)); }).on('error', reject);
+    });
+    assert.equal(body, 'hello through port-forward');
+  } finally {
+    pf.kill();
+  }
+});
