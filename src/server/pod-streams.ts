@@ -16,10 +16,11 @@ export function attachPodStreams(vc: VirtualCluster, opts: { hostAccess: boolean
   const options = (namespace: string | undefined, name: string) => ({
     hostAccess: opts.hostAccess,
     signal: opts.signal,
-    onPodDeleted: (listener: () => void) => vc.cache.subscribe({
-      prefix: objectKey(podsDef, namespace, name),
-      onEvent: (ev) => { if (ev.type === 'DELETED') listener(); },
-    }),
+    onPodDeleted: (listener: () => void) => {
+      const key = objectKey(podsDef, namespace, name);
+      // The prefix also matches longer names (web, web-2): compare the whole key.
+      return vc.cache.subscribe({ prefix: key, onEvent: (ev) => { if (ev.type === 'DELETED' && ev.key === key) listener(); } });
+    },
   });
   vc.subresources.set('/pods/log', async (ctx) => {
     if (ctx.info.verb !== 'get') throw errors.methodNotAllowed(ctx.req.method ?? '', 'pods/log');

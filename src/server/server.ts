@@ -80,11 +80,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     port,
     close() {
       closing ??= (async () => {
+        // Upgraded exec/port-forward sockets are not the HTTP server's: end them first, or close() waits on them.
+        streamsClosed.abort();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        streamsClosed.abort();
         stopHook?.();
         for (const c of services.clusters.values()) await c.close();
       })();
