@@ -150,7 +150,8 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
   if (info.kind === 'nonresource') {
     const d = await services.authorizer.authorize(user, { verb: info.verb, path });
     if (!d.allowed) throw errors.forbidden({ group: '', resource: '' }, '', forbiddenMessage(user, { verb: info.verb, path }).replace(/^forbidden: /, ''));
-    if (serveOpenAPI(path, query, req, res, cluster.servedGroupVersions, { crds: cluster.crds() })) return;
+    // Only OpenAPI paths need the served group/versions and the CRDs (both computed per call).
+    if (path.startsWith('/openapi/') && serveOpenAPI(path, query, req, res, cluster.servedGroupVersions, { crds: cluster.crds() })) return;
     if (cluster.nonResource && (await cluster.nonResource(path, req, res))) return;
     return serveNonResource(cluster, path, req, res);
   }
