@@ -2,7 +2,10 @@
 // real `kubevisor up` process over TLS, on SQLite and on a real etcd.
 //   cold start to first API call, GET latency at a fixed rate, sustained
 //   creates/s, a list of 10,000 configmaps, idle resident memory.
-// Options: --storage sqlite|etcd|both (default both), --quick (smaller runs).
+//   Workloads: pods of many Deployments made Ready on simulated nodes, the memory
+//   each pod adds, the CPU an idle server with many pods uses.
+// Options: --storage sqlite|etcd|both (default both), --part storage|workloads|all
+// (default all), --quick (smaller runs). Run with --expose-gc (npm run bench does).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +15,18 @@ import { parseArgs } from 'node:util';
 import { Client } from '../test/support/client.ts';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd.ts';
 import { startKubevisor } from '../test/support/kubevisor.ts';
+import { idleCpu, podsReady } from './pods.ts';
 
 // npm exports NODE_EXTRA_CA_CERTS to what it runs when its `cafile` is set (as on
 // this machine), and Node then loads that whole CA bundle (~13 MB) into every
 // process. kubevisor started from a shell does not get it; measure it that way.
 delete process.env.NODE_EXTRA_CA_CERTS;
 
-const { values } = parseArgs({ options: { storage: { type: 'string', default: 'both' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: {
+  storage: { type: 'string', default: 'both' },
+  part: { type: 'string', default: 'all' },
+  quick: { type: 'boolean', default: false },
+} });
 const quick = values.quick as boolean;
 
 function pct(sorted: number[], p: number): number {
@@ -171,6 +179,19 @@ async function benchStorage(kind: string): Promise<void> {
 }
 
 console.log(`# kubevisor benchmarks (${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} cores)`);
-for (const kind of values.storage === 'both' ? ['sqlite', 'etcd'] : [values.storage as string]) {
-  await benchStorage(kind);
+if (values.part === 'all' || values.part === 'storage') {
+  for (const kind of values.storage === 'both' ? ['sqlite', 'etcd'] : [values.storage as string]) {
+    await benchStorage(kind);
+  }
+}
+if (values.part === 'all' || values.part === 'workloads') {
+  console.log('\n## workloads (sqlite, simulated nodes)');
+  const [deployments, replicas] = quick ? [20, 50] : [100, 100];
+  const r = await podsReady({ deployments, replicas, nodes: Math.ceil((deployments * replicas) / 100) });
+  console.log(`${r.pods} pods in ${deployments} Deployments created, scheduled and Ready: ${r.seconds.toFixed(1)} s (${(r.pods / r.seconds).toFixed(0)} pods/s)`);
+  console.log(`a pod as stored: ${(r.podJsonBytes / 1024).toFixed(1)} KB JSON, its events ${(r.eventJsonBytesPerPod / 1024).toFixed(1)} KB; decoded in memory together: ${r.decodedPerPodKB.toFixed(1)} KB`);
+  console.log(`heap each pod adds (after GC): ${r.heapPerPodKB.toFixed(1)} KB, so ${(r.heapPerPodKB - r.decodedPerPodKB).toFixed(1)} KB beyond its stored objects`);
+  console.log(`resident memory with all pods: ${r.rssAfterMB.toFixed(0)} MB`);
+  const idle = await idleCpu(quick ? 20 : 100, 10, 10, quick ? 10 : 30);
+  console.log(`idle server with ${quick ? 20 : 100} namespaces and ${idle.pods} Ready pods on 10 nodes: ${idle.cpuPercent.toFixed(2)}% of one core`);
 }

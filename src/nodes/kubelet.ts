@@ -10,6 +10,7 @@ import { nowTimestamp } from '../registry/generic/metadata.ts';
 import type { Container, ContainerState, ContainerStatus, PodCondition, PodSpec, PodStatus } from './api.ts';
 import { podSpec, podStatus } from './api.ts';
 import { completeAfterMs, failAnnotation, neverReadyAnnotation, ownedByJob, selectedContainers, selects, startDelayMs } from './annotations.ts';
+import { deepCopy } from '../api/json-copy.ts';
 
 export interface KubeletTiming {
   /** Sandbox, network and image pull: how long a new pod shows ContainerCreating. */
@@ -512,8 +513,8 @@ function containerStatus(c: Ctr, now: number): ContainerStatus {
   const res = c.spec.resources;
   if (c.state !== 'waiting' || c.containerID) {
     if (res && (res.requests || res.limits)) {
-      s.resources = JSON.parse(JSON.stringify(res)) as unknown;
-      if (res.requests) s.allocatedResources = JSON.parse(JSON.stringify(res.requests)) as unknown;
+      s.resources = deepCopy(res) as unknown;
+      if (res.requests) s.allocatedResources = deepCopy(res.requests) as unknown;
     }
     const mounts = (c.spec.volumeMounts ?? []).map((m) => {
       const out: Record<string, unknown> = { name: m.name, mountPath: m.mountPath };

@@ -115,3 +115,41 @@ test('sqlite: compaction removes superseded rows and tombstones from the file', 
   }
   assert.ok(rev > 0);
 });
+
+test('sqlite: writes made in one turn commit together, each answered as if alone', async (t) => {
+  const { dir, remove } = await tempDir();
+  t.after(remove);
+  const path = join(dir, 'kv.db');
+  const store = new SqliteStore(path);
+  const seen: number[] = [];
+  const w = store.watch('/g/', 1, { onEvents: (evs) => { for (const e of evs) seen.push(e.kv.modRevision); }, onError: () => {} });
+  try {
+    // Issued without awaiting: one transaction. The second create of /g/a is refused.
+    const results = await Promise.all([
+      store.create('/g/a', '1'), store.create('/g/b', '2'), store.create('/g/a', 'again'), store.update('/g/b', '3', 2),
+    ]);
+    assert.deepEqual(results.map((r) => r.succeeded), [true, true, false, true]);
+    assert.deepEqual(results.map((r) => r.revision), [1, 2, 2, 3]);
+    const refused = results[2];
+    assert.ok(!refused.succeeded);
+    assert.equal(refused.current?.value, '1');
+    assert.equal(await store.revision(), 3);
+    assert.deepEqual(seen, [1, 2, 3]);
+  } finally {
+    w.cancel();
+    await store.close();
+  }
+  // Everything answered is in the file.
+  const reopened = new SqliteStore(path);
+  try {
+    assert.deepEqual((await reopened.range('/g/')).kvs.map((kv) => kv.value), ['1', '3']);
+    // A replayed update still carries its previous value (kept once, in the row it replaced).
+    const events: unknown[] = [];
+    const w2 = reopened.watch('/g/', 1, { onEvents: (evs) => events.push(...evs), onError: () => {} });
+    await new Promise((r) => setImmediate(r));
+    w2.cancel();
+    assert.equal((events[2] as { prevKv?: { value: string } }).prevKv?.value, '2');
+  } finally {
+    await reopened.close();
+  }
+});

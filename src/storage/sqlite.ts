@@ -58,6 +58,8 @@ const LATEST = `
 
 /** Rows read per step of a watch replay, so a long replay does not block the event loop. */
 const REPLAY_CHUNK = 1000;
+/** Writes committed together at most (group commit). */
+const MAX_BATCH = 512;
 /** Revisions examined per compaction statement. */
 const COMPACT_WINDOW = 10_000;
 
@@ -80,7 +82,8 @@ function toEvent(row: Row): WatchEvent {
     const prevKv = { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.prev_revision };
     return { type: 'delete', kv, prevKv };
   }
-  const prevKv = row.created
+  // A replayed update whose previous row was compacted away has no previous value.
+  const prevKv = row.created || row.old_value === null
     ? undefined
     : { key: row.name, value: row.old_value ?? '', createRevision: row.create_revision, modRevision: row.prev_revision };
   return { type: 'put', kv, prevKv };
@@ -93,6 +96,17 @@ interface SqliteWatch {
   /** Replay finished: new events are pushed to it as they are written. */
   live: boolean;
   readonly delivery: WatchDelivery;
+}
+
+/** A write made inside the open transaction, answered once that transaction commits. */
+interface PendingWrite {
+  /** The appended row; absent when the write was refused. */
+  readonly row: Row | undefined;
+  /** For a refusal: the key's live row, and the revision the decision saw. */
+  readonly refused: Row | undefined;
+  readonly seenRevision: number;
+  readonly resolve: (r: WriteResult) => void;
+  readonly reject: (e: unknown) => void;
 }
 
 interface Statements {
@@ -117,6 +131,11 @@ export class SqliteStore implements KVStore {
   #compacted: number;
   #compacting: Promise<void> = Promise.resolve();
   #closed = false;
+  // Group commit: writes made in the same turn of the event loop share one transaction,
+  // committed on the next turn (or before any read); each is acknowledged only then.
+  #pending: PendingWrite[] = [];
+  #batchRev = 0;
+  #flushScheduled = false;
 
   /** Open (or create) the store in the file at `path` (`:memory:` for a throwaway store). */
   constructor(path: string) {
@@ -133,9 +152,13 @@ export class SqliteStore implements KVStore {
       range: db.prepare(`${LATEST} ORDER BY name`),
       rangeLimit: db.prepare(`${LATEST} ORDER BY name LIMIT :limit`),
       rangeCount: db.prepare(`SELECT COUNT(*) AS n FROM (${LATEST})`),
-      history: db.prepare(
-        `SELECT ${ROW} FROM kv WHERE name >= ? AND name < ? AND id >= ? ORDER BY id LIMIT ${REPLAY_CHUNK}`,
-      ),
+      // An update's previous value is the row it superseded (stores written before
+      // old values were dropped from rows still carry it in old_value).
+      history: db.prepare(`
+        SELECT kv.id, kv.name, kv.created, kv.deleted, kv.create_revision, kv.prev_revision, kv.value,
+          CASE WHEN kv.created = 0 AND kv.deleted = 0 THEN COALESCE(kv.old_value, prev.value) END AS old_value
+        FROM kv LEFT JOIN kv AS prev ON prev.id = kv.prev_revision
+        WHERE kv.name >= ? AND kv.name < ? AND kv.id >= ? ORDER BY kv.id LIMIT ${REPLAY_CHUNK}`),
       // Drop rows in (lo, hi] that a later row at or below the compaction revision
       // supersedes, and tombstones at or below it.
       compactWindow: db.prepare(`
@@ -155,11 +178,13 @@ export class SqliteStore implements KVStore {
 
   async get(key: string): Promise<GetResult> {
     this.#assertOpen();
+    this.#flush();
     return { kv: this.#current(key), revision: this.#rev };
   }
 
   async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
     this.#assertOpen();
+    this.#flush();
     const rev = this.#readRevision(opts.revision);
     const params = { prefix, start: opts.startKey ?? prefix, upper: upperBound(prefix), rev };
     const limit = opts.limit ?? 0;
@@ -231,6 +256,7 @@ export class SqliteStore implements KVStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#flush();
     this.#closed = true;
     for (const w of [...this.#watches]) w.delivery.fail(new Error('store is closed'));
     await this.#compacting;
@@ -239,6 +265,7 @@ export class SqliteStore implements KVStore {
 
   async #compact(revision: number): Promise<void> {
     this.#assertOpen();
+    this.#flush();
     if (revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
     if (revision <= this.#compacted) return;
     // Record first: from here on, reads and replays below the revision fail instead of
@@ -256,6 +283,7 @@ export class SqliteStore implements KVStore {
   /** Deliver history from w.cursor in chunks; when it has caught up, switch it to live events. */
   #replay(w: SqliteWatch): void {
     if (w.delivery.ended || this.#closed) return;
+    this.#flush();
     if (w.cursor <= this.#compacted) {
       w.delivery.fail(new CompactedError(w.cursor, this.#compacted));
       return;
@@ -285,37 +313,71 @@ export class SqliteStore implements KVStore {
   }
 
   /**
-   * A guarded write in one transaction. `decide` sees the key's live row (undefined when
-   * absent) and the revision a write would get; it returns the row to append, or the
-   * current row (or undefined) to refuse. The appended row is published after the commit.
+   * A guarded write. `decide` sees the key's live row (undefined when absent) and the
+   * revision a write would get; it returns the row to append, or the current row (or
+   * undefined) to refuse. The write joins the open transaction; it is answered, and
+   * the appended row published, after that transaction commits.
    */
-  #write(key: string, decide: (current: Row | undefined, id: number) => Row | undefined): WriteResult {
+  #write(key: string, decide: (current: Row | undefined, id: number) => Row | undefined): Promise<WriteResult> {
     this.#assertOpen();
-    this.#db.exec('BEGIN IMMEDIATE');
+    if (!this.#db.isTransaction) {
+      this.#db.exec('BEGIN IMMEDIATE');
+      this.#batchRev = this.#rev;
+    }
     let row: Row | undefined;
     let refused: Row | undefined;
     try {
       const latest = this.#latestRow(key);
       const current = latest === undefined || latest.deleted ? undefined : latest;
-      const decided = decide(current, this.#sequence() + 1);
+      const decided = decide(current, this.#batchRev + 1);
       if (decided === current) {
         refused = current;
       } else {
         // A re-created key's row points back at the tombstone that ended its previous life.
         row = decided!.created ? { ...decided!, prev_revision: latest?.id ?? 0 } : decided!;
         this.#stmts.insert.run(
-          row.id, row.name, row.created, row.deleted, row.create_revision, row.prev_revision, row.value, row.old_value,
+          // The previous value stays in its own row, so the log stores each value once.
+          row.id, row.name, row.created, row.deleted, row.create_revision, row.prev_revision, row.value, null,
         );
+        this.#batchRev = row.id;
       }
+    } catch (err) {
+      // A failed statement undoes only itself; the batch's other writes stand.
+      if (this.#pending.length === 0 && this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      return Promise.reject(err);
+    }
+    const answer = new Promise<WriteResult>((resolve, reject) => {
+      this.#pending.push({ row, refused, seenRevision: this.#batchRev, resolve, reject });
+    });
+    if (this.#pending.length >= MAX_BATCH) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => { this.#flushScheduled = false; this.#flush(); });
+    }
+    return answer;
+  }
+
+  /** Commit the open transaction, then answer its writes and publish their rows in order. */
+  #flush(): void {
+    if (this.#closed || !this.#db.isTransaction) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    try {
       this.#db.exec('COMMIT');
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw err;
+      for (const w of batch) w.reject(err);
+      return;
     }
-    if (row === undefined) return { succeeded: false, revision: this.#rev, current: refused && toKeyValue(refused) };
-    this.#rev = row.id;
-    this.#publish(row);
-    return { succeeded: true, revision: row.id, kv: toKeyValue(row) };
+    for (const w of batch) {
+      if (w.row === undefined) {
+        w.resolve({ succeeded: false, revision: w.seenRevision, current: w.refused && toKeyValue(w.refused) });
+        continue;
+      }
+      this.#rev = w.row.id;
+      this.#publish(w.row);
+      w.resolve({ succeeded: true, revision: w.row.id, kv: toKeyValue(w.row) });
+    }
   }
 
   #latestRow(key: string): Row | undefined {

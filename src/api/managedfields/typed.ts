@@ -387,6 +387,8 @@ function cmpHandle(a: Atom, p: Picked, w: CmpWalker): TypedError[] {
       }
       const errs: TypedError[] = [];
       const visit = (k: string, lv: Value, rv: Value) => {
+        // Equal subtrees hold no differences; most updates change a small part of an object.
+        if (lv !== undefined && rv !== undefined && (lv === rv || jsonEqual(lv, rv))) return;
         const pe: PathElement = { t: 'f', name: k };
         errs.push(...prefixed(cmpWalk({ lhs: lv, rhs: rv, tr: fieldType(m, k), path: [...w.path, pe], inLeaf: false, out: w.out }), elementString(pe)));
       };
@@ -438,6 +440,7 @@ function cmpListItems(list: ListAtom, lhs: JsonValue[] | undefined, rhs: JsonVal
     const k = peKey(pe);
     const ll = lv.get(k) ?? [];
     const rl = rv.get(k) ?? [];
+    if (ll.length === 1 && rl.length === 1 && jsonEqual(ll[0], rl[0])) continue;
     if (ll.length <= 1 && rl.length <= 1) item(pe, ll[0], rl[0]);
     else if (ll.length >= 2 && rl.length >= 2) {
       const same = ll.length === rl.length && ll.every((x, i) => jsonEqual(x, rl[i]));

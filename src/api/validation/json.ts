@@ -6,6 +6,7 @@
 
 import type { FieldError } from '../errors.ts';
 import { child, index } from './fieldpath.ts';
+import { deepCopy } from '../json-copy.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -190,7 +191,7 @@ export function setDefaultStr(parent: Obj, k: string, value: string): void {
 }
 
 export function deepClone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  return v === undefined ? v : (deepCopy(v));
 }
 
 /**

@@ -8,6 +8,7 @@ import type { KVStore } from '../../storage/types.ts';
 import type { RunningServer } from '../../server/options.ts';
 import { ensurePki } from '../../server/pki/pki.ts';
 import { invalidFlag, parseFlags, UsageError, type FlagSpecs } from '../flags.ts';
+import { installHeapReport } from '../heap-report.ts';
 import { certificateHosts, clientUrl } from '../listen-address.ts';
 import { waitUntilReady } from '../wait-ready.ts';
 
@@ -222,6 +223,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  installHeapReport();
   const stopping = () => phase === 'stopping';
 
   try {

@@ -22,7 +22,7 @@ import {
 } from './scheduling.ts';
 import { podFromTemplate } from './statefulset.ts';
 import {
-  cached, canonicalJson, claimObjects, clone, controllerRefOf, fieldManager, fnv1a, isAlreadyExists, isNotFound,
+  cached, canonicalJson, claimableBy, claimObjects, clone, controllerRefOf, fieldManager, fnv1a, isAlreadyExists, isNotFound,
   isPodAvailable, isPodReady, isPodTerminal, msUntilAvailable, newControllerRef, podPhase, safeEncode, scaledValue,
   slowStart, templatePatch, utf8,
 } from './util.ts';
@@ -203,7 +203,7 @@ class DaemonSetSync {
   private async podsByNode(ds: DaemonSet, includeDeletedTerminal: boolean): Promise<Map<string, Pod[]>> {
     const claimed = await claimObjects({
       ctx: this.ctx, def: this.defs.pod, owner: ds, ownerApiVersion: dsApiVersion, ownerKind: dsKind, selector: ds.spec.selector,
-    }, cached(this.ctx, this.defs.pod, ds.metadata.namespace)) as Pod[];
+    }, claimableBy(this.ctx, this.defs.pod, ds)) as Pod[];
     const out = new Map<string, Pod[]>();
     for (const pod of claimed) {
       if (!includeDeletedTerminal && isPodTerminal(pod) && pod.metadata.deletionTimestamp) continue;
@@ -585,7 +585,7 @@ class DaemonSetSync {
     const keepHash = keep.metadata.labels?.[daemonSetRevisionLabel] ?? '';
     const claimed = await claimObjects({
       ctx: this.ctx, def: this.defs.pod, owner: ds, ownerApiVersion: dsApiVersion, ownerKind: dsKind, selector: ds.spec.selector,
-    }, cached(this.ctx, this.defs.pod, ds.metadata.namespace));
+    }, claimableBy(this.ctx, this.defs.pod, ds));
     for (const pod of claimed) {
       if (pod.metadata.labels?.[daemonSetRevisionLabel] === keepHash) continue;
       try {

@@ -17,7 +17,7 @@ import type { ControllerContext } from '../context.ts';
 import { Controller } from '../runtime.ts';
 import type { Result } from '../runtime.ts';
 import {
-  cached, canonicalJson, claimObjects, clone, controllerRefOf, fieldManager, fnv1, isAlreadyExists, isNotFound, isObj,
+  cached, canonicalJson, claimableBy, claimObjects, clone, controllerRefOf, fieldManager, fnv1, isAlreadyExists, isNotFound, isObj,
   isPodAvailable, isPodReady, isTerminating, msUntilAvailable, newControllerRef, podPhase, revisionName,
   revisionTemplate, safeEncode, scaledValue, slowStart, sortRevisions, templatePatch, utf8,
 } from './util.ts';
@@ -463,14 +463,14 @@ class StatefulSetSync {
   }
 
   private ownedPods(set: StatefulSet): Pod[] {
-    return (cached(this.ctx, this.defs.pod, set.metadata.namespace) as Pod[]).filter((p) => controllerRefOf(p)?.uid === set.metadata.uid);
+    return (claimableBy(this.ctx, this.defs.pod, set) as Pod[]).filter((p) => controllerRefOf(p)?.uid === set.metadata.uid);
   }
 
   private podsFor(set: StatefulSet): Promise<Pod[]> {
     return claimObjects({
       ctx: this.ctx, def: this.defs.pod, owner: set, ownerApiVersion: setApiVersion, ownerKind: setKind,
       selector: set.spec.selector, filter: (p) => isMemberOf(set, p),
-    }, cached(this.ctx, this.defs.pod, set.metadata.namespace)) as Promise<Pod[]>;
+    }, claimableBy(this.ctx, this.defs.pod, set)) as Promise<Pod[]>;
   }
 
   private async updateStatefulSet(set: StatefulSet, pods: Pod[]): Promise<StatefulSetStatus | undefined> {

@@ -9,6 +9,7 @@ import type { KubeObject, ObjectMeta, OwnerReference } from '../../api/types.ts'
 import { selectorMatches } from '../../api/validation/labelselector.ts';
 import type { ResourceDef } from '../../registry/types.ts';
 import type { ControllerContext } from '../context.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 /** The field manager upstream's controllers write with. */
 export const fieldManager = 'kube-controller-manager';
@@ -68,7 +69,7 @@ export function isObj(v: unknown): v is Obj {
 }
 
 export function clone<T>(v: T): T {
-  return v === undefined ? v : JSON.parse(JSON.stringify(v)) as T;
+  return v === undefined ? v : deepCopy(v);
 }
 
 export function podPhase(pod: Pod): string {
@@ -143,6 +144,11 @@ export function cached(ctx: ControllerContext, def: ResourceDef, namespace: stri
   const out: KubeObject[] = [];
   for (const c of ctx.vc.cache.scan(p)) out.push(c.obj);
   return out;
+}
+
+/** The objects of a resource in the owner's namespace that it controls or that have no controller. */
+export function claimableBy(ctx: ControllerContext, def: ResourceDef, owner: KubeObject): KubeObject[] {
+  return ctx.vc.cache.claimable(`${prefixOf(def)}${owner.metadata.namespace}/`, owner.metadata.uid as string).map((c) => c.obj);
 }
 
 function prefixOf(def: ResourceDef): string {

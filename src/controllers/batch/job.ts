@@ -337,8 +337,9 @@ export function startJobController(ctx: ControllerContext): () => void {
   const record = (job: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string) =>
     ctx.events.record(job, type, reason, message, component);
 
-  function podsIn(namespace: string): KubeObject[] {
-    return [...vc.cache.scan(`${podsPrefix}${namespace}/`)].map((c) => c.obj);
+  /** Pods the Job controls, and pods without a controller it may adopt. */
+  function claimablePods(job: KubeObject): KubeObject[] {
+    return vc.cache.claimable(`${podsPrefix}${job.metadata.namespace ?? ''}/`, job.metadata.uid as string).map((c) => c.obj);
   }
 
   /** The Job a controller reference names, if it still is that Job. */
@@ -354,7 +355,7 @@ export function startJobController(ctx: ControllerContext): () => void {
 
   /** Pods that still carry the tracking finalizer of a Job that no longer counts them. */
   function cleanupPodFinalizers(job: KubeObject): void {
-    for (const pod of podsIn(job.metadata.namespace ?? '')) {
+    for (const pod of claimablePods(job)) {
       if (hasFinalizer(pod) && controllerRef(pod)?.uid === job.metadata.uid) orphans.enqueue(podKey(pod));
     }
   }
@@ -471,7 +472,7 @@ export function startJobController(ctx: ControllerContext): () => void {
   async function claimPods(job: KubeObject, spec: JobSpec): Promise<KubeObject[]> {
     const out: KubeObject[] = [];
     const deleting = !!job.metadata.deletionTimestamp;
-    for (const pod of podsIn(job.metadata.namespace ?? '')) {
+    for (const pod of claimablePods(job)) {
       const ref = controllerRef(pod);
       const selected = selectorMatches(spec.selector, pod.metadata.labels);
       if (ref) {

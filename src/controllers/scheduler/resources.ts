@@ -84,10 +84,17 @@ export function podRequests(spec: PodSpec, nonZero = false): Amounts {
   return total;
 }
 
-/** A node's allocatable resources (capacity when allocatable is not reported). */
+// Cached objects are immutable, so a node object's amounts are computed once.
+const allocatableOf = new WeakMap<KubeObject, Amounts>();
+
+/** A node's allocatable resources (capacity when allocatable is not reported). Treat as read-only. */
 export function nodeAllocatable(node: KubeObject): Amounts {
-  const st = nodeStatus(node);
-  return amounts(st.allocatable ?? st.capacity);
+  let a = allocatableOf.get(node);
+  if (!a) {
+    const st = nodeStatus(node);
+    allocatableOf.set(node, (a = amounts(st.allocatable ?? st.capacity)));
+  }
+  return a;
 }
 
 /** Host ports a pod claims, as "protocol/hostIP/port". */

@@ -470,14 +470,14 @@ class DeploymentSync {
     const owned = new Set(this.rsList.map((rs) => rs.metadata.uid as string));
     if (newRS) owned.delete(newRS.metadata.uid as string);
     const selector = labelSelectorOf(dSpec(this.d).selector);
-    for (const c of this.s.ctx.vc.cache.scan(`${this.s.podPrefix}${this.ns}/`)) {
-      const pod = c.obj;
-      if (!selector.matches(pod.metadata.labels)) continue;
-      const ref = controllerOf(pod);
-      if (!ref || !owned.has(ref.uid)) continue;
-      const phase = podStatus(pod).phase;
-      if (phase === 'Failed' || phase === 'Succeeded') continue;
-      return true;
+    for (const uid of owned) {
+      for (const c of this.s.ctx.vc.cache.controlledBy(`${this.s.podPrefix}${this.ns}/`, uid)) {
+        const pod = c.obj;
+        if (!selector.matches(pod.metadata.labels)) continue;
+        const phase = podStatus(pod).phase;
+        if (phase === 'Failed' || phase === 'Succeeded') continue;
+        return true;
+      }
     }
     return false;
   }

@@ -121,9 +121,14 @@ function startReplicaController(ctx: ControllerContext, kind: ReplicaKind): () =
 
   const ownsRef = (ref: ReturnType<typeof controllerOf>) => refersTo(ref, kind.group, kind.kind);
 
-  function podsIn(ns: string): KubeObject[] {
+  /** Pods that `uid` controls or that have no controller: what it may claim. */
+  function claimablePods(ns: string, uid: string): KubeObject[] {
+    return vc.cache.claimable(`${podPrefix}${ns}/`, uid).map((c) => c.obj);
+  }
+
+  function podsControlledBy(ns: string, uids: Iterable<string>): KubeObject[] {
     const out: KubeObject[] = [];
-    for (const c of vc.cache.scan(`${podPrefix}${ns}/`)) out.push(c.obj);
+    for (const uid of uids) for (const c of vc.cache.controlledBy(`${podPrefix}${ns}/`, uid)) out.push(c.obj);
     return out;
   }
 
@@ -143,7 +148,7 @@ function startReplicaController(ctx: ControllerContext, kind: ReplicaKind): () =
     const uids = new Set<string>();
     if (!owner) uids.add(rs.metadata.uid as string);
     else for (const o of objectsIn(ns)) if (controllerOf(o)?.uid === owner.uid) uids.add(o.metadata.uid as string);
-    return podsIn(ns).filter((p) => { const r = controllerOf(p); return r !== undefined && uids.has(r.uid); });
+    return podsControlledBy(ns, uids);
   }
 
   async function createPod(rs: KubeObject): Promise<void> {
@@ -225,7 +230,7 @@ function startReplicaController(ctx: ControllerContext, kind: ReplicaKind): () =
       console.error(`kubevisor: controller ${kind.name}: ${key}: error converting pod selector to selector: ${(e as Error).message}`);
       return;
     }
-    const active = podsIn(ns).filter(isPodActive);
+    const active = claimablePods(ns, rs.metadata.uid as string).filter(isPodActive);
     const pods = await claimChildren({
       store, def: podDef, owner: rs, ownerApiVersion: apiVersion, ownerKind: kind.kind,
       match: (p) => selector.matches(p.metadata.labels),

@@ -22,6 +22,7 @@ import { deepEqualJSON } from './props.ts';
 import type { Props } from './props.ts';
 import { validateCustomResource, validateCustomResourceStatusUpdate, validateCustomResourceUpdate } from './validate.ts';
 import type { CustomResourceContext, ScalePaths } from './validate.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 export interface CustomResourceStrategyOptions {
   group: string;
@@ -46,7 +47,7 @@ export function coerceAndDefault(obj: unknown, schema: Props | undefined): void 
 /** The old object as upstream reads it from storage: pruned and defaulted with the current schema. */
 function asRead(old: KubeObject, schema: Props | undefined): KubeObject {
   if (!schema) return old;
-  const copy = JSON.parse(JSON.stringify(old)) as KubeObject;
+  const copy = deepCopy(old) as KubeObject;
   coerceAndDefault(copy, schema);
   return copy;
 }
@@ -81,7 +82,7 @@ export function customResourceStrategy(opts: CustomResourceStrategyOptions): Str
     },
     prepareForUpdate(obj, old) {
       if (opts.statusSubresource) {
-        if (old.status !== undefined) obj.status = JSON.parse(JSON.stringify(old.status));
+        if (old.status !== undefined) obj.status = deepCopy(old.status);
         else delete obj.status;
       }
       coerceAndDefault(obj, opts.schema);

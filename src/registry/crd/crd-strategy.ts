@@ -18,6 +18,7 @@ import type { Strategy } from '../types.ts';
 import { schemasOfSpec, validateCRD, validateCRDStatusUpdate, validateCRDUpdate } from './crd-validation.ts';
 import { isUnrecognizedFormat } from './formats.ts';
 import { deepEqualJSON, itemsSchema, schemaHas } from './props.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -109,7 +110,7 @@ export const crdStrategy: Strategy = {
   },
   prepareForUpdate(obj, old) {
     if (old.status === undefined) delete obj.status;
-    else obj.status = JSON.parse(JSON.stringify(old.status));
+    else obj.status = deepCopy(old.status);
     defaultCRD(obj);
     const changed = !deepEqualJSON(obj.spec, old.spec);
     if (isObj(obj.metadata)) obj.metadata.generation = (old.metadata?.generation ?? 1) + (changed ? 1 : 0);

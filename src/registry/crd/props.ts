@@ -4,6 +4,7 @@
 // `example: null` count as unset, as they do upstream.
 
 import type { JsonValue } from '../../api/types.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 export interface ValidationRule {
   rule: string;
@@ -248,5 +249,5 @@ export function deepEqualJSON(a: unknown, b: unknown): boolean {
 }
 
 export function cloneJSON<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  return v === undefined ? v : (deepCopy(v));
 }

@@ -18,6 +18,7 @@ import { toProps } from './props.ts';
 import type { Props } from './props.ts';
 import { schemaNodeFor } from './schema.ts';
 import type { ScalePaths } from './validate.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 const allVerbs: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const subresourceVerbs: Verb[] = ['get', 'patch', 'update'];
@@ -75,7 +76,7 @@ export function noneConversion(group: string, storageVersion: string, schemas: R
     storageVersion: `${group}/${storageVersion}`,
     convert(obj, apiVersion) {
       if (obj.apiVersion === apiVersion) return obj;
-      const out = JSON.parse(JSON.stringify(obj)) as KubeObject;
+      const out = deepCopy(obj) as KubeObject;
       out.apiVersion = apiVersion;
       const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
       coerceAndDefault(out, schemas.get(version));
@@ -153,7 +154,7 @@ export function resourceDefsForCRD(crd: KubeObject): ResourceDef[] {
         crdName,
         ...(v.scale ? { scale: v.scale } : {}),
         onRead: (obj) => {
-          const copy = JSON.parse(JSON.stringify(obj)) as KubeObject;
+          const copy = deepCopy(obj) as KubeObject;
           coerceAndDefault(copy, props);
           return copy;
         },

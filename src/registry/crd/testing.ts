@@ -1,9 +1,10 @@
 // Test support: CRDs to start from.
 
 import type { KubeObject } from '../../api/types.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 export function clone<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
+  return deepCopy(v);
 }
 
 /** A small valid v1 CRD (crontabs.stable.example.com) with one version. */

@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { JsonValue, KubeObject } from '../../api/types.ts';
 import { jsonEqual as jsonValuesEqual } from '../../api/patch/json-values.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 /** RFC 3339 with whole seconds, as metav1.Time serializes. */
 export function nowTimestamp(now = new Date()): string {
@@ -44,7 +45,7 @@ export function specChanged(obj: KubeObject, old: KubeObject): boolean {
 
 /** A JSON deep copy; objects in the cache are shared and must not be mutated. */
 export function cloneObject<T>(obj: T): T {
-  return JSON.parse(JSON.stringify(obj)) as T;
+  return deepCopy(obj);
 }
 
 /** Metadata fields Go serializes with omitempty: empty ones are not stored. */

@@ -63,8 +63,27 @@ function bucketOf(key: string): string {
   return key;
 }
 
+/** The uid of an object's controller (the owner reference with `controller: true`), if any. */
+function controllerUid(obj: KubeObject): string | undefined {
+  const refs = obj.metadata.ownerReferences;
+  if (!Array.isArray(refs)) return undefined;
+  for (const r of refs) if (r && r.controller === true && typeof r.uid === 'string') return r.uid;
+  return undefined;
+}
+
+/** The key's parent: `/registry/<group>/<resource>/<ns>/` for namespaced objects. */
+function parentOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('/') + 1);
+}
+
 export class WatchCache {
   private readonly buckets = new Map<string, Bucket>();
+  /**
+   * Keys by their controller's uid, and controller-less keys by parent: the candidates a
+   * workload controller claims, without scanning every pod of a namespace.
+   */
+  private readonly byController = new Map<string, Map<string, CachedObject>>();
+  private readonly orphans = new Map<string, Map<string, CachedObject>>();
   private readonly history: CacheEvent[] = [];
   private historyStart = 0;                  // index of the oldest event in `history` (ring)
   private readonly subscribers = new Set<CacheSubscriber>();
@@ -125,8 +144,46 @@ export class WatchCache {
     const b = bucketOf(key);
     let bucket = this.buckets.get(b);
     if (!bucket) this.buckets.set(b, (bucket = new Bucket()));
+    const old = bucket.items.get(key);
+    const uid = controllerUid(obj);
+    if (old && controllerUid(old.obj) !== uid) this.unindex(key, old.obj);
+    this.index(c, uid);
     bucket.set(c);
     return c;
+  }
+
+  private index(c: CachedObject, uid: string | undefined): void {
+    const [map, k] = uid === undefined ? [this.orphans, parentOf(c.key)] : [this.byController, uid];
+    let entries = map.get(k);
+    if (!entries) map.set(k, (entries = new Map()));
+    entries.set(c.key, c);
+  }
+
+  private unindex(key: string, obj: KubeObject): void {
+    const uid = controllerUid(obj);
+    const [map, k] = uid === undefined ? [this.orphans, parentOf(key)] : [this.byController, uid];
+    const entries = map.get(k);
+    if (entries?.delete(key) && entries.size === 0) map.delete(k);
+  }
+
+  /**
+   * Objects under `prefix` (a list prefix ending in "/") that the object with `uid`
+   * controls, or that no controller owns: what a controller may claim.
+   */
+  claimable(prefix: string, uid: string): CachedObject[] {
+    const out = [...this.controlledBy(prefix, uid), ...this.uncontrolled(prefix)];
+    return out.sort((a, b) => byteOrder(a.key, b.key));
+  }
+
+  /** Objects directly under `prefix` (a namespace's list prefix) with no controller. */
+  *uncontrolled(prefix: string): Generator<CachedObject> {
+    const entries = this.orphans.get(prefix);
+    if (entries) yield* entries.values();
+  }
+
+  /** Objects under `prefix` that the object with `uid` controls. */
+  *controlledBy(prefix: string, uid: string): Generator<CachedObject> {
+    for (const c of this.byController.get(uid)?.values() ?? []) if (c.key.startsWith(prefix)) yield c;
   }
 
   private apply(events: readonly WatchEvent[]): void {
@@ -139,6 +196,7 @@ export class WatchCache {
         out = { type: prev ? 'MODIFIED' : 'ADDED', key, revision: ev.kv.modRevision, obj: c.obj, prev };
       } else {
         this.buckets.get(bucketOf(key))?.delete(key);
+        if (prev) this.unindex(key, prev);
         const last = (prev ?? JSON.parse(ev.kv.value)) as KubeObject;
         const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(ev.kv.modRevision) } };
         out = { type: 'DELETED', key, revision: ev.kv.modRevision, obj, prev };

@@ -15,6 +15,7 @@ import { asObj, ensureGeneratedName, field, metaOf, strategy } from './common.ts
 import { validateJobSpec } from './batch-jobspec.ts';
 import { defaultPodTemplate } from './pod-defaults.ts';
 import { selectorMismatchMsg } from './workload-common.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 export const controllerUidLabel = 'batch.kubernetes.io/controller-uid';
 export const jobNameLabel = 'batch.kubernetes.io/job-name';
@@ -192,7 +193,7 @@ export const jobStrategy: Strategy = strategy({
   prepareForCreate,
   prepareForUpdate(obj, old) {
     if (old.status === undefined) delete obj.status;
-    else obj.status = JSON.parse(JSON.stringify(old.status));
+    else obj.status = deepCopy(old.status);
   },
   validate,
   validateUpdate,

@@ -8,6 +8,7 @@ import { getInt, getObject, getString, getStringArray } from '../../api/validati
 import { isDNS1123Subdomain, nameIsDNSSubdomain } from '../../api/validation/names.ts';
 import type { Strategy } from '../types.ts';
 import { asObj, keepStatus, strategy } from './common.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 const keyUsages = ['any', 'cert sign', 'client auth', 'code signing', 'content commitment', 'crl sign', 'data encipherment',
   'decipher only', 'digital signature', 'email protection', 'encipher only', 'ipsec end system', 'ipsec tunnel', 'ipsec user',
@@ -37,7 +38,7 @@ export const csrStrategy: Strategy = strategy({
   status: () => ({}),
   prepareForUpdate(obj, old) {
     // Spec is fixed at creation; keep what was stored.
-    if (old.spec === undefined) delete obj.spec; else obj.spec = JSON.parse(JSON.stringify(old.spec));
+    if (old.spec === undefined) delete obj.spec; else obj.spec = deepCopy(old.spec);
     keepStatus(obj, old);
   },
   validate(obj) {

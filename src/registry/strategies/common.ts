@@ -17,6 +17,7 @@ import type { Obj } from '../../api/validation/json.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../../api/validation/objectmeta.ts';
 import type { NameValidator } from '../../api/validation/names.ts';
 import type { Strategy } from '../types.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 /** A KubeObject viewed as arbitrary JSON (bodies are untrusted). */
 export function asObj(obj: KubeObject): Obj {
@@ -82,7 +83,7 @@ export function ensureGeneratedName(obj: KubeObject): void {
 /** Carry the stored status over (the status subresource is the way to change it). */
 export function keepStatus(obj: KubeObject, old: KubeObject): void {
   if (old.status === undefined) delete obj.status;
-  else obj.status = JSON.parse(JSON.stringify(old.status));
+  else obj.status = deepCopy(old.status);
 }
 
 export interface BasicOptions extends MetaRules {

@@ -10,6 +10,7 @@ import { isQualifiedName, nameIsDNSLabel } from '../../api/validation/names.ts';
 import { validateKubeFinalizerName } from '../../api/validation/objectmeta.ts';
 import type { Strategy } from '../types.ts';
 import { asObj, ensureGeneratedName, field, keepStatus, metaOf, validateMeta, validateMetaUpdate } from './common.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 export const namespaceNameLabel = 'kubernetes.io/metadata.name';
 
@@ -40,7 +41,7 @@ function prepareForUpdate(obj: KubeObject, old: KubeObject): void {
   if (!spec) return;
   const oldFinalizers = isObj(oldSpec) ? oldSpec.finalizers : undefined;
   if (oldFinalizers === undefined) delete spec.finalizers;
-  else spec.finalizers = JSON.parse(JSON.stringify(oldFinalizers));
+  else spec.finalizers = deepCopy(oldFinalizers);
 }
 
 function validate(obj: KubeObject): FieldError[] {

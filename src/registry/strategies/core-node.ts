@@ -13,6 +13,7 @@ import { readResourceList, validateResourceQuantityValue } from '../../api/valid
 import type { Strategy } from '../types.ts';
 import { asObj, field, keepStatus, validateMeta, validateMetaUpdate } from './common.ts';
 import { canonicalizeResourceList } from './pod-defaults.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 const nodeInfoFields = ['machineID', 'systemUUID', 'bootID', 'kernelVersion', 'osImage', 'containerRuntimeVersion',
   'kubeletVersion', 'kubeProxyVersion', 'operatingSystem', 'architecture'];
@@ -22,7 +23,7 @@ function defaults(obj: KubeObject): void {
   const status = field(obj, 'status');
   if (!status) return;
   if ((status.allocatable === undefined || status.allocatable === null) && isObj(status.capacity)) {
-    status.allocatable = JSON.parse(JSON.stringify(status.capacity));
+    status.allocatable = deepCopy(status.capacity);
   }
   canonicalizeResourceList(status.capacity);
   canonicalizeResourceList(status.allocatable);

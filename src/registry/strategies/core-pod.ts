@@ -17,6 +17,7 @@ import type { Strategy } from '../types.ts';
 import { asObj, field, metaOf, validateMeta, validateMetaUpdate } from './common.ts';
 import { admitDefaultTolerations, admitPriority, admitServiceAccount } from './pod-admission.ts';
 import { defaultPodOnlySpec, defaultPodSpec } from './pod-defaults.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 const mirrorPodAnnotation = 'kubernetes.io/config.mirror';
 const deletionCostAnnotation = 'controller.kubernetes.io/pod-deletion-cost';
@@ -196,7 +197,7 @@ export const podStrategy: Strategy = {
   prepareForCreate,
   prepareForUpdate(obj, old) {
     if (old.status === undefined) delete obj.status;
-    else obj.status = JSON.parse(JSON.stringify(old.status));
+    else obj.status = deepCopy(old.status);
   },
   validate,
   validateCreate,

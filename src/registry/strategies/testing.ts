@@ -5,12 +5,13 @@ import { formatFieldError } from '../../api/errors.ts';
 import type { FieldError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
 import type { Strategy } from '../types.ts';
+import { deepCopy } from '../../api/json-copy.ts';
 
 let counter = 0;
 
 /** Create: server-set metadata, prepareForCreate, defaults, validate + validateCreate. */
 export function runCreate(s: Strategy, input: unknown, opts: { namespace?: string } = {}): { obj: KubeObject; errors: FieldError[] } {
-  const obj = JSON.parse(JSON.stringify(input)) as KubeObject;
+  const obj = deepCopy(input) as KubeObject;
   if (typeof obj.metadata === 'object' && obj.metadata !== null) {
     if (opts.namespace !== undefined) obj.metadata.namespace = opts.namespace;
     obj.metadata.uid = `00000000-0000-0000-0000-${String(++counter).padStart(12, '0')}`;
@@ -24,7 +25,7 @@ export function runCreate(s: Strategy, input: unknown, opts: { namespace?: strin
 
 /** Update: identity metadata from the old object, prepareForUpdate, defaults, validate + validateUpdate. */
 export function runUpdate(s: Strategy, input: unknown, old: KubeObject): { obj: KubeObject; errors: FieldError[] } {
-  const obj = JSON.parse(JSON.stringify(input)) as KubeObject;
+  const obj = deepCopy(input) as KubeObject;
   const om = typeof old.metadata === 'object' && old.metadata !== null ? old.metadata : undefined;
   if (typeof obj.metadata === 'object' && obj.metadata !== null && om) {
     obj.metadata.name = om.name;
@@ -48,5 +49,5 @@ export function at(errs: readonly FieldError[], field: string): FieldError[] {
 }
 
 export function clone<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
+  return deepCopy(v);
 }
