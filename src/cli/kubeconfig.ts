@@ -38,6 +38,8 @@ export interface KubeconfigCredentials {
 export interface WriteKubeconfigOptions {
   /** Write a standalone kubeconfig here instead of merging into the user's. */
   readonly file?: string;
+  /** With `file`: merge into it rather than replace it. */
+  readonly merge?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   readonly home?: string;
 }
@@ -208,7 +210,7 @@ async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
 
 /** Write the kubeconfig (mode 0600, atomically) and return where. */
 export async function writeKubeconfig(c: KubeconfigCredentials, opts: WriteKubeconfigOptions = {}): Promise<WrittenKubeconfig> {
-  const standalone = opts.file !== undefined;
+  const standalone = opts.file !== undefined && !opts.merge;
   const path = await resolveTarget(opts.file ?? defaultKubeconfigPath(opts.env, opts.home));
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   if (standalone) {

@@ -14,6 +14,7 @@ import { serviceAllocator, startCoreControllers } from './core/index.ts';
 import { startPolicy } from './policy/index.ts';
 import { startDeploymentController } from './workloads/deployment.ts';
 import { startReplicaSetController } from './workloads/replicaset.ts';
+import { startClusterRoleAggregationController } from './rbac/aggregation.ts';
 
 export interface StandaloneOptions {
   /** Simulated nodes that run pods (standalone mode). */
@@ -66,6 +67,13 @@ function startNamespaceController(ctx: ControllerContext): () => void {
   return () => { unwatch(); ns.stop(); };
 }
 
+/** The controllers of the admin API's own cluster: namespaces, CRDs and garbage collection. */
+export function startAdminControllers(vc: VirtualCluster): () => void {
+  const ctx = controllerContext(vc);
+  const stops = [startNamespaceController(ctx), startClusterRoleAggregationController(ctx), startCrdControllers(vc)];
+  return () => { for (const stop of stops.reverse()) stop(); };
+}
+
 /** Start a cluster's controllers; returns a function that stops them. */
 export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOptions): () => void {
   const ctx = controllerContext(vc);
@@ -79,6 +87,7 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
     startPolicy,
     (c) => startCoreControllers(c, { caPem: opts.caCert }).stop,
     startNamespaceController,
+    startClusterRoleAggregationController,
     (c) => startCrdControllers(c.vc),
     startDeploymentController,
     startReplicaSetController,

@@ -105,17 +105,19 @@ function buildBuiltins(): { defs: ResourceDef[]; preferred: Record<string, strin
     if (virtualResources.has(key)) def.virtual = () => { throw new Error('answered by the server'); };
     defs.push(def);
   }
-  const loader = behaviour.load;
-  if (loader) {
-    let loading: Promise<void> | undefined;
-    const load = () => (loading ??= loader().then(({ strategyFor, tableFor }) => {
+  // The loader is looked up when first needed: the registry may be built before it is installed.
+  let loading: Promise<void> | undefined;
+  const load = (): Promise<void> => {
+    const loader = behaviour.load;
+    if (!loader) return Promise.resolve();
+    return (loading ??= loader().then(({ strategyFor, tableFor }) => {
       for (const def of defs) {
         def.strategy = { ...strategyFor(def.group, def.version, def.kind), ...own.get(def) };
         def.table = tableFor(def.group, def.version, def.kind);
       }
     }));
-    for (const def of defs) def.loadBehaviour = load;
-  }
+  };
+  for (const def of defs) def.loadBehaviour = load;
   const preferred: Record<string, string> = {};
   for (const g of groupOrder()) preferred[g.group] = g.preferredVersion;
   return { defs, preferred };

@@ -13,9 +13,14 @@ import { resourcePrefix } from '../registry/generic/keys.ts';
 import type { KubeObject } from '../api/types.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { X509Certificate } from 'node:crypto';
 import type { ResourceContext } from './handlers/resource.ts';
 import type { Negotiated } from './http/negotiate.ts';
 import type { TokenAuthenticator } from './auth/authenticate.ts';
+import type { UserInfo } from '../registry/types.ts';
+import { MastersAuthorizer, type Authorizer } from './auth/authorize.ts';
+import { versionInfo } from './version.ts';
+import { DEFAULT_LIMITS, type ClusterLimits } from './tenancy/spec.ts';
 
 /** Serves a subresource the generic store does not (eviction, token, log), after routing and authorization. */
 export type SubresourceHandler = (ctx: ResourceContext, neg: Negotiated) => Promise<void>;
@@ -34,6 +39,20 @@ export class VirtualCluster {
   /** Non-resource paths this cluster answers itself (issuer discovery). */
   nonResource?: (path: string, req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean>;
   readonly name: string;
+  /** Who may do what here (RBAC once installed). */
+  authorizer: Authorizer = new MastersAuthorizer();
+  /** The CA whose client certificates this cluster accepts; undefined: any the server's TLS verified. */
+  certIssuer: X509Certificate | undefined;
+  /** Applies impersonation headers (RBAC installs it); absent: they are not honoured. */
+  impersonate?: (req: IncomingMessage, user: UserInfo) => Promise<UserInfo>;
+  /** What /version reports. */
+  version: Record<string, string> = versionInfo();
+  limits: ClusterLimits = DEFAULT_LIMITS;
+  /** Requests (watches excluded) and watches being served now. */
+  inFlight = 0;
+  watches = 0;
+  /** When a request last arrived or ended (ms since epoch). */
+  lastActivity = Date.now();
   readonly kv: KVStore;
   readonly cache: WatchCache;
   readonly store: GenericStore;

@@ -4,7 +4,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from '../api/errors.ts';
 import type { VirtualCluster } from './cluster.ts';
 import { writeObject } from './http/respond.ts';
-import { versionInfo } from './version.ts';
 
 function text(res: ServerResponse, code: number, body: string): void {
   res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache, private' });
@@ -17,7 +16,7 @@ export async function serveNonResource(cluster: VirtualCluster, path: string, re
   const clean = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   switch (clean) {
     case '/version':
-      return writeObject(res, 200, versionInfo());
+      return writeObject(res, 200, cluster.version);
     case '/healthz': case '/livez': case '/readyz': {
       const failure = cluster.cache.failed;
       if (failure) return text(res, 500, `[-]etcd failed: ${failure.message}\n${clean.slice(1)} check failed`);

@@ -1,5 +1,4 @@
 // What it takes to start a kubevisor server, and what a running one offers.
-import type { KVStore } from '../storage/types.ts';
 import type { VirtualCluster } from './cluster.ts';
 
 export interface TlsMaterial {
@@ -14,24 +13,17 @@ export interface ServerOptions {
   host: string;                 // 127.0.0.1 unless told otherwise
   port: number;                 // 0 picks a free port
   tls: TlsMaterial;
-  /** SHA-256 hex digests of bearer tokens that authenticate as the admin (system:masters). */
-  adminTokenHashes: string[];
-  /** The store of the one virtual cluster (multi-tenancy arrives later). */
-  store: KVStore;
-  /** Name of the virtual cluster, also served at /clusters/NAME. */
-  clusterName: string;
-  /** Where a cluster keeps files of its own (its service-account signing key); tokens are not served without it. */
-  dataDir?: string;
+  /** The admin API, served at the server root. */
+  admin: VirtualCluster;
   /**
-   * Let pod annotations name host files, commands and addresses for logs,
-   * exec and port-forward (single-user servers only). Default false.
+   * The virtual cluster for /clusters/NAME: throws 404 for an unknown name and
+   * 503 for a paused one; wakes a sleeping one.
    */
-  podHostAccess?: boolean;
-  /**
-   * Called for every cluster the server opens (controllers start here); the
-   * returned function runs when the cluster closes.
-   */
-  onClusterOpen?: (vc: VirtualCluster) => (() => void) | void;
+  resolveCluster(name: string): Promise<VirtualCluster>;
+  /** The cluster whose credentials a request without /clusters/NAME carries, if any (else: the admin API). */
+  clusterOf?(req: import('node:http').IncomingMessage): string | undefined;
+  /** At close, after the server stopped accepting: end the clusters (and their upgraded streams). */
+  onClose?: () => Promise<void>;
 }
 
 export interface RunningServer {

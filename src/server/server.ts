@@ -8,49 +8,31 @@ import type { AddressInfo } from 'node:net';
 import { ApiError, errors } from '../api/errors.ts';
 import type { Duplex } from 'node:stream';
 import type { UserInfo } from '../registry/types.ts';
-import { anonymousUser, authenticate, StaticTokens, type TokenAuthenticator } from './auth/authenticate.ts';
-import { forbiddenMessage, isPublicPath, MastersAuthorizer, type Authorizer } from './auth/authorize.ts';
-import { VirtualCluster } from './cluster.ts';
+import { anonymousUser, authenticate } from './auth/authenticate.ts';
+import { forbiddenMessage, isPublicPath } from './auth/authorize.ts';
+import type { VirtualCluster } from './cluster.ts';
 import { discoveryDocument } from './discovery.ts';
 import { serveResource } from './handlers/resource.ts';
 import { negotiate } from './http/negotiate.ts';
 import { writeError, writeObject } from './http/respond.ts';
 import { serveNonResource } from './nonresource.ts';
 import { serveOpenAPI } from './openapi.ts';
-import { attachPodStreams } from './pod-streams.ts';
 import type { RunningServer, ServerOptions } from './options.ts';
 import { parseRequestInfo } from './request-info.ts';
-import { builtinRegistry } from '../registry/builtin.ts';
+import { admitRequest } from './tenancy/limits.ts';
 import { installCodecs, protobufFor } from './codecs.ts';
 
 export interface RequestServices {
-  clusters: Map<string, VirtualCluster>;
-  defaultCluster: VirtualCluster;
-  tokens: TokenAuthenticator[];
-  authorizer: Authorizer;
+  /** The admin API, served at the root. */
+  admin: VirtualCluster;
+  resolveCluster: (name: string) => Promise<VirtualCluster>;
+  clusterOf?: (req: IncomingMessage) => string | undefined;
   serverAddress: string;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   installCodecs();
-  const registry = builtinRegistry();
-  const cluster = await VirtualCluster.open(opts.clusterName, opts.store, registry);
-  if (opts.dataDir) {
-    const { setupServiceAccounts } = await import('./serviceaccounts/setup.ts');
-    const sa = setupServiceAccounts(cluster, opts.dataDir);
-    cluster.tokens.push(sa.authenticator);
-    cluster.nonResource = sa.serveDiscovery;
-  }
-  const streamsClosed = new AbortController();
-  attachPodStreams(cluster, { hostAccess: opts.podHostAccess ?? false, signal: streamsClosed.signal });
-  const stopHook = opts.onClusterOpen?.(cluster);
-  const services: RequestServices = {
-    clusters: new Map([[opts.clusterName, cluster]]),
-    defaultCluster: cluster,
-    tokens: [new StaticTokens(opts.adminTokenHashes)],
-    authorizer: new MastersAuthorizer(),
-    serverAddress: '',
-  };
+  const services: RequestServices = { admin: opts.admin, resolveCluster: opts.resolveCluster, clusterOf: opts.clusterOf, serverAddress: '' };
   const server: Server = createServer({
     cert: opts.tls.cert,
     key: opts.tls.key,
@@ -80,14 +62,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     port,
     close() {
       closing ??= (async () => {
-        // Upgraded exec/port-forward sockets are not the HTTP server's: end them first, or close() waits on them.
-        streamsClosed.abort();
-        await new Promise<void>((resolve) => {
+        const stopped = new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        stopHook?.();
-        for (const c of services.clusters.values()) await c.close();
+        // Upgraded exec/port-forward sockets are not the HTTP server's: the clusters end them.
+        await opts.onClose?.();
+        await stopped;
       })();
       return closing;
     },
@@ -105,8 +86,8 @@ function rejectUpgrade(socket: Duplex, err: unknown): void {
 
 async function handleUpgrade(services: RequestServices, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
-  const { cluster, path } = routeCluster(services, decodeURIComponent(url.pathname));
-  const who = authenticate(req, [...services.tokens, ...cluster.tokens]);
+  const { cluster, path } = await routeCluster(services, decodeURIComponent(url.pathname), req);
+  const who = await userOf(req, cluster);
   if (!who) throw errors.unauthorized();
   const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
   if (info.kind !== 'resource' || info.name === undefined || info.subresource === undefined) throw errors.badRequest('only exec, attach and portforward can be upgraded');
@@ -114,41 +95,53 @@ async function handleUpgrade(services: RequestServices, req: IncomingMessage, so
   if (!handler) throw errors.badRequest(`the ${info.subresource} subresource of ${info.resource} cannot be upgraded`);
   // Upstream authorizes these connections as creates on the subresource.
   const attrs = { verb: 'create', group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
-  const decision = await services.authorizer.authorize(who, attrs);
+  const decision = await cluster.authorizer.authorize(who, attrs);
   if (!decision.allowed) throw errors.forbidden({ group: info.group, resource: info.resource }, info.name, forbiddenMessage(who, attrs));
+  const release = admitRequest(cluster, true);
+  socket.once('close', release);
   await handler(req, socket, head, { namespace: info.namespace, name: info.name, query: url.searchParams });
 }
 
-/** Split `/clusters/NAME/rest` into the cluster and the path within it. */
-function routeCluster(services: RequestServices, path: string): { cluster: VirtualCluster; path: string } {
+/** Split `/clusters/NAME/rest` into the cluster and the path within it; other paths are the admin API's. */
+async function routeCluster(services: RequestServices, path: string, req: IncomingMessage): Promise<{ cluster: VirtualCluster; path: string }> {
   if (path.startsWith('/clusters/')) {
     const rest = path.slice('/clusters/'.length);
     const slash = rest.indexOf('/');
     const name = slash < 0 ? rest : rest.slice(0, slash);
-    const cluster = services.clusters.get(name);
-    if (!cluster) throw errors.notFound({ group: 'kubevisor.dev', resource: 'virtualclusters' }, name);
+    const cluster = await services.resolveCluster(name);
     return { cluster, path: slash < 0 ? '/' : rest.slice(slash) };
   }
-  return { cluster: services.defaultCluster, path };
+  const owner = services.clusterOf?.(req);
+  if (owner !== undefined) return { cluster: await services.resolveCluster(owner), path };
+  return { cluster: services.admin, path };
+}
+
+/** The caller, as the cluster knows them: its own certificates and tokens only; impersonation applied. */
+async function userOf(req: IncomingMessage, cluster: VirtualCluster): Promise<UserInfo | undefined | null> {
+  const who = authenticate(req, cluster.tokens, cluster.certIssuer);
+  if (!who || cluster.impersonate === undefined) return who;
+  return cluster.impersonate(req, who);
 }
 
 async function handle(services: RequestServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
-  const { cluster, path } = routeCluster(services, decodeURIComponent(url.pathname));
+  const { cluster, path } = await routeCluster(services, decodeURIComponent(url.pathname), req);
   const query = url.searchParams;
   const method = req.method ?? 'GET';
-
-  const tokens = cluster.tokens.length ? [...services.tokens, ...cluster.tokens] : services.tokens;
-  const who = authenticate(req, tokens);
+  const tokens = cluster.tokens;
+  const who = await userOf(req, cluster);
   if (who === null || (who === undefined && !isPublicPath(path))) {
     req.resume();
     throw errors.unauthorized();
   }
   const user: UserInfo = who ?? anonymousUser;
   const info = parseRequestInfo(method, path, query);
+  const authorizer = cluster.authorizer;
+  const release = admitRequest(cluster, info.kind === 'resource' && info.verb === 'watch');
+  res.once('close', release);
 
   if (info.kind === 'nonresource') {
-    const d = await services.authorizer.authorize(user, { verb: info.verb, path });
+    const d = await authorizer.authorize(user, { verb: info.verb, path });
     if (!d.allowed) throw errors.forbidden({ group: '', resource: '' }, '', forbiddenMessage(user, { verb: info.verb, path }).replace(/^forbidden: /, ''));
     // Only OpenAPI paths need the served group/versions and the CRDs (both computed per call).
     if (path.startsWith('/openapi/') && serveOpenAPI(path, query, req, res, cluster.servedGroupVersions, { crds: cluster.crds() })) return;
@@ -169,14 +162,14 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
     verb: info.verb, group: info.group, version: info.version, resource: info.resource,
     subresource: info.subresource, namespace: info.namespace, name: info.name,
   };
-  const decision = await services.authorizer.authorize(user, attrs);
+  const decision = await authorizer.authorize(user, attrs);
   if (!decision.allowed) {
     req.resume();
     throw errors.forbidden({ group: info.group, resource: info.resource }, info.name ?? '', forbiddenMessage(user, attrs));
   }
   try {
     await protobufFor(req.headers['content-type'], req.headers.accept);
-    await serveResource({ req, res, query, info, def, cluster, user, authorizer: services.authorizer, tokens });
+    await serveResource({ req, res, query, info, def, cluster, user, authorizer, tokens });
   } catch (e) {
     let encoding: 'json' | 'protobuf' = 'json';
     try { encoding = negotiate(req.headers.accept, false).encoding === 'protobuf' ? 'protobuf' : 'json'; } catch { /* keep json */ }

@@ -5,11 +5,13 @@ export const kubernetesMajor = '1';
 export const kubernetesMinor = '36';
 export const kubevisorVersion = '0.1.0';
 
-export function versionInfo(): Record<string, string> {
+/** The /version document; `reported` ("v1.33.0") is the release a virtual cluster reports. */
+export function versionInfo(reported = `v${kubernetesMajor}.${kubernetesMinor}.0`): Record<string, string> {
+  const [major, minor] = reported.replace(/^v/, '').split('.');
   return {
-    major: kubernetesMajor,
-    minor: kubernetesMinor,
-    gitVersion: `v${kubernetesMajor}.${kubernetesMinor}.0+kubevisor.${kubevisorVersion}`,
+    major: major ?? kubernetesMajor,
+    minor: minor ?? kubernetesMinor,
+    gitVersion: `${reported}+kubevisor.${kubevisorVersion}`,
     gitCommit: '0000000000000000000000000000000000000000',
     gitTreeState: 'clean',
     buildDate: '2026-11-21T00:00:00Z',

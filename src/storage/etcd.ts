@@ -179,6 +179,7 @@ export class EtcdStore implements KVStore {
           return;
         }
         cancelStream = stop;
+        delivery.requestProgress = () => { if (!delivery.ended) stream.write({ progress_request: {} }); };
         stream
           .on('data', (res: IWatchResponse) => this.#onWatchResponse(res, start, delivery))
           .on('error', (err: Error) => delivery.fail(err))
@@ -269,7 +270,9 @@ export class EtcdStore implements KVStore {
     }
     // etcd keeps each revision's events within one response unless fragmenting, which
     // is not requested, so each push holds whole revisions.
-    delivery.push(res.events.map((ev) => this.#toEvent(ev)));
+    if (res.events.length > 0) delivery.push(res.events.map((ev) => this.#toEvent(ev)));
+    // An answer to a progress request: every event up to its revision has been sent.
+    else if (!res.created && res.header) delivery.progress(Number(res.header.revision));
   }
 
   #toEvent(ev: IEvent): WatchEvent {

@@ -239,6 +239,8 @@ export class SqliteStore implements KVStore {
       return w.delivery;
     }
     this.#watches.add(w);
+    // Live watchers get every write as it commits: they are always as far as the store.
+    w.delivery.requestProgress = () => { if (w.live) w.delivery.progress(this.#rev); };
     this.#replay(w);
     return w.delivery;
   }
@@ -261,6 +263,50 @@ export class SqliteStore implements KVStore {
     for (const w of [...this.#watches]) w.delivery.fail(new Error('store is closed'));
     await this.#compacting;
     this.#db.close();
+  }
+
+  /**
+   * Snapshot restore (see KVStore.restoreRows and snapshot.ts): one transaction that
+   * appends each key as a single row whose id is its modRevision, then sets the
+   * AUTOINCREMENT counter (the store's revision) and the compacted revision to `revision`.
+   */
+  async restoreRows(kvs: readonly KeyValue[], revision: number): Promise<void> {
+    this.#assertOpen();
+    this.#flush();
+    if (this.#rev !== 0 || this.#db.prepare('SELECT 1 FROM kv LIMIT 1').get() !== undefined) {
+      throw new Error(`restore needs a store that was never written (this one is at revision ${this.#rev})`);
+    }
+    if (!Number.isSafeInteger(revision) || revision < 0) throw new Error(`invalid restore revision ${revision}`);
+    const keys = new Set<string>();
+    for (const kv of kvs) {
+      if (keys.has(kv.key)) throw new Error(`restore: key ${kv.key} appears twice`);
+      keys.add(kv.key);
+      if (!Number.isSafeInteger(kv.modRevision) || !Number.isSafeInteger(kv.createRevision)
+        || kv.createRevision < 1 || kv.createRevision > kv.modRevision || kv.modRevision > revision) {
+        throw new Error(`restore: key ${kv.key} has invalid revisions (create ${kv.createRevision}, mod ${kv.modRevision}, store ${revision})`);
+      }
+    }
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const kv of kvs) {
+        // An update's previous row is not restored: prev_revision 0, as for a create.
+        const created = kv.createRevision === kv.modRevision ? 1 : 0;
+        this.#stmts.insert.run(kv.modRevision, kv.key, created, 0, kv.createRevision, 0, kv.value, null);
+      }
+      this.#db.prepare(`DELETE FROM sqlite_sequence WHERE name = 'kv'`).run();
+      this.#db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('kv', ?)`).run(revision);
+      this.#stmts.setMeta.run('compact_revision', revision);
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw err;
+    }
+    this.#rev = revision;
+    this.#compacted = revision;
+    // Watches opened before the restore cannot be given the history they asked for.
+    for (const w of [...this.#watches]) {
+      if (w.cursor <= revision) w.delivery.fail(new CompactedError(w.cursor, revision));
+    }
   }
 
   async #compact(revision: number): Promise<void> {

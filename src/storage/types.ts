@@ -53,6 +53,12 @@ export type WatchEvent =
 export interface Watcher {
   /** Stop delivering events. Idempotent. */
   cancel(): void;
+  /**
+   * Ask for an onProgress call telling how far the watch has come, even when
+   * no event under its prefix happened (other prefixes of a shared etcd move
+   * the revision too).
+   */
+  requestProgress?(): void;
 }
 
 export interface WatchCallbacks {
@@ -60,6 +66,8 @@ export interface WatchCallbacks {
   onEvents(events: readonly WatchEvent[]): void;
   /** The watch has ended for good (CompactedError when startRevision was compacted). */
   onError(err: Error): void;
+  /** Every event under the prefix up to `revision` has been delivered. */
+  onProgress?(revision: number): void;
 }
 
 export interface KVStore {
@@ -100,6 +108,15 @@ export interface KVStore {
   compactedRevision(): Promise<number>;
 
   close(): Promise<void>;
+
+  /**
+   * Snapshot restore (`snapshot.ts`), for backends that can choose revisions: into a
+   * store never written to (revision 0; otherwise it throws), write `kvs` with their
+   * exact createRevision and modRevision, all or nothing, and leave the store's
+   * revision and its compacted revision at `revision` (history before it is not there).
+   * Backends that assign their own revisions (etcd) do not have it.
+   */
+  restoreRows?(kvs: readonly KeyValue[], revision: number): Promise<void>;
 }
 
 /** A read or watch asked for history that compaction removed. */

@@ -8,6 +8,10 @@ export class WatchDelivery implements Watcher {
   readonly #callbacks: WatchCallbacks;
   readonly #onEnd: () => void;
   #pending: WatchEvent[] = [];
+  /** A progress revision to report after the pending events (0: none). */
+  #progress = 0;
+  /** Set by the backend: asks it for a progress report. */
+  requestProgress?: () => void;
   #scheduled = false;
   #error: Error | undefined;
   /** No more events are accepted (cancelled or failed). */
@@ -29,6 +33,13 @@ export class WatchDelivery implements Watcher {
   push(events: readonly WatchEvent[]): void {
     if (this.#ended || events.length === 0) return;
     for (const ev of events) this.#pending.push(ev);
+    this.#schedule();
+  }
+
+  /** Everything up to `revision` has been queued: report it after the events queued so far. */
+  progress(revision: number): void {
+    if (this.#ended) return;
+    this.#progress = Math.max(this.#progress, revision);
     this.#schedule();
   }
 
@@ -61,6 +72,8 @@ export class WatchDelivery implements Watcher {
     if (this.#silenced) return;
     const batch = this.#pending;
     this.#pending = [];
+    const progress = this.#progress;
+    this.#progress = 0;
     if (batch.length > 0) {
       try {
         this.#callbacks.onEvents(batch);
@@ -73,6 +86,9 @@ export class WatchDelivery implements Watcher {
         this.#error = err instanceof Error ? err : new Error(String(err));
         this.#pending = [];
       }
+    }
+    if (progress > 0 && this.#error === undefined && !this.#silenced) {
+      try { this.#callbacks.onProgress?.(progress); } catch { /* the consumer's own failure */ }
     }
     if (this.#error !== undefined && !this.#silenced) {
       this.#silenced = true;

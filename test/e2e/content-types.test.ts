@@ -80,15 +80,31 @@ test('watch: sendInitialEvents ends with the initial-events-end bookmark; bad co
   assert.equal(bad.status, 422);
 });
 
-test('the cluster is also served under /clusters/NAME', async () => {
-  const r = await c.request('GET', '/clusters/kubevisor/api/v1/namespaces/default/configmaps/from-yaml');
-  assert.equal(r.status, 200);
-  assert.equal(r.json().metadata.name, 'from-yaml');
-  const d = await c.request('GET', '/clusters/kubevisor/apis', { headers: { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' } });
-  assert.equal(d.json().kind, 'APIGroupDiscoveryList');
-  const missing = await c.request('GET', '/clusters/nope/api/v1/namespaces');
-  assert.equal(missing.status, 404);
-  assert.equal(missing.json().reason, 'NotFound');
+test('the cluster is served under /clusters/NAME; the root is the admin API', async () => {
+  assert.match(c.server, /\/clusters\/kubevisor$/);
+  const admin = new Client(kv.kubeconfig, 'kubevisor-admin');
+  try {
+    const vc = await admin.request('GET', '/apis/kubevisor.dev/v1alpha1/virtualclusters/kubevisor');
+    assert.equal(vc.status, 200);
+    assert.equal(vc.json().status.phase, 'Running');
+    assert.equal(vc.json().status.endpoint, c.server);
+    const d = await admin.request('GET', '/clusters/kubevisor/apis', { headers: { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' } });
+    assert.equal(d.status, 401, 'the admin API\'s credentials are not the cluster\'s');
+    const missing = await admin.request('GET', '/clusters/nope/api/v1/namespaces');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json().reason, 'NotFound');
+    // The cluster's own credentials at the root reach the cluster (kubectl get --raw drops the path).
+    const root = new URL(c.server).origin;
+    const raw = await new Promise<number>((resolve, reject) => {
+      const req = (c as unknown as { agent: import('node:https').Agent }).agent;
+      import('node:https').then(({ request }) => {
+        request(`${root}/api/v1/namespaces/default/configmaps/from-yaml`, { agent: req }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
+      }, reject);
+    });
+    assert.equal(raw, 200);
+  } finally {
+    admin.close();
+  }
 });
 
 test('watch in protobuf: length-prefixed WatchEvent frames', async () => {

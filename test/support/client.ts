@@ -24,9 +24,10 @@ export class Client {
   private readonly anonAgent: Agent;
   private readonly token: string | undefined;
 
-  constructor(kubeconfigPath: string) {
+  /** Credentials and server of `context`, by default the kubeconfig's current context. */
+  constructor(kubeconfigPath: string, context?: string) {
     const kc = parse(readFileSync(kubeconfigPath, 'utf8'));
-    const ctxName = kc['current-context'];
+    const ctxName = context ?? kc['current-context'];
     const ctx = kc.contexts.find((c: any) => c.name === ctxName).context;
     const cluster = kc.clusters.find((c: any) => c.name === ctx.cluster).cluster;
     const user = kc.users.find((u: any) => u.name === ctx.user).user;

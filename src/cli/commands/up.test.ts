@@ -64,14 +64,14 @@ interface Kubeconfig {
 const pem = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString('utf8');
 
 /** GET path with the kubeconfig's CA and client certificate. */
-function getWith(config: Kubeconfig, path: string): Promise<number> {
+/** GET `path` under the current context's server, with its certificate, or with `token`. */
+function getWith(config: Kubeconfig, path: string, token?: string): Promise<number> {
   const user = config.users.find((u) => u.name === config['current-context'])!.user;
-  const cluster = config.clusters[0]!.cluster;
+  const cluster = config.clusters.find((c) => c.name === config['current-context'])!.cluster;
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, cluster.server), {
+    const req = request(new URL(cluster.server + path), {
       ca: pem(cluster['certificate-authority-data']),
-      cert: pem(user['client-certificate-data']),
-      key: pem(user['client-key-data']),
+      ...(token ? { headers: { Authorization: `Bearer ${token}` } } : { cert: pem(user['client-certificate-data']), key: pem(user['client-key-data']) }),
       agent: false,
     }, (res) => {
       res.resume();
@@ -100,14 +100,18 @@ test('kubevisor up: ready line, working kubeconfig, clean exit; restart reuses t
   assert.ok(!existsSync(join(dir, 'must-not-be-written')), 'standalone mode must not touch $KUBECONFIG');
   const config = parse(readFileSync(kubeconfig, 'utf8')) as Kubeconfig;
   assert.equal(config['current-context'], 'kubevisor');
-  assert.equal(config.clusters[0]!.cluster.server, first.url);
-  assert.deepEqual(config.contexts[0]!.context, { cluster: 'kubevisor', user: 'kubevisor', namespace: 'default' });
-  const ca = new X509Certificate(pem(config.clusters[0]!.cluster['certificate-authority-data']));
+  // The cluster at /clusters/kubevisor, and the admin API at the root.
+  const clusterEntry = (c: Kubeconfig, name: string) => c.clusters.find((e) => e.name === name)!.cluster;
+  assert.equal(clusterEntry(config, 'kubevisor').server, `${first.url}/clusters/kubevisor`);
+  assert.equal(clusterEntry(config, 'kubevisor-admin').server, first.url);
+  assert.deepEqual(config.contexts.find((c) => c.name === 'kubevisor')!.context, { cluster: 'kubevisor', user: 'kubevisor', namespace: 'default' });
+  const ca = new X509Certificate(pem(clusterEntry(config, 'kubevisor')['certificate-authority-data']));
   const admin = new X509Certificate(pem(config.users.find((u) => u.name === 'kubevisor')!.user['client-certificate-data']));
   assert.ok(ca.ca);
   assert.equal(admin.subject, 'O=system:masters\nCN=kubevisor-admin');
   assert.equal(config.users.find((u) => u.name === 'kubevisor-token')!.user.token.length, 43);
   assert.equal(await getWith(config, '/readyz'), 200);
+  assert.equal(await getWith(config, '/api/v1/namespaces'), 200);
   assert.ok(existsSync(join(dataDir, 'clusters', 'kubevisor')));
   assert.ok(existsSync(join(dataDir, 'pki', 'ca.crt')));
 
@@ -119,9 +123,12 @@ test('kubevisor up: ready line, working kubeconfig, clean exit; restart reuses t
   t.after(() => { second.child.kill('SIGKILL'); });
   t.diagnostic(`restart ready after ${second.readyMs} ms; ${/startup ms: .*/.exec(second.stderr())?.[0]}`);
   const again = parse(readFileSync(kubeconfig, 'utf8')) as Kubeconfig;
-  assert.equal(again.clusters[0]!.cluster['certificate-authority-data'], config.clusters[0]!.cluster['certificate-authority-data']);
-  assert.equal(again.users.find((u) => u.name === 'kubevisor-token')!.user.token, config.users.find((u) => u.name === 'kubevisor-token')!.user.token);
+  assert.equal(clusterEntry(again, 'kubevisor')['certificate-authority-data'], clusterEntry(config, 'kubevisor')['certificate-authority-data']);
   assert.equal(await getWith(again, '/readyz'), 200);
+  // Credentials written by the first start still work.
+  const oldCreds = { ...config, clusters: again.clusters };
+  assert.equal(await getWith(oldCreds, '/api/v1/namespaces'), 200);
+  assert.equal(await getWith(oldCreds, '/api/v1/namespaces', config.users.find((u) => u.name === 'kubevisor-token')!.user.token), 200);
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0, second.stderr());
 });

@@ -1,18 +1,15 @@
 // `kubevisor up`: start a cluster's API server and, once it answers, point
 // kubectl at it. Runs until SIGINT or SIGTERM, then closes the server.
-import { mkdir } from 'node:fs/promises';
 import { flushCompileCache } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { KVStore } from '../../storage/types.ts';
 import type { RunningServer } from '../../server/options.ts';
 import { ensurePki } from '../../server/pki/pki.ts';
 import { invalidFlag, parseFlags, UsageError, type FlagSpecs } from '../flags.ts';
 import { installHeapReport } from '../heap-report.ts';
-import { certificateHosts, clientUrl } from '../listen-address.ts';
+import { certificateHosts } from '../listen-address.ts';
 import { waitUntilReady } from '../wait-ready.ts';
 
-const COMMAND = 'kubevisor up';
 
 export interface UpOptions {
   readonly port: number;
@@ -25,6 +22,8 @@ export interface UpOptions {
   readonly name: string;
   /** Simulated nodes to run (standalone mode: no host cluster). */
   readonly nodes: number;
+  /** up: a server and one cluster; serve: the server only (clusters come through the admin API). */
+  readonly mode?: 'up' | 'serve';
 }
 
 export const DEFAULTS = {
@@ -48,6 +47,36 @@ const FLAGS: FlagSpecs = {
   nodes: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
+
+export const SERVE_HELP = `Serve virtual clusters: a long-running, multi-tenant kubevisor server.
+
+Each virtual cluster is served at https://HOST:PORT/clusters/NAME. The server
+root is the admin API, where VirtualCluster objects (kubevisor.dev/v1alpha1)
+say which clusters exist; "kubevisor create", "list", "delete" and the other
+cluster commands talk to it through the kubeconfig context "kubevisor-admin",
+which this command writes. Ctrl-C stops the server; the clusters' data stays.
+
+Usage:
+  kubevisor serve [flags]
+
+Examples:
+  # Serve on https://127.0.0.1:6443, then create a cluster and connect to it
+  kubevisor serve
+  kubevisor create dev
+
+  # Listen on every address, keep clusters in etcd
+  kubevisor serve --host 0.0.0.0 --storage etcd --etcd-endpoints http://127.0.0.1:2379
+
+Flags:
+      --data-dir string         directory for certificates and cluster data (default "${DEFAULTS.dataDir}")
+      --etcd-endpoints string   comma-separated etcd URLs, with --storage etcd (default "${DEFAULTS.etcdEndpoints}")
+  -h, --help                    help for serve
+      --host string             address to listen on (default "${DEFAULTS.host}")
+      --kubeconfig string       write a standalone kubeconfig to this file instead of
+                                merging into the first file of $KUBECONFIG or ~/.kube/config
+      --port int                port to listen on; 0 picks a free one (default ${DEFAULTS.port})
+      --storage string          where clusters keep their objects by default: sqlite or etcd (default "${DEFAULTS.storage}")
+`;
 
 export const UP_HELP = `Start a virtual cluster's API server, and point kubectl at it once it answers.
 
@@ -91,7 +120,20 @@ function expandHome(path: string): string {
 
 /** The options `up` runs with, or 'help'. Throws UsageError for bad flags. */
 export function parseUpArgs(args: readonly string[]): UpOptions | 'help' {
-  const { values, positionals } = parseFlags(args, FLAGS, COMMAND);
+  return parseServerArgs(args, 'up');
+}
+
+/** The options `serve` runs with (`up`'s, less the cluster's name and nodes), or 'help'. */
+export function parseServeArgs(args: readonly string[]): UpOptions | 'help' {
+  return parseServerArgs(args, 'serve');
+}
+
+function parseServerArgs(args: readonly string[], mode: 'up' | 'serve'): UpOptions | 'help' {
+  const COMMAND = `kubevisor ${mode}`;
+  const flags: FlagSpecs = mode === 'serve'
+    ? Object.fromEntries(Object.entries(FLAGS).filter(([k]) => k !== 'name' && k !== 'nodes'))
+    : FLAGS;
+  const { values, positionals } = parseFlags(args, flags, COMMAND);
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, COMMAND);
   const str = (name: string, fallback: string): string => {
@@ -133,6 +175,7 @@ export function parseUpArgs(args: readonly string[]): UpOptions | 'help' {
   const nodesText = str('nodes', String(DEFAULTS.nodes));
   if (!/^\d+$/.test(nodesText) || Number(nodesText) > 1000) throw invalidFlag('nodes', nodesText, 'must be a whole number from 0 to 1000', COMMAND);
   return {
+    mode,
     nodes: Number(nodesText),
     port,
     host: str('host', DEFAULTS.host),
@@ -143,6 +186,9 @@ export function parseUpArgs(args: readonly string[]): UpOptions | 'help' {
     name,
   };
 }
+
+/** The kubeconfig context of the admin API (what `kubevisor create`, `list`, ... talk to). */
+export const ADMIN_CONTEXT = 'kubevisor-admin';
 
 /** Name of the kubeconfig cluster, user and context for a cluster. */
 export function contextName(clusterName: string): string {
@@ -178,10 +224,9 @@ const processIo: UpIo = { out: process.stdout, err: process.stderr, exit: (code)
  */
 export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
   // Start loading what comes later while the PKI and store get ready.
-  const serverModule = import('../../server/server.ts');
-  const storeModule = import('../../storage/open.ts');
+  const runtimeModule = import('../server-runtime.ts');
   const kubeconfigModule = import('../kubeconfig.ts');
-  for (const p of [serverModule, storeModule, kubeconfigModule]) p.catch(() => {});
+  for (const p of [runtimeModule, kubeconfigModule]) p.catch(() => {});
 
   // KUBEVISOR_TRACE_STARTUP=1 prints when each startup step finished, in ms since process start.
   const marks: string[] = [];
@@ -189,7 +234,6 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
   mark('main');
 
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
-  let store: KVStore | undefined;
   let server: RunningServer | undefined;
 
   const stop = async (code: number): Promise<void> => {
@@ -200,7 +244,6 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
     timer.unref();
     try {
       if (server) await server.close();
-      else if (store) await store.close();
     } catch (err) {
       io.err.write(`error: while shutting down: ${(err as Error).message}\n`);
       code = 1;
@@ -231,78 +274,72 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
     mark(pki.generated.length > 0 ? `pki(generated ${pki.generated.join(',')})` : 'pki');
     if (stopping()) return stop(0);
 
-    let storeLabel: string;
-    const { openStore } = await storeModule;
-    mark('store-module');
-    if (o.storage === 'sqlite') {
-      const dir = join(o.dataDir, 'clusters', o.name);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const path = join(dir, 'state.db');
-      storeLabel = `sqlite ${path}`;
-      store = await openStore({ backend: 'sqlite', path });
-    } else {
-      const prefix = `/kubevisor/${o.name}/`;
-      storeLabel = `etcd ${o.etcdEndpoints.join(',')} under ${prefix}`;
-      try {
-        store = await openStore({ backend: 'etcd', endpoints: [...o.etcdEndpoints], prefix });
-      } catch (err) {
-        throw new Error(`cannot open the etcd store at ${o.etcdEndpoints.join(',')}: ${(err as Error).message}`);
-      }
-    }
-    mark('store');
-    if (stopping()) return stop(0);
-
-    const { startServer } = await serverModule;
-    const { startControllers } = await import('../../controllers/index.ts');
+    const storeLabel = o.storage === 'sqlite'
+      ? `sqlite ${join(o.dataDir, 'clusters', o.name, 'state.db')}`
+      : `etcd ${o.etcdEndpoints.join(',')} under /kubevisor/${o.name}/`;
+    const { startKubevisorServer } = await runtimeModule;
     mark('server-module');
-    const running = await startServer({
+    const running = await startKubevisorServer({
       host: o.host,
       port: o.port,
-      tls: { cert: pki.servingCert, key: pki.servingKey, clientCA: pki.clientCACert },
-      adminTokenHashes: [...pki.adminTokenHashes],
-      store,
-      clusterName: o.name,
-      onClusterOpen: startControllers({ nodes: o.nodes, caCert: pki.caCert }),
       dataDir: o.dataDir,
+      storage: o.storage === 'etcd' ? { backend: 'etcd', endpoints: o.etcdEndpoints } : { backend: 'sqlite' },
+      pki,
       // `up` is a single user's server: pods may name host files, commands and addresses.
       podHostAccess: true,
     }).catch((err: unknown) => {
       throw new Error(describeStartError(err, o));
     });
-    server = running;
+    server = running.server;
     mark('listening');
     if (stopping()) return stop(0);
+    if (o.mode !== 'serve') {
+      await running.ensureCluster(o.name, { nodes: o.nodes, storage: o.storage });
+      mark('cluster');
+      if (stopping()) return stop(0);
+    }
 
-    const url = clientUrl(o.host, running.port);
+    const url = running.url;
     await waitUntilReady(url, { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey });
     mark('readyz');
     if (stopping()) return stop(0);
 
     const { writeKubeconfig } = await kubeconfigModule;
-    const context = contextName(o.name);
-    const written = await writeKubeconfig(
-      {
-        name: context,
-        server: url,
-        caCert: pki.caCert,
-        clientCert: pki.adminCert,
-        clientKey: pki.adminKey,
-        namespace: 'default',
-        token: pki.adminToken,
-      },
+    const standalone = o.kubeconfig !== undefined;
+    const context = o.mode === 'serve' ? ADMIN_CONTEXT : contextName(o.name);
+    // The admin API first (the current context for `serve`), then the cluster (current for `up`).
+    let written = await writeKubeconfig(
+      { name: ADMIN_CONTEXT, server: url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey, token: pki.adminToken },
       { file: o.kubeconfig },
     );
+    if (o.mode !== 'serve') {
+      const creds = await running.manager.credentials(o.name);
+      written = await writeKubeconfig(
+        {
+          name: context,
+          server: `${url}/clusters/${o.name}`,
+          caCert: pki.caCert,
+          clientCert: creds.certChainPem,
+          clientKey: creds.keyPem,
+          namespace: 'default',
+          token: creds.token,
+        },
+        { file: o.kubeconfig, merge: true },
+      );
+    }
     mark('kubeconfig');
     if (stopping()) return stop(0);
     if (process.env.KUBEVISOR_TRACE_STARTUP) io.err.write(`kubevisor: startup ms: ${marks.join(', ')}\n`);
 
-    const kubectl = written.mode === 'standalone' ? `kubectl --kubeconfig ${shellQuote(written.path)}` : 'kubectl';
+    const kubectl = standalone ? `kubectl --kubeconfig ${shellQuote(written.path)}` : 'kubectl';
     const lines = [
-      `kubevisor: cluster "${o.name}" is serving at ${url} (${storeLabel})`,
-      written.mode === 'standalone'
+      o.mode === 'serve'
+        ? `kubevisor: serving virtual clusters at ${url}/clusters/NAME, the admin API at ${url} (data in ${o.dataDir})`
+        : `kubevisor: cluster "${o.name}" is serving at ${url}/clusters/${o.name} (${storeLabel})`,
+      standalone
         ? `kubevisor: wrote kubeconfig ${shellQuote(written.path)} (context "${context}")`
         : `kubevisor: context "${context}" written to ${written.path} and made current`,
-      `kubevisor: try: ${kubectl} get namespaces`,
+      o.mode === 'serve' ? `kubevisor: try: kubevisor create dev` : `kubevisor: try: ${kubectl} get namespaces`,
       `kubevisor: press Ctrl-C to stop`,
       `kubevisor: ready ${url} (${Math.round(performance.now())}ms)`,
     ];

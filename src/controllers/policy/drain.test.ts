@@ -11,10 +11,8 @@ import { join } from 'node:path';
 import { eventually } from '../../../test/support/cluster.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { standaloneKubeconfig } from '../../cli/kubeconfig.ts';
-import { startServer } from '../../server/server.ts';
-import { ensurePki } from '../../server/pki/pki.ts';
+import { startInProcessServer } from '../../../test/support/in-process-server.ts';
 import type { VirtualCluster } from '../../server/cluster.ts';
-import { openStore } from '../../storage/open.ts';
 import { controllerContext } from '../context.ts';
 import type { ControllerContext } from '../context.ts';
 import { startPolicy } from './index.ts';
@@ -35,29 +33,15 @@ function kubectl(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 60_000): Pr
 
 test('kubectl drain evicts through the subresource and waits out disruption budgets', { timeout: 120_000 }, async (t) => {
   if (!(await hasKubectl())) { t.skip('kubectl is not installed'); return; }
-  const dir = mkdtempSync(join(tmpdir(), 'kubevisor-drain-'));
-  const pki = await ensurePki(join(dir, 'data'));
   let vc: VirtualCluster | undefined;
   let ctx: ControllerContext | undefined;
-  const server = await startServer({
-    host: '127.0.0.1', port: 0,
-    tls: { cert: pki.servingCert, key: pki.servingKey, clientCA: pki.clientCACert },
-    adminTokenHashes: [...pki.adminTokenHashes],
-    store: await openStore({ backend: 'sqlite', path: ':memory:' }),
-    clusterName: 'drain',
-    onClusterOpen: (cluster) => {
-      vc = cluster;
-      ctx = controllerContext(cluster);
-      return startPolicy(ctx);
-    },
+  const server = await startInProcessServer('drain', (cluster) => {
+    vc = cluster;
+    ctx = controllerContext(cluster);
+    return startPolicy(ctx);
   });
   try {
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, standaloneKubeconfig({
-      name: 'drain', server: server.url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey,
-    }));
-    mkdirSync(join(dir, 'home'));
-    const env = { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), KUBECONFIG: kubeconfig };
+    const env = server.env;
     const c = ctx as ControllerContext;
     const cluster = vc as VirtualCluster;
     const nodeDef = c.def('', 'v1', 'nodes');
@@ -96,6 +80,5 @@ test('kubectl drain evicts through the subresource and waits out disruption budg
     assert.ok(after);
   } finally {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });

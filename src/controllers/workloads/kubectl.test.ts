@@ -10,10 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { standaloneKubeconfig } from '../../cli/kubeconfig.ts';
-import { startServer } from '../../server/server.ts';
-import { ensurePki } from '../../server/pki/pki.ts';
+import { startInProcessServer } from '../../../test/support/in-process-server.ts';
 import type { VirtualCluster } from '../../server/cluster.ts';
-import { openStore } from '../../storage/open.ts';
 import { controllerContext } from '../context.ts';
 import { startDeploymentController } from './deployment.ts';
 import { startReplicaSetController } from './replicaset.ts';
@@ -34,30 +32,16 @@ function kubectl(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 60_000): Pr
 
 test('kubectl rollout, scale, set image, undo, pause, resume, wait and describe', { timeout: 180_000 }, async (t) => {
   if (!(await hasKubectl())) { t.skip('kubectl is not installed'); return; }
-  const dir = mkdtempSync(join(tmpdir(), 'kubevisor-rollout-'));
-  const pki = await ensurePki(join(dir, 'data'));
   let vc: VirtualCluster | undefined;
-  const server = await startServer({
-    host: '127.0.0.1', port: 0,
-    tls: { cert: pki.servingCert, key: pki.servingKey, clientCA: pki.clientCACert },
-    adminTokenHashes: [...pki.adminTokenHashes],
-    store: await openStore({ backend: 'sqlite', path: ':memory:' }),
-    clusterName: 'rollout',
-    onClusterOpen: (cluster) => {
-      vc = cluster;
-      const ctx = controllerContext(cluster);
-      const stops = [startReplicaSetController(ctx), startDeploymentController(ctx)];
-      const kubelet = fakeKubelet(cluster, { delayMs: 20 });
-      return () => { for (const s of stops) s(); void kubelet.stop(); };
-    },
+  const server = await startInProcessServer('rollout', (cluster) => {
+    vc = cluster;
+    const ctx = controllerContext(cluster);
+    const stops = [startReplicaSetController(ctx), startDeploymentController(ctx)];
+    const kubelet = fakeKubelet(cluster, { delayMs: 20 });
+    return () => { for (const s of stops) s(); void kubelet.stop(); };
   });
   try {
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, standaloneKubeconfig({
-      name: 'rollout', server: server.url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey,
-    }));
-    mkdirSync(join(dir, 'home'));
-    const env = { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), KUBECONFIG: kubeconfig };
+    const env = server.env;
     const k = async (...args: string[]) => {
       const r = await kubectl(env, args);
       assert.equal(r.code, 0, `kubectl ${args.join(' ')}:\n${r.out}`);
@@ -112,6 +96,5 @@ test('kubectl rollout, scale, set image, undo, pause, resume, wait and describe'
     assert.match(await k('get', 'rs', '-l', 'app=web'), /web-\w+\s+5\s+5\s+5/);
   } finally {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });

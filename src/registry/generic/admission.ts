@@ -3,7 +3,7 @@
 // writes it: a client or a controller, as upstream's admission chain does.
 
 import type { KubeObject } from '../../api/types.ts';
-import type { ResourceDef } from '../types.ts';
+import type { ResourceDef, UserInfo } from '../types.ts';
 
 export type AdmissionOperation = 'create' | 'update';
 
@@ -12,8 +12,9 @@ export interface AdmissionPlugin {
   /**
    * Before the object is validated and stored: may mutate `obj`, or throw an
    * ApiError to refuse the write. `old` is the current object on update.
+   * `user` is the requesting user of a client's write; undefined for the server's own writes.
    */
-  admit?(op: AdmissionOperation, def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject | undefined): Promise<void> | void;
+  admit?(op: AdmissionOperation, def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject | undefined, user?: UserInfo): Promise<void> | void;
   /** The write admitted earlier did not happen (validation or storage refused it): undo reservations. */
   aborted?(op: AdmissionOperation, def: ResourceDef, obj: KubeObject): void;
   /** An object was deleted from storage. */

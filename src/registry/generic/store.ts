@@ -7,7 +7,7 @@ import { errors, ApiError, type FieldError } from '../../api/errors.ts';
 import type { KubeObject, KubeList } from '../../api/types.ts';
 import type { KVStore } from '../../storage/types.ts';
 import { CompactedError } from '../../storage/types.ts';
-import { apiVersionOf, type ResourceDef } from '../types.ts';
+import { apiVersionOf, type ResourceDef, type UserInfo } from '../types.ts';
 import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
 import { cloneObject, dropEmptyMetadata, generateName, newUid, nowTimestamp, specChanged, jsonEqual } from './metadata.ts';
 import type { CacheEvent, CachedObject, WatchCache } from './watch-cache.ts';
@@ -19,6 +19,8 @@ export interface WriteOptions {
   fieldManager?: string;
   /** 'given': the object's managedFields are already computed (server-side apply); default: record this write. */
   managedFields?: 'record' | 'given';
+  /** The requesting user of a client's write, for admission (RBAC escalation checks); unset for the server's own writes. */
+  user?: UserInfo;
 }
 
 type ManagedFieldsLib = typeof import('../../api/managedfields/index.ts');
@@ -292,7 +294,7 @@ export class GenericStore {
     this.recordFields(def, undefined, obj, opts, undefined);
     dropEmptyMetadata(obj);
 
-    await this.admit('create', def, namespace, obj, undefined);
+    await this.admit('create', def, namespace, obj, undefined, opts.user);
     try {
       return await this.createAdmitted(def, namespace, obj, generated, opts);
     } catch (e) {
@@ -320,8 +322,8 @@ export class GenericStore {
     }
   }
 
-  private async admit(op: AdmissionOperation, def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject | undefined): Promise<void> {
-    for (const p of this.admission) await p.admit?.(op, def, namespace, obj, old);
+  private async admit(op: AdmissionOperation, def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject | undefined, user?: UserInfo): Promise<void> {
+    for (const p of this.admission) await p.admit?.(op, def, namespace, obj, old, user);
   }
 
   private aborted(op: AdmissionOperation, def: ResourceDef, obj: KubeObject): void {
@@ -365,7 +367,7 @@ export class GenericStore {
     }
     const old = this.present(def, current.obj);
     const prepared = this.prepareUpdate(def, namespace, cloneObject(input), old, opts);
-    if (!opts.subresource) await this.admit('update', def, namespace, prepared, old);
+    if (!opts.subresource) await this.admit('update', def, namespace, prepared, old, opts.user);
     // A write that changes nothing leaves managedFields' times alone too.
     const obj = mf.revertNoopTimestamps(old, prepared);
     if (jsonEqual(stripRV(obj), stripRV(old))) {

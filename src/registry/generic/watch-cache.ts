@@ -126,6 +126,9 @@ export class WatchCache {
     this.watcher = this.store.watch(this.prefix, this.rev + 1, {
       onEvents: (events) => this.apply(events),
       onError: (err) => this.fail(err),
+      onProgress: (rev) => {
+        if (rev > this.rev) { this.rev = rev; this.wake(); }
+      },
     });
   }
 
@@ -252,6 +255,8 @@ export class WatchCache {
   /** Make sure every write the store has acknowledged is visible here. */
   async sync(): Promise<void> {
     const rev = await this.store.revision();
+    // The store's revision may have moved for keys outside this cache's prefix (a shared etcd).
+    if (rev > this.rev) this.watcher?.requestProgress?.();
     if (!(await this.waitForRevision(rev))) throw new Error(`watch cache did not reach revision ${rev}`);
   }
 
@@ -274,6 +279,13 @@ export class WatchCache {
       const c = bucket.items.get(k);
       if (c) yield c;
     }
+  }
+
+  /** How many objects the cache holds. */
+  get size(): number {
+    let n = 0;
+    for (const b of this.buckets.values()) n += b.items.size;
+    return n;
   }
 
   /** How many objects lie under `prefix`. */

@@ -1,7 +1,7 @@
 // Who is asking: a client certificate verified against the cluster's client CA
 // (CN = user, O = groups), or a bearer token. Requests with neither are anonymous.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from '../../registry/types.ts';
@@ -31,35 +31,70 @@ export class StaticTokens implements TokenAuthenticator {
 }
 
 // A connection's certificate does not change: parse it once per connection, not per request.
-const identities = new WeakMap<TLSSocket, UserInfo | undefined>();
+interface CertIdentity {
+  readonly user: UserInfo;
+  readonly leaf: X509Certificate;
+  /** Whether each CA (by fingerprint) issued the leaf, as checked so far. */
+  readonly issuedBy: Map<string, boolean>;
+}
+const identities = new WeakMap<TLSSocket, CertIdentity | undefined>();
 
-/** The identity in a verified client certificate. */
-export function certificateUser(req: IncomingMessage): UserInfo | undefined {
+/**
+ * The identity in a verified client certificate. With `issuer`, only a
+ * certificate that CA signed counts (each virtual cluster accepts only
+ * certificates of its own CA; the TLS layer checked the chain to the root).
+ */
+export function certificateUser(req: IncomingMessage, issuer?: X509Certificate): UserInfo | undefined {
   const sock = req.socket as TLSSocket;
   if (!sock.authorized || typeof sock.getPeerCertificate !== 'function') return undefined;
-  if (identities.has(sock)) return identities.get(sock);
-  const user = identityOf(sock);
-  identities.set(sock, user);
-  return user;
+  let id = identities.get(sock);
+  if (!identities.has(sock)) {
+    id = identityOf(sock);
+    identities.set(sock, id);
+  }
+  if (!id) return undefined;
+  if (issuer !== undefined) {
+    let ok = id.issuedBy.get(issuer.fingerprint256);
+    if (ok === undefined) {
+      ok = id.leaf.checkIssued(issuer) && id.leaf.verify(issuer.publicKey);
+      id.issuedBy.set(issuer.fingerprint256, ok);
+    }
+    if (!ok) return undefined;
+  }
+  return id.user;
 }
 
-function identityOf(sock: TLSSocket): UserInfo | undefined {
+/** The verified client certificate of the request's connection, if any. */
+export function peerCertificate(req: IncomingMessage): X509Certificate | undefined {
+  const sock = req.socket as TLSSocket;
+  if (!sock.authorized || typeof sock.getPeerCertificate !== 'function') return undefined;
+  if (!identities.has(sock)) identities.set(sock, identityOf(sock));
+  return identities.get(sock)?.leaf;
+}
+
+/** The bearer token of a request, if it carries one. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
+}
+
+function identityOf(sock: TLSSocket): CertIdentity | undefined {
   const cert = sock.getPeerCertificate();
-  if (!cert || !cert.subject) return undefined;
+  if (!cert || !cert.subject || !cert.raw) return undefined;
   const cn = cert.subject.CN;
   const username = Array.isArray(cn) ? cn[0] : cn;
   if (!username) return undefined;
   const o = cert.subject.O;
   const groups = o === undefined ? [] : Array.isArray(o) ? [...o] : [o];
   if (!groups.includes('system:authenticated')) groups.push('system:authenticated');
-  return { username, groups };
+  return { user: { username, groups }, leaf: new X509Certificate(cert.raw), issuedBy: new Map() };
 }
 
 /**
  * Authenticate a request. Returns the user, `undefined` for no credentials, or
  * `null` for credentials that were presented and are not valid.
  */
-export function authenticate(req: IncomingMessage, tokens: TokenAuthenticator[]): UserInfo | undefined | null {
+export function authenticate(req: IncomingMessage, tokens: TokenAuthenticator[], certIssuer?: X509Certificate): UserInfo | undefined | null {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
@@ -70,5 +105,5 @@ export function authenticate(req: IncomingMessage, tokens: TokenAuthenticator[])
     }
     return null;
   }
-  return certificateUser(req);
+  return certificateUser(req, certIssuer);
 }

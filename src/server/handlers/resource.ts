@@ -42,7 +42,15 @@ const storeSubresources = new Set(['status', 'scale', 'finalize']);
 export async function serveResource(ctx: ResourceContext): Promise<void> {
   const { info, def, req } = ctx;
   const isRead = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch';
-  const neg = negotiate(req.headers.accept, isRead && info.subresource === undefined);
+  // A cluster may serve subresources its resource declarations do not list (the admin API's), in media types of their own.
+  const handler = info.subresource !== undefined ? ctx.cluster.subresources.get(`${def.group}/${def.plural}/${info.subresource}`) : undefined;
+  let neg: Negotiated;
+  try {
+    neg = negotiate(req.headers.accept, isRead && info.subresource === undefined);
+  } catch (e) {
+    if (!handler) throw e;
+    neg = negotiate(undefined, false);
+  }
   if (neg.encoding === 'yaml') await loadYaml();
   if (neg.shape.kind === 'table') await def.loadBehaviour?.();
   if (def.scope === 'Cluster' && info.namespace !== undefined) throw errors.pathNotFound();
@@ -53,10 +61,9 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
     throw errors.pathNotFound();
   }
   if (info.subresource !== undefined) {
+    if (handler) return handler(ctx, neg);
     const sub = def.subresources?.find((s) => s.name === info.subresource);
     if (!sub) throw errors.pathNotFound();
-    const handler = ctx.cluster.subresources.get(`${def.group}/${def.plural}/${sub.name}`);
-    if (handler) return handler(ctx, neg);
     if (!storeSubresources.has(sub.name)) {
       throw new ApiError(405, 'MethodNotAllowed', `the ${sub.name} subresource of ${def.plural} is not available yet in kubevisor`);
     }

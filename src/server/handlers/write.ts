@@ -72,7 +72,7 @@ export async function serveCreate(ctx: ResourceContext, neg: Negotiated): Promis
     throw errors.invalid(def, '', [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
   }
   await admitCreate(cluster, def, info.namespace, obj);
-  const created = await cluster.store.create(def, info.namespace, obj, { dryRun: dry, fieldManager: manager });
+  const created = await cluster.store.create(def, info.namespace, obj, { dryRun: dry, fieldManager: manager, user: ctx.user });
   writeObject(ctx.res, 201, created, neg.encoding, warningHeaders(warnings));
 }
 
@@ -90,7 +90,7 @@ export async function serveUpdate(ctx: ResourceContext, neg: Negotiated): Promis
   const allowCreate = info.subresource === undefined && createOnUpdate(def);
   if (allowCreate && !cluster.store.peek(def, info.namespace, name)) await admitCreate(cluster, def, info.namespace, obj);
   const r = await cluster.store.update(def, info.namespace, name, obj, {
-    dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), allowCreate,
+    dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), allowCreate, user: ctx.user,
   });
   writeObject(ctx.res, r.created ? 201 : 200, r.obj, neg.encoding, warningHeaders(warnings));
 }
@@ -125,7 +125,7 @@ async function updateScale(ctx: ResourceContext, scale: KubeObject, dry: boolean
     if (rv) obj.metadata.resourceVersion = rv;
     setReplicas(def, obj, replicas);
     return obj;
-  }, { dryRun: dry, fieldManager: manager });
+  }, { dryRun: dry, fieldManager: manager, user: ctx.user });
   return getScale(def, r.obj);
 }
 
@@ -153,7 +153,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
       if (rv && rv !== obj.metadata.resourceVersion) obj.metadata.resourceVersion = rv;
       setReplicas(def, obj, scaleToReplicas(def, scale));
       return obj;
-    }, { dryRun: dry, fieldManager: manager });
+    }, { dryRun: dry, fieldManager: manager, user: ctx.user });
     return writeObject(ctx.res, 200, getScale(def, r.obj), neg.encoding);
   }
 
@@ -178,7 +178,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
       });
       created = res.created;
       return withManagedFields(res.object, res.managedFields);
-    }, { allowCreate: true, dryRun: dry, fieldManager: manager, managedFields: 'given', subresource });
+    }, { allowCreate: true, dryRun: dry, fieldManager: manager, managedFields: 'given', subresource, user: ctx.user });
     return writeObject(ctx.res, created || r.created ? 201 : 200, r.obj, neg.encoding, warningHeaders(warnings));
   }
 
@@ -188,7 +188,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
     warnings = patched.warnings;
     // The patched object passes the same body checks as a PUT (unknown fields are already handled).
     return decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched.obj)), 'json', 'Ignore', 'patch').obj;
-  }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource) });
+  }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), user: ctx.user });
   writeObject(ctx.res, 200, r.obj, neg.encoding, warningHeaders(warnings));
 }
 

@@ -47,6 +47,8 @@ export interface Pki {
   readonly servingKey: string;
   /** PEM of the CA client certificates must chain to. */
   readonly clientCACert: string;
+  /** PEM key of that CA: it signs each virtual cluster's own client CA. */
+  readonly clientCAKey: string;
   /** PEM admin client certificate (CN kubevisor-admin, O system:masters) and its key. */
   readonly adminCert: string;
   readonly adminKey: string;
@@ -258,6 +260,7 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions = {}): P
     servingCert: serving.certPem,
     servingKey: serving.keyPem,
     clientCACert: clientCA.certPem,
+    clientCAKey: clientCA.keyPem,
     adminCert: admin.certPem,
     adminKey: admin.keyPem,
     adminTokenHashes: [tokenHash],

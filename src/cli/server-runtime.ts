@@ -1,0 +1,131 @@
+// A whole kubevisor server in this process: the admin API at the root, the
+// cluster manager behind /clusters/NAME, and the controllers of every cluster.
+// `kubevisor serve` and `kubevisor up` (and in-process tests) start one.
+
+import type { ControllerContext } from '../controllers/context.ts';
+import type { VirtualCluster } from '../server/cluster.ts';
+import type { RunningServer } from '../server/options.ts';
+import type { Pki } from '../server/pki/pki.ts';
+import { ClusterManager, type StorageConfig } from '../server/tenancy/manager.ts';
+import type { ClusterSpec } from '../server/tenancy/spec.ts';
+import { openAdminCluster } from '../server/tenancy/admin-cluster.ts';
+import { VC_API_VERSION, VC_GROUP, VC_PLURAL, VC_VERSION } from '../server/tenancy/virtualcluster-crd.ts';
+import type { KubeObject } from '../api/types.ts';
+import { X509Certificate } from 'node:crypto';
+import { bearerToken, peerCertificate } from '../server/auth/authenticate.ts';
+
+export interface RuntimeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly storage: StorageConfig;
+  readonly pki: Pki;
+  /** Let pod annotations name host files, commands and addresses (single-user servers). */
+  readonly podHostAccess?: boolean;
+  /** The controllers of each virtual cluster; default: all of a standalone cluster, with spec.nodes simulated nodes. */
+  readonly controllers?: (vc: VirtualCluster, spec: ClusterSpec) => (() => void) | void;
+  /** The address clients use, when it is not https://HOST:PORT. */
+  readonly externalUrl?: string;
+}
+
+export interface KubevisorServer {
+  readonly server: RunningServer;
+  readonly manager: ClusterManager;
+  readonly admin: VirtualCluster;
+  /** https://HOST:PORT as clients reach it. */
+  readonly url: string;
+  /** Create (or update) the VirtualCluster `name` with `spec` and wait until it serves. */
+  ensureCluster(name: string, spec?: Record<string, unknown>): Promise<VirtualCluster>;
+  close(): Promise<void>;
+}
+
+export async function startKubevisorServer(o: RuntimeOptions): Promise<KubevisorServer> {
+  const { startServer } = await import('../server/server.ts');
+  (await import('../server/codecs.ts')).installCodecs();
+  const { startControllers, startAdminControllers } = await import('../controllers/index.ts');
+  const { startVirtualClusterController } = await import('../controllers/tenancy/virtualclusters.ts');
+  const { clientUrl } = await import('./listen-address.ts');
+  let url = o.externalUrl ?? '';
+  const externalUrl = () => url;
+  let phaseChanged: (name: string) => void = () => {};
+  const controllers = o.controllers ?? ((vc: VirtualCluster, spec: ClusterSpec) =>
+    startControllers({ nodes: spec.nodes, caCert: o.pki.caCert })(vc));
+  const manager = new ClusterManager({
+    dataDir: o.dataDir,
+    storage: o.storage,
+    rootCA: { certPem: o.pki.clientCACert, keyPem: o.pki.clientCAKey },
+    podHostAccess: o.podHostAccess,
+    onClusterOpen: controllers,
+    onPhaseChange: (name) => phaseChanged(name),
+  });
+  const admin = await openAdminCluster({
+    dataDir: o.dataDir,
+    storage: o.storage,
+    rootCA: new X509Certificate(o.pki.clientCACert),
+    adminTokenHashes: o.pki.adminTokenHashes,
+    manager,
+    servingCA: o.pki.caCert,
+    externalUrl,
+  });
+  const stopAdmin = startAdminControllers(admin);
+  const vcController = startVirtualClusterController(admin, { manager, externalUrl });
+  phaseChanged = (name) => vcController.phaseChanged(name);
+
+  const vcDef = () => admin.registry.find(VC_GROUP, VC_VERSION, VC_PLURAL);
+  const resolveCluster = async (name: string): Promise<VirtualCluster> => {
+    // A cluster created a moment ago may not have been reconciled yet.
+    if (!manager.get(name)) {
+      const def = vcDef();
+      if (def && admin.store.peek(def, undefined, name)) await vcController.reconcileNow(name);
+    }
+    return manager.acquire(name);
+  };
+
+  const server = await startServer({
+    host: o.host,
+    port: o.port,
+    tls: { cert: o.pki.servingCert, key: o.pki.servingKey, clientCA: o.pki.clientCACert },
+    admin,
+    resolveCluster,
+    clusterOf: (req) => manager.ownerOf(peerCertificate(req), bearerToken(req)),
+    onClose: async () => {
+      vcController.stop();
+      await manager.closeAll();
+      stopAdmin();
+      await admin.close();
+    },
+  });
+  url ||= clientUrl(o.host, server.port);
+
+  async function waitForDef(): Promise<NonNullable<ReturnType<typeof vcDef>>> {
+    for (let i = 0; i < 500; i++) {
+      const def = vcDef();
+      if (def) return def;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('the VirtualCluster definition was not established');
+  }
+
+  return {
+    server, manager, admin, url,
+    async ensureCluster(name, spec = {}) {
+      const def = await waitForDef();
+      const existing = admin.store.peek(def, undefined, name);
+      if (!existing) {
+        const obj: KubeObject = { apiVersion: VC_API_VERSION, kind: 'VirtualCluster', metadata: { name }, spec };
+        await admin.store.create(def, undefined, obj, { fieldManager: 'kubevisor' });
+      } else {
+        await admin.store.guaranteedUpdate(def, undefined, name, (cur) => {
+          const x = cur as KubeObject;
+          x.spec = { ...(x.spec as object), ...spec };
+          return x;
+        }, { fieldManager: 'kubevisor' });
+      }
+      await vcController.reconcileNow(name);
+      return manager.acquire(name);
+    },
+    close: () => server.close(),
+  };
+}
+
+export type { ControllerContext };
