@@ -89,7 +89,7 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
     resolveCluster,
     clusterOf: (req) => manager.ownerOf(peerCertificate(req), bearerToken(req)),
     onClose: async () => {
-      vcController.stop();
+      await vcController.stop();
       await manager.closeAll();
       stopAdmin();
       await admin.close();

@@ -20,6 +20,8 @@ export class Controller {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private running = false;
   private stopped = false;
+  /** The reconcile under way, if any. */
+  private current: Promise<unknown> | undefined;
 
   constructor(name: string, reconcile: Reconcile) {
     this.name = name;
@@ -47,7 +49,9 @@ export class Controller {
       const key = this.queue.values().next().value as string;
       this.queue.delete(key);
       try {
-        const r = await this.reconcile(key);
+        const run = this.reconcile(key);
+        this.current = run;
+        const r = await run;
         this.failures.delete(key);
         if (r?.requeueAfterMs !== undefined) this.enqueueAfter(key, r.requeueAfterMs);
       } catch (err) {
@@ -65,10 +69,12 @@ export class Controller {
     return cache.subscribe({ prefix, onEvent: (ev) => { const k = keyOf(ev); if (k !== undefined) this.enqueue(k); } });
   }
 
-  stop(): void {
+  /** Stop taking work; resolves once the reconcile under way (if any) has finished. */
+  stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.queue.clear();
+    return Promise.resolve(this.current).then(() => undefined, () => undefined);
   }
 }

@@ -22,6 +22,8 @@ export interface ServerOptions {
   resolveCluster(name: string): Promise<VirtualCluster>;
   /** The cluster whose credentials a request without /clusters/NAME carries, if any (else: the admin API). */
   clusterOf?(req: import('node:http').IncomingMessage): string | undefined;
+  /** Requests served at once across all clusters before clusters take turns (default 16). */
+  concurrency?: number;
   /** At close, after the server stopped accepting: end the clusters (and their upgraded streams). */
   onClose?: () => Promise<void>;
 }

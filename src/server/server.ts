@@ -9,7 +9,8 @@ import { ApiError, errors } from '../api/errors.ts';
 import type { Duplex } from 'node:stream';
 import type { UserInfo } from '../registry/types.ts';
 import { anonymousUser, authenticate } from './auth/authenticate.ts';
-import { forbiddenMessage, isPublicPath } from './auth/authorize.ts';
+import { isPublicPath } from './auth/authorize.ts';
+import { forbiddenError } from './rbac/authorizer.ts';
 import type { VirtualCluster } from './cluster.ts';
 import { discoveryDocument } from './discovery.ts';
 import { serveResource } from './handlers/resource.ts';
@@ -20,6 +21,7 @@ import { serveOpenAPI } from './openapi.ts';
 import type { RunningServer, ServerOptions } from './options.ts';
 import { parseRequestInfo } from './request-info.ts';
 import { admitRequest } from './tenancy/limits.ts';
+import { FairDispatcher } from './tenancy/fair-queue.ts';
 import { installCodecs, protobufFor } from './codecs.ts';
 
 export interface RequestServices {
@@ -27,12 +29,20 @@ export interface RequestServices {
   admin: VirtualCluster;
   resolveCluster: (name: string) => Promise<VirtualCluster>;
   clusterOf?: (req: IncomingMessage) => string | undefined;
+  /** Takes turns between clusters once the server is busy. */
+  dispatcher: FairDispatcher<VirtualCluster>;
   serverAddress: string;
 }
 
+/** Requests served at once, across all clusters, before clusters take turns. */
+const DEFAULT_CONCURRENCY = 16;
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   installCodecs();
-  const services: RequestServices = { admin: opts.admin, resolveCluster: opts.resolveCluster, clusterOf: opts.clusterOf, serverAddress: '' };
+  const services: RequestServices = {
+    admin: opts.admin, resolveCluster: opts.resolveCluster, clusterOf: opts.clusterOf, serverAddress: '',
+    dispatcher: new FairDispatcher(opts.concurrency ?? DEFAULT_CONCURRENCY),
+  };
   const server: Server = createServer({
     cert: opts.tls.cert,
     key: opts.tls.key,
@@ -96,7 +106,7 @@ async function handleUpgrade(services: RequestServices, req: IncomingMessage, so
   // Upstream authorizes these connections as creates on the subresource.
   const attrs = { verb: 'create', group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
   const decision = await cluster.authorizer.authorize(who, attrs);
-  if (!decision.allowed) throw errors.forbidden({ group: info.group, resource: info.resource }, info.name, forbiddenMessage(who, attrs));
+  if (!decision.allowed) throw forbiddenError(who, attrs, decision.reason);
   const release = admitRequest(cluster, true);
   socket.once('close', release);
   await handler(req, socket, head, { namespace: info.namespace, name: info.name, query: url.searchParams });
@@ -137,12 +147,18 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
   const user: UserInfo = who ?? anonymousUser;
   const info = parseRequestInfo(method, path, query);
   const authorizer = cluster.authorizer;
-  const release = admitRequest(cluster, info.kind === 'resource' && info.verb === 'watch');
+  const watch = info.kind === 'resource' && info.verb === 'watch';
+  const release = admitRequest(cluster, watch);
   res.once('close', release);
+  if (!watch) {
+    const done = await services.dispatcher.acquire(cluster);
+    if (res.closed) done();
+    else res.once('close', done);
+  }
 
   if (info.kind === 'nonresource') {
     const d = await authorizer.authorize(user, { verb: info.verb, path });
-    if (!d.allowed) throw errors.forbidden({ group: '', resource: '' }, '', forbiddenMessage(user, { verb: info.verb, path }).replace(/^forbidden: /, ''));
+    if (!d.allowed) throw forbiddenError(user, { verb: info.verb, path }, d.reason);
     // Only OpenAPI paths need the served group/versions and the CRDs (both computed per call).
     if (path.startsWith('/openapi/') && serveOpenAPI(path, query, req, res, cluster.servedGroupVersions, { crds: cluster.crds() })) return;
     if (cluster.nonResource && (await cluster.nonResource(path, req, res))) return;
@@ -150,6 +166,9 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
   }
   if (info.kind === 'discovery') {
     if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(method, path);
+    // Discovery is a non-resource read: allowed to authenticated users by system:discovery.
+    const d = await authorizer.authorize(user, { verb: 'get', path });
+    if (!d.allowed) throw forbiddenError(user, { verb: 'get', path }, d.reason);
     const doc = discoveryDocument(cluster.registry, info.prefix, info.group, info.version, req.headers.accept, services.serverAddress);
     return writeObject(res, 200, doc.body, 'json', { 'Content-Type': doc.contentType, Vary: 'Accept' });
   }
@@ -165,7 +184,7 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
   const decision = await authorizer.authorize(user, attrs);
   if (!decision.allowed) {
     req.resume();
-    throw errors.forbidden({ group: info.group, resource: info.resource }, info.name ?? '', forbiddenMessage(user, attrs));
+    throw forbiddenError(user, attrs, decision.reason);
   }
   try {
     await protobufFor(req.headers['content-type'], req.headers.accept);

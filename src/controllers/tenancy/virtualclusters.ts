@@ -28,7 +28,8 @@ export interface VirtualClusterController {
   reconcileNow(name: string): Promise<void>;
   /** Tell the controller a cluster's phase changed. */
   phaseChanged(name: string): void;
-  stop(): void;
+  /** Stop; resolves once the reconcile under way has finished. */
+  stop(): Promise<void>;
 }
 
 function timestamp(ms: number): string {
@@ -156,7 +157,7 @@ export function startVirtualClusterController(admin: VirtualCluster, opts: Virtu
       clearInterval(refresh);
       unwatch();
       unwatchCrd();
-      controller.stop();
+      return controller.stop();
     },
   };
 }

@@ -61,14 +61,3 @@ export class MastersAuthorizer implements Authorizer {
     };
   }
 }
-
-/** The 403 message upstream prints for a denied request. */
-export function forbiddenMessage(user: UserInfo, attrs: ResourceAttributes): string {
-  if (attrs.path !== undefined) {
-    return `forbidden: User "${user.username}" cannot ${attrs.verb} path "${attrs.path}"`;
-  }
-  const res = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
-  const where = attrs.namespace ? ` in the namespace "${attrs.namespace}"` : ' at the cluster scope';
-  const grp = attrs.group ?? '';
-  return `User "${user.username}" cannot ${attrs.verb} resource "${res}" in API group "${grp}"${where}`;
-}

@@ -6,13 +6,17 @@ import { errors } from '../../api/errors.ts';
 import type { AdmissionPlugin } from '../../registry/generic/admission.ts';
 import type { VirtualCluster } from '../cluster.ts';
 
-/** Refuses creates once the cluster holds `limits.maxObjects` objects. */
+/**
+ * Refuses clients' creates once the cluster holds `limits.maxObjects` objects
+ * (every object counts, the ones a new cluster starts with too). The cluster's
+ * own writes (controllers, bootstrap) are not refused.
+ */
 export function objectLimitAdmission(vc: VirtualCluster): AdmissionPlugin {
   return {
     name: 'ObjectCountLimit',
-    admit(op, def, _namespace, obj) {
+    admit(op, def, _namespace, obj, _old, user) {
       const max = vc.limits.maxObjects;
-      if (op !== 'create' || max === undefined) return;
+      if (op !== 'create' || max === undefined || user === undefined) return;
       if (vc.cache.size >= max) {
         throw errors.forbidden({ group: def.group, resource: def.plural }, String(obj.metadata?.name ?? obj.metadata?.generateName ?? ''),
           `virtual cluster "${vc.name}" has reached its limit of ${max} objects`);
