@@ -88,8 +88,20 @@ export class VirtualCluster {
   }
 
   private stopCompactor: () => void = () => {};
+  private readonly closeHooks = new Set<() => void>();
+
+  /** Run `fn` when the cluster closes (paused, asleep, deleted, server stopping); returns a function that cancels it. */
+  whenClosed(fn: () => void): () => void {
+    this.closeHooks.add(fn);
+    return () => { this.closeHooks.delete(fn); };
+  }
 
   async close(): Promise<void> {
+    // Open watches end: their clients re-list and re-watch, as after an API server restart.
+    for (const fn of [...this.closeHooks]) {
+      try { fn(); } catch { /* a hook's failure is its own */ }
+    }
+    this.closeHooks.clear();
     this.stopCompactor();
     this.cache.stop();
     await this.kv.close();

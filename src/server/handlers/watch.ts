@@ -86,12 +86,14 @@ export async function serveWatch(ctx: ResourceContext, neg: Negotiated): Promise
     const finish = () => {
       if (!open) return;
       open = false;
+      offClose();
       stop?.();
       clearTimeout(timer);
       clearInterval(bookmarks);
       res.end();
       resolve();
     };
+    const offClose = cluster.whenClosed(finish);
     const timer = setTimeout(finish, timeoutSeconds * 1000);
     const bookmarks = setInterval(() => {
       if (allowBookmarks) sink.send('BOOKMARK', cluster.store.bookmark(def, Math.max(Number(lastRV), cluster.cache.revision)));

@@ -6,21 +6,45 @@ import { errors } from '../../api/errors.ts';
 import type { AdmissionPlugin } from '../../registry/generic/admission.ts';
 import type { VirtualCluster } from '../cluster.ts';
 
+/** How long an admitted create that has not reached the cache keeps counting against the limit. */
+const RESERVATION_TTL_MS = 10_000;
+
 /**
  * Refuses clients' creates once the cluster holds `limits.maxObjects` objects
  * (every object counts, the ones a new cluster starts with too). The cluster's
  * own writes (controllers, bootstrap) are not refused.
  */
 export function objectLimitAdmission(vc: VirtualCluster): AdmissionPlugin {
+  // Creates admitted but not yet in the cache count too, so concurrent creates
+  // cannot overshoot the limit: uid -> expiry, dropped when the object reaches
+  // the cache, when the write is aborted, or after a while (dry runs never store).
+  const pending = new Map<string, number>();
+  vc.cache.subscribe({
+    prefix: '/registry/',
+    onEvent(ev) {
+      if (pending.size > 0 && ev.type === 'ADDED' && ev.obj.metadata.uid) pending.delete(ev.obj.metadata.uid);
+    },
+  });
+  const reserved = (now: number): number => {
+    for (const [uid, expires] of pending) if (expires <= now) pending.delete(uid);
+    return pending.size;
+  };
   return {
     name: 'ObjectCountLimit',
     admit(op, def, _namespace, obj, _old, user) {
       const max = vc.limits.maxObjects;
       if (op !== 'create' || max === undefined || user === undefined) return;
-      if (vc.cache.size >= max) {
+      const now = Date.now();
+      if (vc.cache.size + reserved(now) >= max) {
         throw errors.forbidden({ group: def.group, resource: def.plural }, String(obj.metadata?.name ?? obj.metadata?.generateName ?? ''),
           `virtual cluster "${vc.name}" has reached its limit of ${max} objects`);
       }
+      const uid = obj.metadata?.uid;
+      if (uid) pending.set(uid, now + RESERVATION_TTL_MS);
+    },
+    aborted(op, _def, obj) {
+      const uid = obj.metadata?.uid;
+      if (op === 'create' && uid) pending.delete(uid);
     },
   };
 }
