@@ -4,7 +4,9 @@
 //   creates/s, a list of 10,000 configmaps, idle resident memory.
 //   Workloads: pods of many Deployments made Ready on simulated nodes, the memory
 //   each pod adds, the CPU an idle server with many pods uses.
-// Options: --storage sqlite|etcd|both (default both), --part storage|workloads|all
+//   Virtual clusters: 1,000 created one after another, memory per idle and paused
+//   cluster, wake latency.
+// Options: --storage sqlite|etcd|both (default both), --part storage|workloads|clusters|all
 // (default all), --quick (smaller runs). Run with --expose-gc (npm run bench does).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { Client } from '../test/support/client.ts';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd.ts';
 import { startKubevisor } from '../test/support/kubevisor.ts';
 import { idleCpu, podsReady } from './pods.ts';
+import { clustersBench, FULL, QUICK, reportClusters } from './clusters.ts';
 
 // npm exports NODE_EXTRA_CA_CERTS to what it runs when its `cafile` is set (as on
 // this machine), and Node then loads that whole CA bundle (~13 MB) into every
@@ -194,4 +197,8 @@ if (values.part === 'all' || values.part === 'workloads') {
   console.log(`resident memory with all pods: ${r.rssAfterMB.toFixed(0)} MB`);
   const idle = await idleCpu(quick ? 20 : 100, 10, 10, quick ? 10 : 30);
   console.log(`idle server with ${quick ? 20 : 100} namespaces and ${idle.pods} Ready pods on 10 nodes: ${idle.cpuPercent.toFixed(2)}% of one core`);
+}
+if (values.part === 'all' || values.part === 'clusters') {
+  console.log('\n## virtual clusters (kubevisor serve, sqlite)');
+  for (const line of reportClusters(await clustersBench({ ...(quick ? QUICK : FULL), progress: true }))) console.log(line);
 }

@@ -7,6 +7,7 @@ import { WatchCache } from '../registry/generic/watch-cache.ts';
 import { GenericStore } from '../registry/generic/store.ts';
 import type { Registry } from '../registry/registry.ts';
 import { bootstrapCluster } from './bootstrap.ts';
+import { hasImage, writeImage } from './bootstrap-image.ts';
 import { startCompactor } from '../registry/generic/compactor.ts';
 import { groupsOf } from './discovery.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
@@ -82,12 +83,25 @@ export class VirtualCluster {
   static async open(name: string, kv: KVStore, registry: Registry): Promise<VirtualCluster> {
     const cache = await WatchCache.start(kv);
     const vc = new VirtualCluster(name, kv, cache, registry);
+    if (cache.size === 0) {
+      // A fresh cluster: written from the image of the first fresh cluster, or its bootstrap captured as the image.
+      if (hasImage()) {
+        await writeImage(kv, cache);
+        vc.fromImage = true;
+      } else {
+        vc.captureImage = true;
+      }
+    }
     await bootstrapCluster(vc);
     vc.stopCompactor = startCompactor(kv, () => cache.revision);
     return vc;
   }
 
   private stopCompactor: () => void = () => {};
+  /** Written from the bootstrap image: its RBAC objects are the policy's, nothing to reconcile. */
+  fromImage = false;
+  /** The first fresh cluster: its store is captured as the image once bootstrapped. */
+  captureImage = false;
   private readonly closeHooks = new Set<() => void>();
 
   /** Run `fn` when the cluster closes (paused, asleep, deleted, server stopping); returns a function that cancels it. */

@@ -17,6 +17,9 @@ import {
   type WriteResult,
 } from './types.ts';
 import { WatchDelivery } from './watch-delivery.ts';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (
@@ -32,6 +35,23 @@ CREATE TABLE IF NOT EXISTS kv (
 CREATE INDEX IF NOT EXISTS kv_name_id ON kv (name, id);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
+
+let emptyDb: Buffer | undefined;
+/** The bytes of an empty store (WAL mode set, schema made), made once per process. */
+function emptyDatabase(): Buffer {
+  if (emptyDb) return emptyDb;
+  const dir = mkdtempSync(join(tmpdir(), 'kubevisor-empty-'));
+  try {
+    const db = new DatabaseSync(join(dir, 'empty.db'));
+    db.exec('PRAGMA journal_mode = WAL;');
+    db.exec(SCHEMA);
+    db.close();
+    emptyDb = readFileSync(join(dir, 'empty.db'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return emptyDb;
+}
 
 /** A row of the log. For a delete, `value` is the value the key held when deleted. */
 interface Row {
@@ -139,6 +159,8 @@ export class SqliteStore implements KVStore {
 
   /** Open (or create) the store in the file at `path` (`:memory:` for a throwaway store). */
   constructor(path: string) {
+    // A new file starts as a copy of an empty store: no fsyncs for switching to WAL and creating the schema.
+    if (path !== ':memory:' && !existsSync(path)) writeFileSync(path, emptyDatabase(), { mode: 0o600, flag: 'wx' });
     this.#db = new DatabaseSync(path);
     // WAL + synchronous=NORMAL: a commit is in the WAL file (the OS's page cache) before
     // it returns, which survives the process being killed, though not power loss.

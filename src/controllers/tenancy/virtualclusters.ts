@@ -132,7 +132,16 @@ export function startVirtualClusterController(admin: VirtualCluster, opts: Virtu
   }
 
   const controller = new Controller('virtualcluster', reconcile);
-  const unwatch = controller.watch(admin.cache, prefix, (ev) => ev.obj.metadata.name);
+  // Our own status writes need no reconcile (only spec, finalizers and deletion do): without
+  // this, each status write re-runs the reconcile, which writes the next object count, and so on.
+  // Counts and activity are brought up to date by the refresh below.
+  const statusOnly = (ev: { type: string; obj: KubeObject; prev: KubeObject | undefined }): boolean => {
+    if (ev.type !== 'MODIFIED' || !ev.prev) return false;
+    const a = ev.obj.metadata, b = ev.prev.metadata;
+    return a.generation === b.generation && a.deletionTimestamp === b.deletionTimestamp &&
+      jsonEqual(a.finalizers, b.finalizers) && jsonEqual(ev.obj.spec, ev.prev.spec);
+  };
+  const unwatch = controller.watch(admin.cache, prefix, (ev) => (statusOnly(ev) ? undefined : ev.obj.metadata.name));
   // The CRD becoming established makes the objects servable: look at them all again.
   const unwatchCrd = admin.cache.subscribe({
     prefix: '/registry/apiextensions.k8s.io/customresourcedefinitions/',

@@ -31,6 +31,37 @@ export interface CacheSubscriber {
   onEvent(ev: CacheEvent): void;
 }
 
+// RBAC objects are mostly the same in every cluster (the bootstrap policy):
+// share their immutable parts (rules, subjects, roleRef, aggregationRule, labels,
+// annotations, managedFields' fieldsV1) between clusters, frozen.
+const RBAC_PREFIX = '/registry/rbac.authorization.k8s.io/';
+const interned = new Map<string, unknown>();
+const MAX_INTERNED = 20_000;
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v as object)) deepFreeze(x);
+  }
+  return v;
+}
+function intern<T>(v: T): T {
+  if (v === undefined || v === null || typeof v !== 'object') return v;
+  const k = JSON.stringify(v);
+  const have = interned.get(k);
+  if (have !== undefined) return have as T;
+  if (interned.size < MAX_INTERNED) interned.set(k, deepFreeze(v));
+  return v;
+}
+function internRbac(obj: KubeObject): void {
+  const o = obj as Record<string, unknown>;
+  for (const f of ['rules', 'subjects', 'roleRef', 'aggregationRule']) if (o[f] !== undefined) o[f] = intern(o[f]);
+  const m = obj.metadata as Record<string, unknown>;
+  if (m.labels) m.labels = intern(m.labels);
+  if (m.annotations) m.annotations = intern(m.annotations);
+  const mf = m.managedFields as Record<string, unknown>[] | undefined;
+  if (Array.isArray(mf)) for (const e of mf) if (e.fieldsV1) e.fieldsV1 = intern(e.fieldsV1);
+}
+
 /** Objects under one key prefix (one resource, or one resource in one namespace). */
 class Bucket {
   readonly items = new Map<string, CachedObject>();
@@ -142,6 +173,7 @@ export class WatchCache {
 
   private put(key: string, value: string, modRevision: number): CachedObject {
     const obj = JSON.parse(value) as KubeObject;
+    if (key.startsWith(RBAC_PREFIX)) internRbac(obj);
     obj.metadata.resourceVersion = String(modRevision);
     const c: CachedObject = { key, obj, modRevision };
     const b = bucketOf(key);

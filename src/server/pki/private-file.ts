@@ -9,10 +9,10 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 }
 
 /** Write `data` to `path` with mode 0600 via a temporary file renamed into place. */
-export async function writePrivateFile(path: string, data: string): Promise<void> {
+export async function writePrivateFile(path: string, data: string, opts: { flush?: boolean } = {}): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, data, { mode: 0o600, flush: true });
+    await writeFile(temp, data, { mode: 0o600, flush: opts.flush ?? true });
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });

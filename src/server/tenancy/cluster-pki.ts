@@ -87,8 +87,12 @@ export class ClusterPki {
       publicKey: keys.publicKey, notBefore: new Date(now - BACKDATE), notAfter: new Date(notAfter), isCA: true,
     }, rootSigner);
     await ensurePrivateDir(dir);
-    await writePrivateFile(join(dir, 'client-ca.key'), privateKeyPem(keys.privateKey));
-    await writePrivateFile(join(dir, 'client-ca.crt'), caPem);
+    // Durable as the cluster's data is (a write survives the process being killed, not
+    // power loss): no fsync. Both files at once.
+    await Promise.all([
+      writePrivateFile(join(dir, 'client-ca.key'), privateKeyPem(keys.privateKey), { flush: false }),
+      writePrivateFile(join(dir, 'client-ca.crt'), caPem, { flush: false }),
+    ]);
     return new ClusterPki(dir, caPem, keys.privateKey, hashes);
   }
 

@@ -194,6 +194,7 @@ export class ClusterManager {
     }
     try {
       await installAccessControl(vc);
+      if (vc.captureImage) await (await import('../bootstrap-image.ts')).captureImage(kv);
     } catch (e) {
       await vc.close();
       throw e;
@@ -240,6 +241,9 @@ export class ClusterManager {
       r.objects = vc.cache.size;
       r.closing = (async () => {
         r.streams?.abort();
+        // The abort reason (an Error) keeps its stack's closures alive, and through
+        // them this cluster's VirtualCluster, watch cache and store: drop it.
+        r.streams = undefined;
         try { r.stop?.(); } catch (e) { console.error(`kubevisor: cluster ${r.name}: stopping controllers: ${(e as Error).message}`); }
         r.stop = undefined;
         await vc.close();
