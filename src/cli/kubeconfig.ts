@@ -38,8 +38,8 @@ export interface KubeconfigCredentials {
 export interface WriteKubeconfigOptions {
   /** Write a standalone kubeconfig here instead of merging into the user's. */
   readonly file?: string;
-  /** With `file`: merge into it rather than replace it. */
-  readonly merge?: boolean;
+  /** More clusters to write alongside (before) the one made current. */
+  readonly also?: readonly KubeconfigCredentials[];
   readonly env?: NodeJS.ProcessEnv;
   readonly home?: string;
 }
@@ -113,32 +113,35 @@ function findEntry(doc: Document, list: string, name: string): unknown {
  * A kubeconfig holding only this cluster. Without a new token, a token user
  * found in `previous` (the file being replaced) is carried over.
  */
-export function standaloneKubeconfig(c: KubeconfigCredentials, previous?: string): string {
-  const e = entries(c);
-  let tokenUser: unknown = e.tokenUser;
-  if (tokenUser === undefined && previous !== undefined) {
-    tokenUser = ownTokenUser(previous, tokenUserName(c.name));
-    if (tokenUser === undefined) {
-      try {
-        tokenUser = findEntry(parse(previous, 'being replaced'), 'users', tokenUserName(c.name));
-      } catch {
-        tokenUser = undefined;
-      }
-    }
-  }
-  return toPlainYaml(freshConfig(c, tokenUser));
+export function standaloneKubeconfig(c: KubeconfigCredentials, previous?: string, also: readonly KubeconfigCredentials[] = []): string {
+  const all = [...also, c];
+  return toPlainYaml(freshConfig(all, all.map((x) => tokenUserOf(x, previous))));
 }
 
-function freshConfig(c: KubeconfigCredentials, tokenUser: unknown) {
+/** The entry's token user: its new token, else the one `previous` holds for it. */
+function tokenUserOf(c: KubeconfigCredentials, previous: string | undefined): unknown {
   const e = entries(c);
+  if (e.tokenUser !== undefined || previous === undefined) return e.tokenUser;
+  const own = ownTokenUser(previous, tokenUserName(c.name));
+  if (own !== undefined) return own;
+  try {
+    return findEntry(parse(previous, 'being replaced'), 'users', tokenUserName(c.name));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A kubeconfig of these clusters, the last one current. */
+function freshConfig(all: readonly KubeconfigCredentials[], tokenUsers: readonly unknown[]) {
+  const es = all.map(entries);
   return {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [e.cluster],
-    contexts: [e.context],
-    'current-context': c.name,
+    clusters: es.map((e) => e.cluster),
+    contexts: es.map((e) => e.context),
+    'current-context': (all[all.length - 1] as KubeconfigCredentials).name,
     preferences: {},
-    users: (tokenUser === undefined ? [e.user] : [e.user, tokenUser]) as never[],
+    users: es.flatMap((e, i) => (tokenUsers[i] === undefined ? [e.user] : [e.user, tokenUsers[i]])) as never[],
   };
 }
 
@@ -152,7 +155,7 @@ function ownTokenUser(text: string, name: string): unknown {
 
 /** `existing` with this cluster's cluster, user and context added or replaced, and made current. */
 export function mergeKubeconfig(existing: string, c: KubeconfigCredentials, where = 'file'): string {
-  if (existing.trim() === '') return toPlainYaml(freshConfig(c, entries(c).tokenUser));
+  if (existing.trim() === '') return toPlainYaml(freshConfig([c], [entries(c).tokenUser]));
   const doc = parse(existing, where);
   const e = entries(c);
   if (!doc.has('apiVersion')) doc.set('apiVersion', 'v1');
@@ -210,16 +213,18 @@ async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
 
 /** Write the kubeconfig (mode 0600, atomically) and return where. */
 export async function writeKubeconfig(c: KubeconfigCredentials, opts: WriteKubeconfigOptions = {}): Promise<WrittenKubeconfig> {
-  const standalone = opts.file !== undefined && !opts.merge;
+  const standalone = opts.file !== undefined;
   const path = await resolveTarget(opts.file ?? defaultKubeconfigPath(opts.env, opts.home));
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const all = [...(opts.also ?? []), c];
   if (standalone) {
-    const previous = c.token === undefined ? await readIfExists(path) : undefined;
-    await writePrivateFile(path, standaloneKubeconfig(c, previous));
+    const previous = all.some((x) => x.token === undefined) ? await readIfExists(path) : undefined;
+    await writePrivateFile(path, standaloneKubeconfig(c, previous, opts.also));
   } else {
     await withLock(path, async () => {
-      const existing = (await readIfExists(path)) ?? '';
-      await writePrivateFile(path, mergeKubeconfig(existing, c, path));
+      let text = (await readIfExists(path)) ?? '';
+      for (const x of all) text = mergeKubeconfig(text, x, path);
+      await writePrivateFile(path, text);
     });
   }
   return { path, mode: standalone ? 'standalone' : 'merged', context: c.name };

@@ -307,12 +307,12 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
     const { writeKubeconfig } = await kubeconfigModule;
     const standalone = o.kubeconfig !== undefined;
     const context = o.mode === 'serve' ? ADMIN_CONTEXT : contextName(o.name);
-    // The admin API first (the current context for `serve`), then the cluster (current for `up`).
-    let written = await writeKubeconfig(
-      { name: ADMIN_CONTEXT, server: url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey, token: pki.adminToken },
-      { file: o.kubeconfig },
-    );
-    if (o.mode !== 'serve') {
+    // The admin API, and for `up` the cluster, made current.
+    const adminEntry = { name: ADMIN_CONTEXT, server: url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey, token: pki.adminToken };
+    let written;
+    if (o.mode === 'serve') {
+      written = await writeKubeconfig(adminEntry, { file: o.kubeconfig });
+    } else {
       const creds = await running.manager.credentials(o.name);
       written = await writeKubeconfig(
         {
@@ -324,7 +324,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
           namespace: 'default',
           token: creds.token,
         },
-        { file: o.kubeconfig, merge: true },
+        { file: o.kubeconfig, also: [adminEntry] },
       );
     }
     mark('kubeconfig');
