@@ -1,6 +1,7 @@
 // `kubevisor up`: start a cluster's API server and, once it answers, point
 // kubectl at it. Runs until SIGINT or SIGTERM, then closes the server.
-import { flushCompileCache } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { createRequire, flushCompileCache } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunningServer } from '../../server/options.ts';
@@ -64,10 +65,15 @@ Examples:
   kubevisor serve
   kubevisor create dev
 
+  # Settings from a file
+  kubevisor serve --config /etc/kubevisor/serve.yaml
+
   # Listen on every address, keep clusters in etcd
   kubevisor serve --host 0.0.0.0 --storage etcd --etcd-endpoints http://127.0.0.1:2379
 
 Flags:
+      --config string           a YAML or JSON file of these settings (port, host, dataDir, kubeconfig,
+                                storage, etcdEndpoints); flags given here win over it
       --data-dir string         directory for certificates and cluster data (default "${DEFAULTS.dataDir}")
       --etcd-endpoints string   comma-separated etcd URLs, with --storage etcd (default "${DEFAULTS.etcdEndpoints}")
   -h, --help                    help for serve
@@ -112,6 +118,38 @@ Flags:
       --storage string          where cluster state lives: sqlite or etcd (default "${DEFAULTS.storage}")
 `;
 
+/**
+ * `serve --config FILE`: a YAML or JSON mapping of the flags' settings, by flag
+ * name or in camelCase (`dataDir`, `etcdEndpoints` as a list or a comma-separated string).
+ */
+function readServeConfig(path: string, known: readonly string[], command: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(expandHome(path), 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, command);
+  }
+  let doc: unknown;
+  try {
+    doc = createRequire(import.meta.url)('yaml').parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`the config file ${path} is not YAML or JSON: ${(e as Error).message}`, command);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`the config file ${path} must hold a mapping of settings`, command);
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (!known.includes(flag) || flag === 'config' || flag === 'help') {
+      throw new UsageError(`unknown setting "${key}" in the config file ${path}`, command);
+    }
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[flag] = value.join(',');
+    else if (typeof value === 'string' || typeof value === 'number') out[flag] = String(value);
+    else throw new UsageError(`setting "${key}" in the config file ${path} must be a string or a number`, command);
+  }
+  return out;
+}
+
 function expandHome(path: string): string {
   if (path === '~') return homedir();
   if (path.startsWith('~/')) return join(homedir(), path.slice(2));
@@ -131,11 +169,16 @@ export function parseServeArgs(args: readonly string[]): UpOptions | 'help' {
 function parseServerArgs(args: readonly string[], mode: 'up' | 'serve'): UpOptions | 'help' {
   const COMMAND = `kubevisor ${mode}`;
   const flags: FlagSpecs = mode === 'serve'
-    ? Object.fromEntries(Object.entries(FLAGS).filter(([k]) => k !== 'name' && k !== 'nodes'))
+    ? { ...Object.fromEntries(Object.entries(FLAGS).filter(([k]) => k !== 'name' && k !== 'nodes')), config: { type: 'string' } }
     : FLAGS;
-  const { values, positionals } = parseFlags(args, flags, COMMAND);
-  if (values.help) return 'help';
+  const parsed = parseFlags(args, flags, COMMAND);
+  const { positionals } = parsed;
+  if (parsed.values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, COMMAND);
+  // Flags given on the command line win over the config file's settings.
+  const values = typeof parsed.values.config === 'string'
+    ? { ...readServeConfig(parsed.values.config, Object.keys(flags), COMMAND), ...parsed.values }
+    : parsed.values;
   const str = (name: string, fallback: string): string => {
     const value = values[name];
     if (value === undefined) return fallback;
