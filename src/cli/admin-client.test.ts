@@ -8,7 +8,7 @@ import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ensurePki, type Pki } from '../server/pki/pki.ts';
-import { AdminClient, apiError, kubeconfigFiles, loadKubeconfig, resolveAdminTarget } from './admin-client.ts';
+import { AdminClient, apiError, clientForArgs, kubeconfigFiles, loadKubeconfig, resolveAdminTarget } from './admin-client.ts';
 import { mergeKubeconfig, standaloneKubeconfig } from './kubeconfig.ts';
 import { startKubevisorServer, type KubevisorServer } from './server-runtime.ts';
 
@@ -147,4 +147,22 @@ test('error messages for bodies that are not a Status', () => {
   assert.equal(apiError(503, 'busy', 'GET /x').message,
     'Error from server (ServiceUnavailable): the server responded with the status code 503 but did not return more information: busy (GET /x)');
   assert.equal(apiError(429, JSON.stringify({ kind: 'Status', message: 'too many requests' }), 'x').message, 'Error from server (TooManyRequests): too many requests');
+});
+
+test('the CLI config file names the kubeconfig and context when the flags do not', async () => {
+  const home = join(dir, 'cli-home');
+  const config = join(dir, 'cli-config.yaml');
+  writeFileSync(config, `kubeconfig: ${kubeconfig}\ncontext: prod\n`);
+  const io = { env: { KUBEVISOR_CONFIG: config }, home, cwd: dir };
+  const c = await clientForArgs({}, io);
+  assert.equal(c.target.context, 'prod');
+  const list = await c.json<{ kind: string }>(VCS);
+  assert.equal(list.kind, 'VirtualClusterList');
+  writeFileSync(config, 'contxt: prod\n');
+  await assert.rejects(clientForArgs({}, io), /unknown setting "contxt"/);
+  // Flags win over the file.
+  writeFileSync(config, 'context: nope\n');
+  const flagged = await clientForArgs({ kubeconfig, context: 'kubevisor-admin' }, io);
+  assert.equal(flagged.target.context, 'kubevisor-admin');
+  await assert.rejects(clientForArgs({}, { env: { KUBEVISOR_CONFIG: join(dir, 'missing.yaml') }, home, cwd: dir }), /cannot read the kubevisor config file/);
 });

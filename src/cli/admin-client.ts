@@ -389,13 +389,48 @@ export async function adminClient(o: ConnectionOptions): Promise<AdminClient> {
   return new AdminClient(await resolveAdminTarget(o));
 }
 
-/** The admin client for a parsed command line's --server, --kubeconfig and --context. */
-export function clientForArgs(
+/** Where the CLI's own settings live: $KUBEVISOR_CONFIG, else ~/.kubevisor/config. */
+export function cliConfigPath(env: NodeJS.ProcessEnv, home: string): string {
+  return env.KUBEVISOR_CONFIG || join(home, '.kubevisor', 'config');
+}
+
+/**
+ * The CLI's settings file (YAML): `server`, `kubeconfig` and `context` to use
+ * when the command line does not give them. Absent file: no settings.
+ */
+export async function readCliConfig(env: NodeJS.ProcessEnv, home: string): Promise<{ server?: string; kubeconfig?: string; context?: string }> {
+  const path = cliConfigPath(env, home);
+  let textContent: string;
+  try {
+    textContent = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !env.KUBEVISOR_CONFIG) return {};
+    throw new Error(`cannot read the kubevisor config file ${path}: ${(err as Error).message}`);
+  }
+  const { parse } = await import('yaml');
+  const doc = parse(textContent) as unknown;
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`the kubevisor config file ${path} must hold a mapping`);
+  const out: { server?: string; kubeconfig?: string; context?: string } = {};
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (k !== 'server' && k !== 'kubeconfig' && k !== 'context') throw new Error(`unknown setting "${k}" in the kubevisor config file ${path} (known: server, kubeconfig, context)`);
+    if (typeof v !== 'string') throw new Error(`setting "${k}" in the kubevisor config file ${path} must be a string`);
+    out[k] = k === 'kubeconfig' && v.startsWith('~/') ? join(home, v.slice(2)) : v;
+  }
+  return out;
+}
+
+/** The admin client for a parsed command line's --server, --kubeconfig and --context (else the CLI config file's). */
+export async function clientForArgs(
   values: Readonly<Record<string, string | boolean>>,
   io: { readonly env: NodeJS.ProcessEnv; readonly home: string; readonly cwd: string },
 ): Promise<AdminClient> {
   const s = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  return adminClient({ server: s('server'), context: s('context'), kubeconfig: s('kubeconfig'), env: io.env, home: io.home, cwd: io.cwd });
+  const file = await readCliConfig(io.env, io.home);
+  return adminClient({
+    server: s('server') ?? file.server, context: s('context') ?? file.context, kubeconfig: s('kubeconfig') ?? file.kubeconfig,
+    env: io.env, home: io.home, cwd: io.cwd,
+  });
 }
 
 /** The kubeconfig file connect and delete edit: --kubeconfig, else the first of $KUBECONFIG, else ~/.kube/config. */
