@@ -1,6 +1,9 @@
 // Derives src/api/protobuf/schema.generated.json from the upstream API reference
 // in ../shared/k8s-api: every generated.proto (field numbers and types) and
-// openapi-v2.json (JSON names, inline fields, required fields, group/version/kinds).
+// openapi-v2.json (JSON names, inline fields, group/version/kinds),
+// plus scripts/gen-protobuf-go-fields.json (made by gen-protobuf-go-fields.ts from
+// the Go struct tags of the same upstream commits): which fields are pointers and
+// which are omitempty, the facts that decide which zero values Go's JSON keeps.
 // Only structure is written out, never descriptions or comments.
 //
 //   npx node scripts/gen-protobuf.ts [--verbose]
@@ -12,6 +15,7 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sharedRoot = join(repoRoot, '..', 'shared', 'k8s-api');
 const protoRoot = join(sharedRoot, 'proto');
 const outFile = join(repoRoot, 'src', 'api', 'protobuf', 'schema.generated.json');
+const goFieldsFile = join(repoRoot, 'scripts', 'gen-protobuf-go-fields.json');
 const verbose = process.argv.includes('--verbose');
 
 // ---------------------------------------------------------------------------
@@ -176,7 +180,6 @@ function jsonDefFor(msg: ProtoMessage): { name: string; def: OpenApiDef; own: bo
 
 type Special = 'time' | 'microtime' | 'duration' | 'quantity' | 'intorstring' | 'rawextension' | 'fieldsv1' | 'stringlist';
 
-const hasMarker = (comments: string[], marker: string): boolean => comments.some((c) => c === marker || c.startsWith(marker + '='));
 const markerValue = (comments: string[], marker: string): string | undefined =>
   comments.find((c) => c.startsWith(marker + '='))?.slice(marker.length + 1);
 
@@ -219,9 +222,31 @@ interface FieldOut {
   inline: boolean;
   required: boolean;
   emitZero: boolean;
+  absentZero: boolean;
+  absentNull: boolean;
+  omitZero: boolean;
 }
 
 const shortKey = (fullName: string): string => fullName.replace(/^k8s\.io\./, '');
+
+/** Go struct field shapes by message key and field number: p|v (nil-able or value), e (omitempty), z (omitzero). */
+const goFieldsJson = JSON.parse(readFileSync(goFieldsFile, 'utf8')) as {
+  about: { commits: Record<string, string> };
+  messages: Record<string, Record<string, string>>;
+};
+{
+  // They must describe the Go types of the commits ../shared has the protos of.
+  const readme = readFileSync(join(sharedRoot, 'README.md'), 'utf8');
+  for (const [repo, commit] of Object.entries(goFieldsJson.about.commits)) {
+    if (!readme.includes(`kubernetes/${repo}, commit ${commit} `)) {
+      throw new Error(`${relative(repoRoot, goFieldsFile)} is of kubernetes/${repo} ${commit}, not the commit ../shared/k8s-api/README.md names: rerun scripts/gen-protobuf-go-fields.ts`);
+    }
+  }
+}
+const goFields = goFieldsJson.messages;
+/** How many fields each presence rule decided, for the summary line. */
+const ruleCounts = new Map<string, number>();
+const countRule = (rule: string): void => void ruleCounts.set(rule, (ruleCounts.get(rule) ?? 0) + 1);
 
 const specials = new Map<string, Special>();
 for (const msg of protoMessages.values()) {
@@ -256,7 +281,6 @@ function resolveFields(msg: ProtoMessage): FieldOut[] {
   resolvedCache.set(msg.fullName, out); // recursion guard (types may refer to themselves)
   const jd = jsonDefFor(msg);
   const props = jd?.def.properties ? Object.keys(jd.def.properties) : undefined;
-  const required = new Set(jd?.def.required ?? []);
   const claimed = new Set<string>();
   const pending: { field: ProtoField; type: string }[] = [];
 
@@ -298,20 +322,38 @@ function resolveFields(msg: ProtoMessage): FieldOut[] {
   for (const { field, type, jsonName } of base) {
     const isScalar = scalarTypes.has(type);
     const name = jsonName ?? field.name;
-    const isRequired =
-      (jsonName !== undefined && required.has(jsonName)) ||
-      (!props && field.comments.some((c) => c === '+required' || c === '+k8s:required'));
-    // A zero scalar is always on the wire for Go value fields and never for nil
-    // pointers, but the schema does not say which Go fields are pointers. Numbers and
-    // booleans keep their zeros (a dropped explicit 0/false could change meaning, an
-    // extra one cannot) unless their documented default is that zero; strings drop ""
-    // unless the field is required or documented as optional-by-pointer.
-    const doc = field.comments.join(' ');
-    const pointerHint = hasMarker(field.comments, '+featureGate') || /\bnil\b/.test(doc) || /\bpointer\b/i.test(doc);
-    const zeroIsDefault = /\bdefaults?(?: value)?(?: is| to)? (?:false|0(?![.\d]))/i.test(doc);
-    const textual = type === 'string' || type === 'bytes';
-    const emitZero = isScalar && field.mapKey === undefined && field.label === 'optional' &&
-      (isRequired || (textual ? pointerHint : !zeroIsDefault));
+    const repeated = field.label === 'repeated';
+    const go = goFields[shortKey(msg.fullName)]?.[String(field.number)];
+    let isRequired: boolean;
+    let emitZero = false;
+    let absentZero = false;
+    let absentNull = false;
+    let omitZero = false;
+    if (go !== undefined) {
+      // What Go's generated marshaller and encoding/json do with the field:
+      // - the wire always has a value field (zero or not), and a nil-able one only when
+      //   it is set, so a zero on the wire is an explicit zero unless the field is a value;
+      // - omitempty drops a zero scalar, an empty slice or map, and a nil pointer, but
+      //   never a struct; without it nil is written as null;
+      // - omitzero (metav1.Time creationTimestamp) drops the zero value, struct or not.
+      // Named []string messages (+protobuf.nullable) are nil-able like the slices they are.
+      const nilable = go.startsWith('p') || specials.get(type) === 'stringlist';
+      const omitempty = go.includes('e');
+      omitZero = go.includes('z');
+      isRequired = !omitempty && !omitZero;
+      if (!repeated) {
+        if (isScalar) emitZero = !omitZero && (nilable || !omitempty);
+        absentNull = nilable && isRequired;
+        absentZero = !nilable && !omitZero && (!isScalar || !omitempty);
+      }
+      const shape = repeated ? (field.mapKey !== undefined ? 'map' : 'list') : isScalar ? 'scalar' : 'message';
+      countRule(`go ${shape} ${nilable ? 'nil-able' : 'value'}${omitempty ? ' omitempty' : ''}${omitZero ? ' omitzero' : ''}`);
+    } else if (specials.has(msg.fullName)) {
+      isRequired = false; // Time, Quantity, ...: decoded by their own rules, not by these flags
+      countRule('field of a well-known message (Time, Quantity, ...)');
+    } else {
+      throw new Error(`no Go facts for ${msg.fullName}.${field.name} in ${relative(repoRoot, goFieldsFile)}: rerun scripts/gen-protobuf-go-fields.ts`);
+    }
     out.push({
       number: field.number,
       protoName: field.name,
@@ -322,6 +364,9 @@ function resolveFields(msg: ProtoMessage): FieldOut[] {
       inline: inline.has(field),
       required: isRequired,
       emitZero,
+      absentZero,
+      absentNull,
+      omitZero,
     });
   }
   return out;
@@ -439,7 +484,8 @@ for (const msg of [...protoMessages.values()].sort((a, b) => (a.fullName < b.ful
   const fields = resolveFields(msg).map((f): FieldTuple => {
     const flags =
       (f.mapKey !== undefined ? 'm' : f.repeated ? 'r' : '') +
-      (f.inline ? 'i' : '') + (f.required ? 'q' : '') + (f.emitZero ? 'z' : '');
+      (f.inline ? 'i' : '') + (f.required ? 'q' : '') + (f.emitZero ? 'z' : '') +
+      (f.absentZero ? 'a' : '') + (f.absentNull ? 'n' : '') + (f.omitZero ? 'o' : '');
     const extra: Record<string, string> = {};
     if (f.protoName !== f.jsonName) extra.proto = f.protoName;
     if (f.mapKey !== undefined) extra.key = f.mapKey;
@@ -456,9 +502,9 @@ for (const apiVersion of [...kinds.keys()].sort()) {
 }
 
 const header = {
-  generatedBy: 'scripts/gen-protobuf.ts from ../shared/k8s-api (generated.proto + openapi-v2.json)',
+  generatedBy: 'scripts/gen-protobuf.ts from ../shared/k8s-api (generated.proto + openapi-v2.json) and scripts/gen-protobuf-go-fields.json',
   fieldColumns: ['number', 'jsonName', 'type (scalar or message key)', 'flags', '{proto: protoName, key: mapKeyType}?'],
-  flags: { r: 'repeated', m: 'map (type is the value type)', i: 'inline: fields flattened into the parent JSON object', q: 'required: JSON always has it (empty list/map -> null)', z: 'zero scalar value is kept in JSON' },
+  flags: { r: 'repeated', m: 'map (type is the value type)', i: 'inline: fields flattened into the parent JSON object', q: 'no omitempty: JSON always has it (an empty list/map is null)', z: 'a zero scalar on the wire is kept in JSON (Go pointer, or value without omitempty)', a: 'absent from the wire: JSON has the zero value (Go value field; a message: its empty form)', n: 'absent from the wire: JSON has null (nil-able Go field without omitempty)', o: 'omitzero: a zero value is left out (metav1.Time: not null)' },
 };
 const lines = [
   '{',
@@ -476,4 +522,5 @@ writeFileSync(outFile, lines.join('\n'));
 
 const kindCount = Object.values(kindsOut).reduce((n, ks) => n + Object.keys(ks).length, 0);
 console.log(`wrote ${relative(repoRoot, outFile)}: ${Object.keys(messagesOut).length} messages, ${kindCount} kinds in ${Object.keys(kindsOut).length} apiVersions, ${statSync(outFile).size} bytes`);
+for (const [rule, n] of [...ruleCounts].sort()) console.log(`  ${String(n).padStart(5)} ${rule}`);
 if (verbose) for (const d of decisions) console.log(d);

@@ -30,16 +30,17 @@ function typeOfFixture(base: string): TypeHint {
  * X.after_roundtrip.json is what current code makes of the 1.36 X.pb: fields the
  * protos dropped vanish, fields they added appear. Decoding X.pb must give one of the two.
  */
-function assertMatchesFixture(actual: unknown, expected: unknown, alternative: unknown, what: string): void {
+function assertMatchesFixture(actual: unknown, expected: unknown, alternative: unknown, what: string): 'fixture' | 'after_roundtrip' {
   if (alternative !== undefined) {
     try {
       assert.deepStrictEqual(actual, alternative);
-      return;
+      return 'after_roundtrip';
     } catch {
       // fall through to the main expectation for the error message
     }
   }
   assert.deepStrictEqual(actual, expected, what);
+  return 'fixture';
 }
 
 test('fixtures: protobuf decodes to the JSON fixture and the JSON fixture encodes back', (t) => {
@@ -48,6 +49,7 @@ test('fixtures: protobuf decodes to the JSON fixture and the JSON fixture encode
   assert.ok(bases.length > 150, 'expected the full fixture set');
   let passed = 0;
   let byteExact = 0;
+  const viaAfterRoundtrip: string[] = [];
   const failures: string[] = [];
   for (const base of bases) {
     const pb = readFileSync(`${fixtures}${base}.pb`);
@@ -63,7 +65,7 @@ test('fixtures: protobuf decodes to the JSON fixture and the JSON fixture encode
     }
     try {
       const decoded = decodeProtobufObject(pb, hint);
-      assertMatchesFixture(decoded, json, alt, `decode ${base}`);
+      if (assertMatchesFixture(decoded, json, alt, `decode ${base}`) === 'after_roundtrip') viaAfterRoundtrip.push(base);
       const encoded = encodeProtobufObject(json, hint);
       assertMatchesFixture(decodeProtobufObject(encoded, hint), json, alt, `round trip ${base}`);
       if (Buffer.compare(Buffer.from(encoded), pb) === 0) byteExact++;
@@ -73,7 +75,15 @@ test('fixtures: protobuf decodes to the JSON fixture and the JSON fixture encode
     }
   }
   t.diagnostic(`${passed}/${bases.length} fixtures pass (${noSchema.size} have no schema); ${byteExact} re-encode byte for byte`);
+  t.diagnostic(`decode to X.after_roundtrip.json, not X.json (the protos changed since 1.36): ${viaAfterRoundtrip.join(', ')}`);
   assert.deepEqual(failures, []);
+  // Exactly the fixtures whose type changed since 1.36: Pod (a field dropped), ResourceSlice
+  // (fields dropped) and CSINode (a status struct added, which Go writes as {} when the
+  // 1.36 bytes lack it).
+  assert.deepEqual(viaAfterRoundtrip, [
+    'core.v1.Pod', 'resource.k8s.io.v1.ResourceSlice', 'resource.k8s.io.v1beta1.ResourceSlice',
+    'resource.k8s.io.v1beta2.ResourceSlice', 'storage.k8s.io.v1.CSINode', 'storage.k8s.io.v1beta1.CSINode',
+  ]);
   assert.equal(passed, bases.length - noSchema.size);
 });
 
@@ -85,7 +95,7 @@ test('JSON key order follows Go struct order', () => {
   }
 });
 
-test('Go zero values: empty optional strings dropped, numbers and booleans kept, nil lists of required fields null', () => {
+test('Go zero values: omitempty drops zeros of value fields, nil lists without omitempty are null, zero creationTimestamp is omitted', () => {
   const obj = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
@@ -93,33 +103,103 @@ test('Go zero values: empty optional strings dropped, numbers and booleans kept,
     rules: [{ apiGroups: [''], resources: ['pods'], verbs: [] }],
   };
   const back = decodeProtobufObject(encodeProtobufObject(obj));
+  // namespace, uid (string) and generation (int64) are omitempty values; creationTimestamp
+  // is omitzero (Kubernetes 1.36 leaves the zero time out instead of writing null);
+  // verbs has no omitempty.
   assert.deepEqual(back, {
     kind: 'ClusterRole',
     apiVersion: 'rbac.authorization.k8s.io/v1',
-    metadata: { name: 'reader', generation: 0, creationTimestamp: null },
+    metadata: { name: 'reader' },
     rules: [{ verbs: null, apiGroups: [''], resources: ['pods'] }],
   });
 });
 
-test('explicit zeros that mean something survive (replicas: 0, automountServiceAccountToken: false)', () => {
+/** Length-delimited field `num` of a message: [tag, length, ...bytes]. */
+const lenField = (num: number, body: number[]): number[] => [(num << 3) | 2, ...varint(body.length), ...body];
+
+test('a Deployment pod template from a Go client: generation 0 on the wire is not JSON (omitempty value field)', () => {
+  // What Go's marshaller writes for a template whose ObjectMeta is zero but for a label:
+  // every value field (name "", generateName "", ..., generation 0, the zero creationTimestamp).
+  const zeroTime = [0x08, ...varint64(-62135596800n), 0x10, 0x00];
+  const label = lenField(11, [...lenField(1, [...Buffer.from('app')]), ...lenField(2, [...Buffer.from('d')])]);
+  const meta = [
+    ...lenField(1, []), ...lenField(2, []), ...lenField(3, []), ...lenField(4, []), ...lenField(5, []), ...lenField(6, []),
+    0x38, 0x00, // 7 generation = 0
+    ...lenField(8, zeroTime), // creationTimestamp (a value Time: always written)
+    ...label,
+  ];
+  const template = lenField(1, meta); // PodTemplateSpec.metadata
+  const spec = [0x08, 0x00, ...lenField(3, template)]; // DeploymentSpec.replicas = 0 (a pointer: set), template
+  const raw = [...lenField(1, lenField(1, [...Buffer.from('d')])), ...lenField(2, spec)];
+  const d = decodeProtobufObject(envelope('apps/v1', 'Deployment', raw)) as { spec: { replicas?: number; template: { metadata: Record<string, unknown> } } };
+  assert.deepEqual(d.spec.template.metadata, { labels: { app: 'd' } });
+  assert.equal('generation' in d.spec.template.metadata, false);
+  assert.equal(d.spec.replicas, 0, 'replicas is a pointer: an explicit 0 is kept');
+
+  // The same through our own encoder, from the JSON the fixture has with generation 0.
+  const json = readJson(`${fixtures}apps.v1.Deployment.json`) as { spec: { template: { metadata: Record<string, unknown> } } };
+  json.spec.template.metadata.generation = 0;
+  const back = decodeProtobufObject(encodeProtobufObject(json)) as typeof json;
+  assert.equal('generation' in back.spec.template.metadata, false);
+  assert.equal((back as unknown as { metadata: { generation: number } }).metadata.generation, 7);
+});
+
+test('a PVC keeps storageClassName "" (a pointer set to ""), and leaves it out when unset', () => {
+  const pvc = (spec: Record<string, unknown>) => ({
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c', namespace: 'default' },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...spec },
+  });
+  const set = decodeProtobufObject(encodeProtobufObject(pvc({ storageClassName: '', volumeName: '' }))) as { spec: Record<string, unknown> };
+  assert.equal(set.spec.storageClassName, '');
+  assert.equal('volumeName' in set.spec, false, 'volumeName is an omitempty string value');
+  const unset = decodeProtobufObject(encodeProtobufObject(pvc({}))) as { spec: Record<string, unknown>; status: unknown };
+  assert.equal('storageClassName' in unset.spec, false);
+  assert.deepEqual(unset.status, {}, 'status is a value struct: Go always writes it');
+});
+
+test('explicit zeros of pointers survive, zeros of omitempty values do not, value fields without omitempty always appear', () => {
   const obj = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'd' },
     spec: {
       replicas: 0,
+      minReadySeconds: 0,
       selector: { matchLabels: { app: 'd' } },
       template: {
         metadata: { labels: { app: 'd' } },
-        spec: { automountServiceAccountToken: false, containers: [{ name: 'c', image: 'nginx', stdin: false }] },
+        spec: {
+          automountServiceAccountToken: false,
+          hostNetwork: false,
+          containers: [{ name: 'c', image: 'nginx', stdin: false, ports: [{ containerPort: 0, hostPort: 0 }] }],
+        },
       },
     },
   };
-  const back = decodeProtobufObject(encodeProtobufObject(obj)) as typeof obj;
-  assert.equal(back.spec.replicas, 0);
-  assert.equal(back.spec.template.spec.automountServiceAccountToken, false);
-  // stdin's documented default is false, so a zero there is dropped like Go's omitempty does.
-  assert.deepEqual(back.spec.template.spec.containers, [{ name: 'c', image: 'nginx' }]);
+  const back = decodeProtobufObject(encodeProtobufObject(obj)) as typeof obj & { status: unknown };
+  assert.equal(back.spec.replicas, 0); // *int32
+  assert.equal('minReadySeconds' in back.spec, false); // int32,omitempty
+  assert.equal(back.spec.template.spec.automountServiceAccountToken, false); // *bool
+  assert.equal('hostNetwork' in back.spec.template.spec, false); // bool,omitempty
+  // stdin (bool,omitempty) and hostPort (int32,omitempty) go; containerPort (int32) and
+  // resources (a struct) are always written.
+  assert.deepEqual(back.spec.template.spec.containers, [{ name: 'c', image: 'nginx', ports: [{ containerPort: 0 }], resources: {} }]);
+  assert.deepEqual(back.status, {});
+});
+
+test('absent fields decode as Go unmarshals them: value fields zero, nil pointers without omitempty null', () => {
+  // A bare PodDisruptionBudget status: its four int32 fields have no omitempty.
+  const pdb = decodeProtobufObject(envelope('policy/v1', 'PodDisruptionBudget', lenField(3, []))) as { status: unknown };
+  assert.deepEqual(pdb.status, { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 });
+  // TypedLocalObjectReference.apiGroup is a *string without omitempty: nil is null.
+  const pvc = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c' }, spec: { dataSource: { kind: 'VolumeSnapshot', name: 's' } } };
+  const back = decodeProtobufObject(encodeProtobufObject(pvc)) as { spec: { dataSource: unknown } };
+  assert.deepEqual(back.spec.dataSource, { apiGroup: null, kind: 'VolumeSnapshot', name: 's' });
+});
+
+test('an empty ServicePort decodes as Go writes its zero value: port (int32) and targetPort (a struct) appear', () => {
+  const svc = decodeProtobufObject(envelope('v1', 'Service', lenField(2, lenField(1, [])))) as { spec: { ports: unknown[] } };
+  assert.deepEqual(svc.spec.ports, [{ port: 0, targetPort: 0 }]);
 });
 
 test('inline fields flatten into the parent JSON object', () => {
@@ -137,7 +217,11 @@ test('inline fields flatten into the parent JSON object', () => {
     },
   };
   const bytes = encodeProtobufObject(pod);
-  assert.deepEqual(decodeProtobufObject(bytes), pod);
+  // Go writes the value structs the JSON left out: container resources and the pod status.
+  const expected = structuredClone(pod) as typeof pod & { status: unknown };
+  (expected.spec.containers[0] as Record<string, unknown>).resources = {};
+  expected.status = {};
+  assert.deepEqual(decodeProtobufObject(bytes), expected);
 });
 
 test('well-known types: IntOrString, Quantity, MicroTime, RawExtension, ExtraValue, bytes', () => {
@@ -175,10 +259,11 @@ test('well-known types: IntOrString, Quantity, MicroTime, RawExtension, ExtraVal
     kind: 'PodDisruptionBudget',
     metadata: { name: 'p' },
     spec: { minAvailable: '50%', maxUnavailable: 1 },
+    status: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 },
   };
   assert.deepEqual(decodeProtobufObject(encodeProtobufObject(pdb)), { ...pdb });
 
-  const quota = { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { cpu: '1500m', pods: '10' } } };
+  const quota = { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { cpu: '1500m', pods: '10' } }, status: {} };
   assert.deepEqual(decodeProtobufObject(encodeProtobufObject(quota)), { ...quota });
 });
 
@@ -207,7 +292,7 @@ test('Status and List kinds', () => {
     kind: 'PodList',
     apiVersion: 'v1',
     metadata: { resourceVersion: '12' },
-    items: [{ metadata: { name: 'a', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] }, status: {} }],
+    items: [{ metadata: { name: 'a', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i', resources: {} }] }, status: {} }],
   };
   assert.deepEqual(decodeProtobufObject(encodeProtobufObject(list)), list);
 
@@ -217,7 +302,7 @@ test('Status and List kinds', () => {
 });
 
 test('watch frames carry a bare WatchEvent with a protobuf object inside', () => {
-  const pod = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', resourceVersion: '5' }, spec: { containers: [{ name: 'c' }] }, status: {} };
+  const pod = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', resourceVersion: '5' }, spec: { containers: [{ name: 'c', resources: {} }] }, status: {} };
   const frame = encodeProtobufWatchFrame('ADDED', pod);
   const len = new DataView(frame.buffer, frame.byteOffset).getUint32(0, false);
   assert.equal(len, frame.length - 4);
@@ -272,6 +357,18 @@ test('deeply nested input is rejected, not a stack overflow', () => {
   assert.throws(() => decodeProtobufObject(inner), ProtobufDecodeError);
 });
 
+/** Two's complement varint of a signed 64-bit value, as Go writes int64. */
+function varint64(n: bigint): number[] {
+  let u = BigInt.asUintN(64, n);
+  const out: number[] = [];
+  while (u > 0x7fn) {
+    out.push(Number(u & 0x7fn) | 0x80);
+    u >>= 7n;
+  }
+  out.push(Number(u));
+  return out;
+}
+
 function varint(n: number): Buffer {
   const out: number[] = [];
   while (n > 0x7f) {
@@ -304,7 +401,7 @@ test('every truncation and random corruption of a fixture decodes or throws Prot
 test('unknown fields are skipped; packed repeated numbers are accepted', () => {
   // Unknown field 99 (varint) before ConfigMap.immutable (field 4) = true.
   assert.deepEqual(decodeProtobufObject(envelope('v1', 'ConfigMap', [0x98, 0x06, 0x05, 0x20, 0x01])), {
-    kind: 'ConfigMap', apiVersion: 'v1', immutable: true,
+    kind: 'ConfigMap', apiVersion: 'v1', metadata: {}, immutable: true, // metadata: a value struct
   });
   // PodSecurityContext.supplementalGroups (field 4, int64) packed: Pod.spec(2).securityContext(14).
   const groups = [0x22, 0x03, 0x01, 0x02, 0x03];

@@ -147,24 +147,39 @@ function decodeObject(r: Reader, end: number, msg: MessageInfo, depth: number): 
     }
   }
 
+  // Which fields JSON has follows what Go's marshaller puts on the wire and what
+  // encoding/json then writes: value fields are always on the wire, nil-able ones
+  // (pointers, slices, maps, []byte) only when set, so presence on the wire tells an
+  // explicit zero from an unset pointer; the schema flags say what Go writes for each.
   const out: Record<string, unknown> = {};
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
-    const v = values[i];
+    let v = values[i];
     if (v === undefined || (f.repeated && !f.map && (v as unknown[]).length === 0)) {
-      // Go marshals a nil slice or map without omitempty as null.
-      if (f.required && f.repeated) out[f.jsonName] = null;
-      continue;
+      if (f.repeated) {
+        // Go marshals a nil slice or map without omitempty as null.
+        if (f.required) out[f.jsonName] = null;
+        continue;
+      }
+      if (f.absentNull) {
+        out[f.jsonName] = null;
+        continue;
+      }
+      if (!f.absentZero) continue;
+      // A value field another encoder left out: Go decodes it as the zero value.
+      v = f.scalar !== undefined ? zeroScalar(f.scalar) : decodeMessage(new Reader(EMPTY), 0, f.message!, depth + 1);
     }
     if (f.inline) {
       Object.assign(out, v);
       continue;
     }
-    if (f.scalar !== undefined && !f.repeated && !f.emitZero && isZero(v)) continue;
+    if (f.scalar !== undefined ? !f.emitZero && isZero(v) : f.omitZero && v === null) continue;
     out[f.jsonName] = v;
   }
   return out;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function decodeValue(r: Reader, end: number, f: FieldInfo, depth: number): unknown {
   if (f.scalar !== undefined) return readScalar(r, end, f.scalar);
@@ -199,8 +214,7 @@ function decodeMapEntry(
   if (value === undefined) {
     if (f.scalar !== undefined) value = zeroScalar(f.scalar);
     else {
-      const empty = new Reader(new Uint8Array(0));
-      value = decodeMessage(empty, 0, f.message!, depth + 1);
+      value = decodeMessage(new Reader(EMPTY), 0, f.message!, depth + 1);
     }
   }
   setKey(into, key === undefined ? '' : String(key), value);

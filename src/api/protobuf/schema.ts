@@ -28,8 +28,14 @@ export interface FieldInfo {
   readonly inline: boolean;
   /** No omitempty: JSON always has it (an empty list or map is null). */
   readonly required: boolean;
-  /** A scalar whose zero value is kept in JSON. */
+  /** A scalar whose zero value on the wire is kept in JSON (a Go pointer, or a value without omitempty). */
   readonly emitZero: boolean;
+  /** Absent from the wire, JSON has the zero value (a Go value field: a scalar's zero, a message's empty form). */
+  readonly absentZero: boolean;
+  /** Absent from the wire, JSON has null (a nil-able Go field without omitempty). */
+  readonly absentNull: boolean;
+  /** Go omitzero: a zero value (a zero metav1.Time decodes to null) is left out. */
+  readonly omitZero: boolean;
   /** Wire type of one value (maps and messages: length-delimited). */
   readonly wireType: number;
   /** Repeated numeric fields may also arrive packed. */
@@ -81,6 +87,7 @@ for (const [name, def] of Object.entries(file.messages)) {
       number, jsonName, index, scalar, message: undefined,
       repeated: flags.includes('r') || map, map, mapKey,
       inline: flags.includes('i'), required: flags.includes('q'), emitZero: flags.includes('z'),
+      absentZero: flags.includes('a'), absentNull: flags.includes('n'), omitZero: flags.includes('o'),
       wireType, packable: !map && flags.includes('r') && wireType !== WIRE_LEN,
     };
     if (scalar === undefined) unresolved.push([field, type]);
