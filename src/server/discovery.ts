@@ -112,7 +112,7 @@ export function discoveryDocument(registry: Registry, prefix: 'api' | 'apis', gr
   if (agg) {
     const wanted = groups.filter((g) => (prefix === 'api' ? g.group === '' : g.group !== ''));
     const items = wanted.map((g) => ({
-      metadata: g.group ? { name: g.group, creationTimestamp: null } : { creationTimestamp: null },
+      metadata: g.group ? { name: g.group } : {},
       versions: g.versions.map((v) => ({ version: v, resources: aggregatedResources(registry, g.group, v), freshness: 'Current' })),
     }));
     return {

@@ -57,7 +57,7 @@ export async function serveVirtual(ctx: ResourceContext, neg: Negotiated): Promi
   if (format === 'yaml') await loadYaml();
   const { obj } = decodeObject(def, info.namespace, await readBody(ctx.req), format, 'Ignore');
   const spec: Spec = isPlainObject(obj.spec) ? obj.spec : {};
-  const out: KubeObject = { kind: def.kind, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata: { ...obj.metadata, creationTimestamp: null } };
+  const out: KubeObject = { kind: def.kind, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata: { ...obj.metadata } };
   switch (def.plural) {
     case 'selfsubjectreviews':
       out.status = { userInfo: userInfoJson(ctx.user) };
