@@ -3,14 +3,13 @@
 // context that was current before (an extension of the context, which kubectl
 // keeps when it rewrites the file), so `disconnect` can switch back. Edits keep
 // every other entry, comment and setting of the file as it was.
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, realpath, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Document } from 'yaml';
 import { loadYaml, yamlLib } from '../api/decode/yaml-lib.ts';
 import { writePrivateFile } from '../server/pki/private-file.ts';
 import { clusterOfContext } from './virtual-clusters.ts';
+import { readIfExists, resolveTarget, withLock } from './kubeconfig-file.ts';
 
 /** The extension of a context written by connect. */
 export const PREVIOUS_CONTEXT_EXTENSION = 'kubevisor.dev/previous-context';
@@ -202,45 +201,6 @@ export function removeContext(text: string, name: string, where = 'file'): Remov
 // ---------------------------------------------------------------------------
 // Files
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-async function resolveTarget(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return path;
-    throw err;
-  }
-}
-
-/** Hold `<path>.lock` as kubectl does while it rewrites a kubeconfig. */
-async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    try {
-      const handle = await open(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() > deadline) throw new Error(`kubeconfig ${path} is locked by another program; if none is running, remove ${lock}`);
-      await sleep(50);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await unlink(lock).catch(() => {});
-  }
-}
 
 /**
  * Edit a kubeconfig file under its lock: `fn` gets its text ('' when it does

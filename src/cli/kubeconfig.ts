@@ -1,14 +1,13 @@
 // Pointing kubectl at a cluster: write a kubeconfig of its own, or merge one
 // cluster, user and context into the user's kubeconfig and make it current,
 // leaving every other entry, comment and setting of that file as it was.
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, realpath, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequire } from 'node:module';
 import type { Document } from 'yaml';
 import { writePrivateFile } from '../server/pki/private-file.ts';
+import { readIfExists, resolveTarget, withLock } from './kubeconfig-file.ts';
 import { toPlainYaml } from './plain-yaml.ts';
 
 // The YAML library is loaded only to edit a kubeconfig someone else wrote:
@@ -168,48 +167,6 @@ export function mergeKubeconfig(existing: string, c: KubeconfigCredentials, wher
   return doc.toString(YAML_OUT);
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** The file a path names, following symbolic links, so a linked kubeconfig stays linked. */
-async function resolveTarget(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return path;
-    throw err;
-  }
-}
-
-/** Hold `<path>.lock` like kubectl does while it rewrites a kubeconfig. */
-async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    try {
-      const handle = await open(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() > deadline) {
-        throw new Error(`kubeconfig ${path} is locked by another program; if none is running, remove ${lock}`);
-      }
-      await sleep(50);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await unlink(lock).catch(() => {});
-  }
-}
 
 /** Write the kubeconfig (mode 0600, atomically) and return where. */
 export async function writeKubeconfig(c: KubeconfigCredentials, opts: WriteKubeconfigOptions = {}): Promise<WrittenKubeconfig> {

@@ -3,17 +3,14 @@
 // snapshot/restore, delete. Skips itself while `serve` does not exist.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cliEntry, repoRoot } from '../support/kubevisor.ts';
+import { cliEntry, startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
 import { kubectlBinary } from '../support/kubectl.ts';
 
-const serveHelp = spawnSync(process.execPath, [cliEntry, 'serve', '--help'], { cwd: repoRoot, encoding: 'utf8' });
-const skip = serveHelp.status === 0 ? false : '`kubevisor serve` does not exist yet (`kubevisor serve --help` failed): skipping the CLI end-to-end suite';
-if (skip) process.stderr.write(`${skip}\n`);
 
 interface Run {
   code: number;
@@ -21,14 +18,14 @@ interface Run {
   stderr: string;
 }
 
-describe('kubevisor CLI against kubevisor serve', { skip }, () => {
+describe('kubevisor CLI against kubevisor serve', () => {
   let base = '';
   let kubeconfig = '';
   let home = '';
   let url = '';
-  let server: ChildProcess | undefined;
+  let instance: Kubevisor | undefined;
   let serverOutput = '';
-  const kubectl = skip ? '' : kubectlBinary('1.33');
+  const kubectl = kubectlBinary('1.33');
 
   const env = () => ({ PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: kubeconfig });
   const run = (file: string, args: string[], input?: string): Promise<Run> =>
@@ -60,37 +57,12 @@ describe('kubevisor CLI against kubevisor serve', { skip }, () => {
     kubeconfig = join(base, 'kubeconfig');
     home = join(base, 'home');
     const dataDir = join(base, 'data');
-    server = spawn(process.execPath, [cliEntry, 'serve', '--port', '0', '--data-dir', dataDir, '--kubeconfig', kubeconfig], {
-      cwd: repoRoot,
-      env: env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server.stderr?.on('data', (d: Buffer) => { serverOutput += d.toString(); });
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`kubevisor serve did not become ready in 30s\n${serverOutput}`)), 30_000);
-      server!.stdout?.on('data', (d: Buffer) => {
-        serverOutput += d.toString();
-        const m = /ready (https:\/\/\S+)/.exec(serverOutput);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      server!.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`kubevisor serve exited with ${code}\n${serverOutput}`));
-      });
-    });
+    instance = await startKubevisor({ command: 'serve', dataDir, kubeconfig, home, output: (text) => { serverOutput += text; } });
+    url = instance.url;
   });
 
   after(async () => {
-    if (server && server.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        server!.once('exit', () => resolve());
-        server!.kill('SIGINT');
-        setTimeout(() => server!.kill('SIGKILL'), 10_000).unref();
-      });
-    }
+    await instance?.stop();
     if (base) rmSync(base, { recursive: true, force: true });
   });
 

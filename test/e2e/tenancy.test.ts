@@ -12,13 +12,13 @@
 //  6. the object-count limit
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cliEntry, repoRoot } from '../support/kubevisor.ts';
+import { cliEntry, startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
 import { kubectlBinary } from '../support/kubectl.ts';
 
 interface Run {
@@ -75,7 +75,7 @@ describe('virtual clusters: isolation and lifecycle', () => {
   let home = '';
   let dataDir = '';
   let url = '';
-  let server: ChildProcess | undefined;
+  let instance: Kubevisor | undefined;
   let serverOutput = '';
   const kubectl = kubectlBinary('1.33');
   const agents: Agent[] = [];
@@ -235,27 +235,8 @@ describe('virtual clusters: isolation and lifecycle', () => {
     kubeconfig = join(base, 'kubeconfig');
     home = join(base, 'home');
     dataDir = join(base, 'data');
-    server = spawn(process.execPath, [cliEntry, 'serve', '--port', '0', '--data-dir', dataDir, '--kubeconfig', kubeconfig], {
-      cwd: repoRoot,
-      env: env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server.stderr?.on('data', (d: Buffer) => { serverOutput += d.toString(); });
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`kubevisor serve did not become ready in 30s\n${serverOutput}`)), 30_000);
-      server!.stdout?.on('data', (d: Buffer) => {
-        serverOutput += d.toString();
-        const m = /ready (https:\/\/\S+)/.exec(serverOutput);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      server!.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`kubevisor serve exited with ${code}\n${serverOutput}`));
-      });
-    });
+    instance = await startKubevisor({ command: 'serve', dataDir, kubeconfig, home, output: (text) => { serverOutput += text; } });
+    url = instance.url;
     adminCert = credsOf('kubevisor-admin');
     await kvOk('create', 'a');
     await kvOk('create', 'b', '--kubernetes-version', 'v1.32.0');
@@ -266,13 +247,7 @@ describe('virtual clusters: isolation and lifecycle', () => {
 
   after(async () => {
     for (const a of agents) a.destroy();
-    if (server && server.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        server!.once('exit', () => resolve());
-        server!.kill('SIGINT');
-        setTimeout(() => server!.kill('SIGKILL'), 10_000).unref();
-      });
-    }
+    await instance?.stop();
     if (base) rmSync(base, { recursive: true, force: true });
   });
 

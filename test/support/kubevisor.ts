@@ -24,29 +24,37 @@ export interface Kubevisor {
 }
 
 export interface StartOptions {
+  /** `up` (a server and one cluster, the default) or `serve`. */
+  command?: 'up' | 'serve';
   extraArgs?: string[];
   /** A data dir the caller owns (kept on stop); by default one in a temporary dir removed on stop. */
   dataDir?: string;
+  /** The kubeconfig to write and the clients' HOME, when the caller owns them. */
+  kubeconfig?: string;
+  home?: string;
   env?: Record<string, string>;
+  /** Receives everything the server prints. */
+  output?: (text: string) => void;
 }
 
 export async function startKubevisor(opts: StartOptions = {}): Promise<Kubevisor> {
   const base = mkdtempSync(join(tmpdir(), 'kubevisor-e2e-'));
   const dataDir = opts.dataDir ?? join(base, 'data');
-  const kubeconfig = join(base, 'kubeconfig');
-  const home = join(base, 'home');
-  const proc = spawn(process.execPath, [cliEntry, 'up', '--port', '0', '--data-dir', dataDir, '--kubeconfig', kubeconfig, ...(opts.extraArgs ?? [])], {
+  const kubeconfig = opts.kubeconfig ?? join(base, 'kubeconfig');
+  const home = opts.home ?? join(base, 'home');
+  const proc = spawn(process.execPath, [cliEntry, opts.command ?? 'up', '--port', '0', '--data-dir', dataDir, '--kubeconfig', kubeconfig, ...(opts.extraArgs ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); opts.output?.(d.toString()); });
   const url = await new Promise<string>((resolveUrl, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`kubevisor did not become ready in 20s\nstdout: ${out}\nstderr: ${stderr}`)), 20_000);
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
+      opts.output?.(d.toString());
       const m = /ready (https:\/\/\S+)/.exec(out);
       if (m) { clearTimeout(timer); resolveUrl(m[1]); }
     });
