@@ -112,6 +112,19 @@ function managedFieldsOf(obj: KubeObject | JsonObject | undefined): ManagedField
   return Array.isArray(mf) ? mf as unknown as ManagedFieldsEntry[] : undefined;
 }
 
+// Stored objects are immutable: their decoded managedFields, and whether they are
+// valid for their type, are worked out once per object, not on every update.
+const decodedOf = new WeakMap<ManagedFieldsEntry[], Managed>();
+const checkedLive = new WeakSet<object>();
+
+/** The stored object's managedFields, decoded (once). Treat as read-only. */
+function decodeStored(mf: ManagedFieldsEntry[] | undefined): Managed {
+  if (mf === undefined) return tryDecode(mf);
+  let m = decodedOf.get(mf);
+  if (!m) decodedOf.set(mf, (m = tryDecode(mf)));
+  return m;
+}
+
 function tryDecode(mf: ManagedFieldsEntry[] | undefined): Managed {
   try {
     return decodeManagedFields(mf);
@@ -164,6 +177,8 @@ function capUpdateManagers(m: Managed, max: number): void {
 }
 
 interface Ctx {
+  /** The live object is known to be valid for the type (it was checked when it was stored). */
+  liveChecked?: boolean;
   tr: TypeRef;
   /** The empty object of the kind. */
   zero: JsonObject;
@@ -183,7 +198,7 @@ function typed(v: JsonValue, tr: TypeRef, allowDuplicates: boolean): void {
 function updateChain(live: JsonObject, next: JsonObject, managed: Managed, manager: string, ctx: Ctx): Managed {
   const id = managerIdentifier({ manager: manager || 'unknown', operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource });
   typed(next, ctx.tr, true);
-  typed(live, ctx.tr, true);
+  if (!ctx.liveChecked) typed(live, ctx.tr, true);
   const self = 'current-operation';
   const m = updaterUpdate(live, next, ctx.tr, ctx.apiVersion, copyManaged(managed), self, ctx.reset);
   strip(m, self);
@@ -233,10 +248,12 @@ export function recordUpdate(args: RecordUpdateArgs): ManagedFieldsEntry[] | und
   const tr = rootType(args.schema);
   const liveMf = managedFieldsOf(live);
   let managed: Managed;
-  if (subresource) managed = tryDecode(liveMf);
+  if (subresource) managed = decodeStored(liveMf);
   else {
     const newMf = (object.metadata as JsonObject | undefined)?.['managedFields'];
     if (isResetManagedFields(newMf)) managed = emptyManaged();
+    // Writers mostly send back the managedFields they read: the stored ones, decoded already.
+    else if (liveMf !== undefined && Array.isArray(newMf) && jsonEqual(newMf, liveMf as unknown as JsonValue)) managed = decodeStored(liveMf);
     else {
       let m: Managed | undefined;
       try {
@@ -244,7 +261,7 @@ export function recordUpdate(args: RecordUpdateArgs): ManagedFieldsEntry[] | und
       } catch {
         m = undefined;
       }
-      managed = m && m.fields.size > 0 ? m : tryDecode(liveMf);
+      managed = m && m.fields.size > 0 ? m : decodeStored(liveMf);
     }
   }
   // Objects whose tracking was reset are not tracked again until an apply.
@@ -252,9 +269,12 @@ export function recordUpdate(args: RecordUpdateArgs): ManagedFieldsEntry[] | und
   const liveObj = live !== undefined ? withoutManagedFields(live as unknown as JsonObject)
     : args.zero ?? (args.custom ? customZero(object) : zeroObject(args.schema));
   const next = withoutManagedFields(object as unknown as JsonObject);
-  const ctx: Ctx = { tr, zero: liveObj, apiVersion: args.apiVersion, subresource, reset: args.resetFields, now: formatTime(args.now ?? new Date()) };
+  const liveChecked = live !== undefined && checkedLive.has(live);
+  const ctx: Ctx = { tr, zero: liveObj, apiVersion: args.apiVersion, subresource, reset: args.resetFields, now: formatTime(args.now ?? new Date()), liveChecked };
   try {
-    return encodeManagedFields(updateChain(liveObj, next, managed, args.manager, ctx));
+    const out = encodeManagedFields(updateChain(liveObj, next, managed, args.manager, ctx));
+    if (live !== undefined) checkedLive.add(live);
+    return out;
   } catch {
     return liveMf;
   }

@@ -1,6 +1,7 @@
 // Small helpers over plain JSON values shared by the patch implementations.
 import { ApiError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
+import { deepCopy } from '../json-copy.ts';
 
 export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -16,11 +17,7 @@ export const hasOwn = (obj: object, key: string): boolean => Object.prototype.ha
 
 /** A deep copy of a JSON value. */
 export function cloneJson<T extends JsonValue>(v: T): T {
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) return v.map((x) => cloneJson(x)) as T;
-  const out: JsonObject = {};
-  for (const k of Object.keys(v)) setKey(out, k, cloneJson((v as JsonObject)[k]!));
-  return out as T;
+  return deepCopy(v);
 }
 
 /** Structural equality of JSON values (object key order does not matter). */
