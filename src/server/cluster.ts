@@ -7,7 +7,7 @@ import { WatchCache } from '../registry/generic/watch-cache.ts';
 import { GenericStore } from '../registry/generic/store.ts';
 import type { Registry } from '../registry/registry.ts';
 import { bootstrapCluster } from './bootstrap.ts';
-import { hasImage, writeImage } from './bootstrap-image.ts';
+import { hasImage, restoreImage, writeImage, type Image } from './bootstrap-image.ts';
 import { startCompactor } from '../registry/generic/compactor.ts';
 import { groupsOf } from './discovery.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
@@ -79,14 +79,24 @@ export class VirtualCluster {
     return groupsOf(this.registry).flatMap((g) => g.versions.map((v) => (g.group ? `${g.group}/${v}` : v)));
   }
 
-  /** Load the cluster's state and create what a new cluster holds. */
-  static async open(name: string, kv: KVStore, registry: Registry): Promise<VirtualCluster> {
-    const cache = await WatchCache.start(kv);
+  /**
+   * Load the cluster's state and create what a new cluster holds. `imageExtra`: objects
+   * a fresh cluster written from the bootstrap image gets besides (what its controllers
+   * would write right after it opens).
+   */
+  static async open(name: string, kv: KVStore, registry: Registry, opts: { imageExtra?: Image } = {}): Promise<VirtualCluster> {
+    // A store never written to, of a backend that chooses revisions (SQLite): the image
+    // goes in as rows (one transaction, no per-write checks), before the cache loads it.
+    let decoded: Awaited<ReturnType<typeof restoreImage>> | undefined;
+    if (hasImage() && kv.restoreRows !== undefined && (await kv.revision()) === 0) decoded = await restoreImage(kv, opts.imageExtra);
+    const cache = await WatchCache.start(kv, undefined, undefined, decoded);
     const vc = new VirtualCluster(name, kv, cache, registry);
-    if (cache.size === 0) {
+    if (decoded) {
+      vc.fromImage = true;
+    } else if (cache.size === 0) {
       // A fresh cluster: written from the image of the first fresh cluster, or its bootstrap captured as the image.
       if (hasImage()) {
-        await writeImage(kv, cache);
+        await writeImage(kv, cache, opts.imageExtra);
         vc.fromImage = true;
       } else {
         vc.captureImage = true;
@@ -100,8 +110,18 @@ export class VirtualCluster {
   private stopCompactor: () => void = () => {};
   /** Written from the bootstrap image: its RBAC objects are the policy's, nothing to reconcile. */
   fromImage = false;
+  /**
+   * Its RBAC objects were reconciled with the bootstrap policy since this server started
+   * (an earlier open of the same data): as for a server that never stopped, nothing to
+   * reconcile when it opens again.
+   */
+  policyReconciled = false;
   /** The first fresh cluster: its store is captured as the image once bootstrapped. */
   captureImage = false;
+  /** Fresh when opened (written from the image, or bootstrapped): what its controllers write first may extend the image. */
+  get fresh(): boolean {
+    return this.fromImage || this.captureImage;
+  }
   private readonly closeHooks = new Set<() => void>();
 
   /** Run `fn` when the cluster closes (paused, asleep, deleted, server stopping); returns a function that cancels it. */

@@ -16,6 +16,12 @@ const fieldManager = 'kubevisor-controller';
 const prefix = `/registry/${VC_GROUP}/${VC_PLURAL}/`;
 /** How often counts and activity of running clusters are brought up to date in their status. */
 const STATUS_REFRESH_MS = 30_000;
+/**
+ * Reconciles that may run at once, each on its own clusters (a cluster's name always
+ * goes to the same worker, so one cluster's reconciles never overlap): opening a
+ * cluster waits on files and commits, during which another can be opened.
+ */
+const WORKERS = 4;
 
 export interface VirtualClusterControllerOptions {
   readonly manager: ClusterManager;
@@ -79,9 +85,26 @@ export function startVirtualClusterController(admin: VirtualCluster, opts: Virtu
     return out;
   }
 
+  /** Clusters whose counts and activity are due to be brought up to date (the refresh below). */
+  const countsDue = new Set<string>();
+
+  /** Equal but for the object count and last activity, which only the refresh writes. */
+  function sameButCounts(have: unknown, want: Record<string, unknown>): boolean {
+    if (!have || typeof have !== 'object') return false;
+    const { objects: _a, lastActivityTime: _b, ...h } = have as Record<string, unknown>;
+    const { objects: _c, lastActivityTime: _d, ...w } = want;
+    return jsonEqual(h, w);
+  }
+
   async function writeStatus(d: ResourceDef, name: string, failure: string | undefined): Promise<void> {
     const cur = store.peek(d, undefined, name);
-    if (!cur || jsonEqual(cur.status, desiredStatus(cur, failure))) return;
+    if (!cur) return;
+    const want = desiredStatus(cur, failure);
+    const due = countsDue.delete(name);
+    // A status write is a CRD validation, a field-ownership update and a commit: only
+    // for a change of phase, condition, endpoint, version or generation, or when the
+    // counts are due.
+    if (due ? jsonEqual(cur.status, want) : sameButCounts(cur.status, want)) return;
     try {
       await store.guaranteedUpdate(d, undefined, name, (o) => {
         const obj = o as KubeObject;
@@ -131,7 +154,13 @@ export function startVirtualClusterController(admin: VirtualCluster, opts: Virtu
     await writeStatus(d, name, undefined);
   }
 
-  const controller = new Controller('virtualcluster', reconcile);
+  const workers = Array.from({ length: WORKERS }, (_, i) => new Controller(`virtualcluster-${i}`, reconcile));
+  const workerOf = (name: string): Controller => {
+    let h = 0;
+    for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0;
+    return workers[(h >>> 0) % WORKERS];
+  };
+  const controller = { enqueue: (name: string) => workerOf(name).enqueue(name) };
   // Our own status writes need no reconcile (only spec, finalizers and deletion do): without
   // this, each status write re-runs the reconcile, which writes the next object count, and so on.
   // Counts and activity are brought up to date by the refresh below.
@@ -141,7 +170,10 @@ export function startVirtualClusterController(admin: VirtualCluster, opts: Virtu
     return a.generation === b.generation && a.deletionTimestamp === b.deletionTimestamp &&
       jsonEqual(a.finalizers, b.finalizers) && jsonEqual(ev.obj.spec, ev.prev.spec);
   };
-  const unwatch = controller.watch(admin.cache, prefix, (ev) => (statusOnly(ev) ? undefined : ev.obj.metadata.name));
+  const unwatch = admin.cache.subscribe({
+    prefix,
+    onEvent: (ev) => { if (!statusOnly(ev)) controller.enqueue(ev.obj.metadata.name as string); },
+  });
   // The CRD becoming established makes the objects servable: look at them all again.
   const unwatchCrd = admin.cache.subscribe({
     prefix: '/registry/apiextensions.k8s.io/customresourcedefinitions/',
@@ -151,7 +183,11 @@ export function startVirtualClusterController(admin: VirtualCluster, opts: Virtu
 
   // Counts and activity change without events: refresh them now and then, for running clusters only.
   const refresh = setInterval(() => {
-    for (const name of manager.names()) if (manager.get(name)?.phase === 'Running') controller.enqueue(name);
+    for (const name of manager.names()) {
+      if (manager.get(name)?.phase !== 'Running') continue;
+      countsDue.add(name);
+      controller.enqueue(name);
+    }
   }, STATUS_REFRESH_MS);
   refresh.unref();
 
@@ -166,7 +202,7 @@ export function startVirtualClusterController(admin: VirtualCluster, opts: Virtu
       clearInterval(refresh);
       unwatch();
       unwatchCrd();
-      return controller.stop();
+      return Promise.all(workers.map((w) => w.stop())).then(() => undefined);
     },
   };
 }

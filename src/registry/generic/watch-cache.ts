@@ -45,7 +45,8 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 function intern<T>(v: T): T {
-  if (v === undefined || v === null || typeof v !== 'object') return v;
+  // Frozen: already shared (interned, or a part of the bootstrap image).
+  if (v === undefined || v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
   const k = JSON.stringify(v);
   const have = interned.get(k);
   if (have !== undefined) return have as T;
@@ -124,6 +125,8 @@ export class WatchCache {
   /** The cache can serve events with revision > this. */
   private oldestRev = 0;
   private failure: Error | undefined;
+  /** Objects their writer decoded already (adopt()), by key. */
+  private readonly adopted = new Map<string, { value: string; obj: KubeObject }>();
 
   private readonly store: KVStore;
   readonly prefix: string;
@@ -135,10 +138,16 @@ export class WatchCache {
     this.historySize = historySize;
   }
 
-  /** Load everything under `prefix` and follow changes. */
-  static async start(store: KVStore, prefix = '/registry/', historySize = 10_000): Promise<WatchCache> {
+  /**
+   * Load everything under `prefix` and follow changes. `decoded`: objects their writer
+   * decoded already, by key (see adopt()).
+   */
+  static async start(store: KVStore, prefix = '/registry/', historySize = 10_000,
+    decoded?: ReadonlyMap<string, { value: string; obj: KubeObject }>): Promise<WatchCache> {
     const cache = new WatchCache(store, prefix, historySize);
+    if (decoded) for (const [key, d] of decoded) cache.adopted.set(key, d);
     await cache.load();
+    cache.adopted.clear();
     return cache;
   }
 
@@ -171,8 +180,29 @@ export class WatchCache {
   /** The newest revision the cache has applied. */
   get revision(): number { return this.rev; }
 
+  /**
+   * The next time `key` arrives with exactly `value`, take `obj` as its decoded form
+   * instead of parsing `value` (a writer that made both, such as the bootstrap image).
+   * `obj` must be what JSON.parse(value) would give, and from then on belong to the
+   * cache: immutable, with no part the writer or anyone else may change.
+   */
+  adopt(key: string, value: string, obj: KubeObject): void {
+    this.adopted.set(key, { value, obj });
+  }
+
+  private decode(key: string, value: string): KubeObject {
+    if (this.adopted.size > 0) {
+      const a = this.adopted.get(key);
+      if (a !== undefined) {
+        this.adopted.delete(key);
+        if (a.value === value) return a.obj;
+      }
+    }
+    return JSON.parse(value) as KubeObject;
+  }
+
   private put(key: string, value: string, modRevision: number): CachedObject {
-    const obj = JSON.parse(value) as KubeObject;
+    const obj = this.decode(key, value);
     if (key.startsWith(RBAC_PREFIX)) internRbac(obj);
     obj.metadata.resourceVersion = String(modRevision);
     const c: CachedObject = { key, obj, modRevision };

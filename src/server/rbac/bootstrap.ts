@@ -117,7 +117,7 @@ async function ignoreConflicts(p: Promise<unknown>): Promise<void> {
  */
 export async function bootstrapRbac(vc: VirtualCluster): Promise<void> {
   const defs = defsOf(vc);
-  if (!defs || vc.fromImage) return;
+  if (!defs || vc.fromImage || vc.policyReconciled) return;
   const p = bootstrapPolicy();
   const store = vc.store;
   const writes: Promise<void>[] = [];

@@ -11,6 +11,7 @@ import type { KubeObject } from '../../api/types.ts';
 import { builtinRegistry } from '../../registry/builtin.ts';
 import { StaticTokens } from '../auth/authenticate.ts';
 import { VirtualCluster } from '../cluster.ts';
+import { captureImage } from '../bootstrap-image.ts';
 import type { ResourceContext } from '../handlers/resource.ts';
 import { writeObject } from '../http/respond.ts';
 import { installAccessControl, type ClusterManager, type StorageConfig } from './manager.ts';
@@ -42,6 +43,10 @@ export async function openAdminCluster(opts: AdminClusterOptions): Promise<Virtu
   }
   const vc = await VirtualCluster.open('admin', kv, builtinRegistry());
   await installAccessControl(vc);
+  // A fresh admin cluster is bootstrapped as a tenant cluster is (namespaces, the kubernetes
+  // service, the RBAC policy): its state, before anything of its own, is the image the
+  // first tenant cluster is written from.
+  if (vc.captureImage) await captureImage(kv);
   vc.certIssuer = opts.rootCA;
   vc.tokens.push(new StaticTokens([...opts.adminTokenHashes]));
   // A busy platform team may script many creates; the admin API is not a tenant.
@@ -62,7 +67,10 @@ function kubeconfigSubresource(opts: AdminClusterOptions) {
   return async (ctx: ResourceContext): Promise<void> => {
     if (ctx.info.verb !== 'get') throw errors.methodNotAllowed(ctx.req.method ?? '', `${VC_PLURAL}/kubeconfig`);
     const name = ctx.info.name as string;
-    requireCluster(ctx, name);
+    const obj = requireCluster(ctx, name);
+    // Created a moment ago and not reconciled yet (no status): wait for the manager to
+    // know it rather than answer 404 to a client that just created it.
+    if (!opts.manager.get(name) && obj.status === undefined) await opts.manager.whenKnown(name, 5000);
     const creds = await opts.manager.credentials(name);
     const body: KubeObject = {
       apiVersion: VC_API_VERSION,

@@ -1,22 +1,34 @@
-// A virtual cluster's own credentials under DATA/clusters/NAME/pki/:
+// A virtual cluster's own credentials, in one file DATA/clusters/NAME/credentials.pem:
 //
-//   client-ca.crt / client-ca.key   the cluster's client CA, an intermediate signed
-//                                   by the server's root client CA
-//   tokens.sha256                   hex SHA-256 of each static token, one per line
+//   the cluster's client CA certificate (PEM), an intermediate signed by the server's
+//   root client CA, then its private key (PEM), then the hex SHA-256 of each static
+//   token, one per line (appended as tokens are issued)
+//
+// Clusters made by earlier versions keep them in DATA/clusters/NAME/pki/
+// (client-ca.crt, client-ca.key, tokens.sha256): read once and moved into the file.
 //
 // Certificates the cluster accepts are issued by its own CA and carry the chain
 // (leaf + cluster CA), so a client that picks its certificate by the server's
 // list of acceptable CAs (Go's TLS does) finds it under the root.
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
+//
+// The file is written as the cluster's data is (without fsync: it survives the process
+// being killed, not power loss). A new cluster's file is written in place: a crash
+// half-way leaves a file whose certificate or key does not parse or match, which the
+// next open replaces with a new CA (no credentials were issued from the torn one). A
+// torn last token line is not a digest and is ignored.
+import { X509Certificate, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { hashToken, isTokenHash, newAdminToken } from '../pki/admin-token.ts';
-import { issueCertificate, newKeyPair, privateKeyPem, type DistinguishedName, type Signer } from '../pki/certificate.ts';
+import { issueCertificate, privateKeyPem, type DistinguishedName, type KeyPair, type Signer } from '../pki/certificate.ts';
 import { ADMIN_GROUP, ADMIN_USER } from '../pki/pki.ts';
-import { ensurePrivateDir, writePrivateFile } from '../pki/private-file.ts';
+import { writePrivateFile } from '../pki/private-file.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const BACKDATE = 5 * 60 * 1000;
+const FILE = 'credentials.pem';
+const LEGACY_DIR = 'pki';
 
 /** The root client CA of the server: what signs each cluster's CA. */
 export interface RootClientCA {
@@ -42,6 +54,47 @@ function nameOf(cert: X509Certificate): DistinguishedName {
   return { commonName, organizations };
 }
 
+/** EC P-256 key pairs made on libuv's thread pool, off the event loop. */
+const generateEcKeyPair = promisify(generateKeyPair);
+function newKeyPairAsync(): Promise<KeyPair> {
+  return generateEcKeyPair('ec', { namedCurve: 'prime256v1' });
+}
+
+/** The root's certificate and signer, decoded once per root. */
+const roots = new WeakMap<RootClientCA, { cert: X509Certificate; signer: Signer }>();
+function rootOf(root: RootClientCA): { cert: X509Certificate; signer: Signer } {
+  let r = roots.get(root);
+  if (!r) {
+    const cert = new X509Certificate(root.certPem);
+    r = { cert, signer: { name: nameOf(cert), privateKey: createPrivateKey(root.keyPem), publicKey: cert.publicKey } };
+    roots.set(root, r);
+  }
+  return r;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----\n?/g;
+
+/** The certificate, key and token digests of a credentials file. */
+function parseFile(text: string): { certPem: string | undefined; keyPem: string | undefined; hashes: string[] } {
+  let certPem: string | undefined, keyPem: string | undefined;
+  for (const m of text.matchAll(PEM_BLOCK)) {
+    const block = m[0].endsWith('\n') ? m[0] : `${m[0]}\n`;
+    if (m[1] === 'CERTIFICATE') certPem ??= block;
+    else if (m[1].endsWith('PRIVATE KEY')) keyPem ??= block;
+  }
+  const hashes = text.replace(PEM_BLOCK, '').split('\n').map((l) => l.trim()).filter(isTokenHash);
+  return { certPem, keyPem, hashes };
+}
+
+async function readIfThere(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 export class ClusterPki {
   readonly dir: string;
   /** The cluster's client CA; a client certificate is the cluster's when this issued it. */
@@ -49,51 +102,66 @@ export class ClusterPki {
   readonly caCertPem: string;
   private readonly caKey: KeyObject;
   private readonly tokenHashes: Set<string>;
+  private readonly signer: Signer;
 
-  private constructor(dir: string, caCertPem: string, caKey: KeyObject, tokenHashes: Set<string>) {
+  private constructor(dir: string, caCertPem: string, caCert: X509Certificate, caKey: KeyObject, tokenHashes: Set<string>) {
     this.dir = dir;
     this.caCertPem = caCertPem;
-    this.caCert = new X509Certificate(caCertPem);
+    this.caCert = caCert;
     this.caKey = caKey;
     this.tokenHashes = tokenHashes;
+    this.signer = { name: nameOf(caCert), privateKey: caKey, publicKey: caCert.publicKey };
   }
 
-  /** Load the cluster's CA and tokens from `dir`, making the CA on first use. */
-  static async ensure(dir: string, cluster: string, root: RootClientCA): Promise<ClusterPki> {
-    const read = (name: string) => readFile(join(dir, name), 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined;
-      throw e;
-    });
-    const [certPem, keyPem, tokens] = await Promise.all([read('client-ca.crt'), read('client-ca.key'), read('tokens.sha256')]);
-    const hashes = new Set((tokens ?? '').split('\n').map((l) => l.trim()).filter(isTokenHash));
-    const rootCert = new X509Certificate(root.certPem);
-    if (certPem !== undefined && keyPem !== undefined) {
+  /**
+   * Load the cluster's CA and tokens from its directory `dir` (which exists), making the
+   * CA on first use. `fresh`: the directory was just made, so there is nothing to read.
+   */
+  static async ensure(dir: string, cluster: string, root: RootClientCA, opts: { fresh?: boolean } = {}): Promise<ClusterPki> {
+    const path = join(dir, FILE);
+    const { cert: rootCert, signer: rootSigner } = rootOf(root);
+    let found: ReturnType<typeof parseFile> | undefined;
+    let legacy = false;
+    if (!opts.fresh) {
+      const text = await readIfThere(path);
+      if (text !== undefined) {
+        found = parseFile(text);
+      } else {
+        const files = await readdir(join(dir, LEGACY_DIR)).catch(() => [] as string[]);
+        if (files.length > 0) {
+          const read = (name: string) => (files.includes(name) ? readIfThere(join(dir, LEGACY_DIR, name)) : undefined);
+          const [certPem, keyPem, tokens] = await Promise.all([read('client-ca.crt'), read('client-ca.key'), read('tokens.sha256')]);
+          found = { certPem, keyPem, hashes: (tokens ?? '').split('\n').map((l) => l.trim()).filter(isTokenHash) };
+          legacy = true;
+        }
+      }
+    }
+    const hashes = new Set(found?.hashes ?? []);
+    if (found?.certPem !== undefined && found.keyPem !== undefined) {
       try {
-        const cert = new X509Certificate(certPem);
-        const key = createPrivateKey(keyPem);
+        const cert = new X509Certificate(found.certPem);
+        const key = createPrivateKey(found.keyPem);
         // Still ours: signed by this server's root, key matching, not about to expire.
         if (cert.checkPrivateKey(key) && cert.checkIssued(rootCert) && cert.verify(rootCert.publicKey) &&
           cert.validToDate.getTime() - Date.now() > 30 * DAY) {
-          return new ClusterPki(dir, certPem, key, hashes);
+          if (legacy) await writePrivateFile(path, fileText(found.certPem, found.keyPem, hashes), { flush: false });
+          return new ClusterPki(dir, found.certPem, cert, key, hashes);
         }
       } catch { /* remade below */ }
     }
     const now = Date.now();
-    const keys = newKeyPair();
-    const rootSigner: Signer = { name: nameOf(rootCert), privateKey: createPrivateKey(root.keyPem), publicKey: rootCert.publicKey };
+    const keys = await newKeyPairAsync();
     const notAfter = Math.min(now + 5 * 365 * DAY, rootCert.validToDate.getTime());
     const caPem = issueCertificate({
       subject: { commonName: `kubevisor-cluster-${cluster}-client-ca@${Math.floor(now / 1000)}` },
       publicKey: keys.publicKey, notBefore: new Date(now - BACKDATE), notAfter: new Date(notAfter), isCA: true,
     }, rootSigner);
-    await ensurePrivateDir(dir);
-    // Durable as the cluster's data is (a write survives the process being killed, not
-    // power loss): no fsync. Both files at once.
-    await Promise.all([
-      writePrivateFile(join(dir, 'client-ca.key'), privateKeyPem(keys.privateKey), { flush: false }),
-      writePrivateFile(join(dir, 'client-ca.crt'), caPem, { flush: false }),
-    ]);
-    return new ClusterPki(dir, caPem, keys.privateKey, hashes);
+    const text = fileText(caPem, privateKeyPem(keys.privateKey), hashes);
+    // A new cluster's file is written in place (see above); a replaced one, whose token
+    // digests must survive, through a temporary file.
+    if (found === undefined) await writePrivateFileInPlace(path, text);
+    else await writePrivateFile(path, text, { flush: false });
+    return new ClusterPki(dir, caPem, new X509Certificate(caPem), keys.privateKey, hashes);
   }
 
   /** Digests of the cluster's static tokens. */
@@ -108,21 +176,29 @@ export class ClusterPki {
 
   /** New admin credentials (CN kubevisor-admin, O system:masters) for this cluster. */
   async issueAdmin(): Promise<ClusterCredentials> {
+    const keys = await newKeyPairAsync();
     const now = Date.now();
-    const keys = newKeyPair();
-    const signer: Signer = { name: nameOf(this.caCert), privateKey: this.caKey, publicKey: this.caCert.publicKey };
     const leaf = issueCertificate({
       subject: { commonName: ADMIN_USER, organizations: [ADMIN_GROUP] },
       publicKey: keys.publicKey,
       notBefore: new Date(now - BACKDATE),
       notAfter: new Date(Math.min(now + 365 * DAY, this.caCert.validToDate.getTime())),
       extendedKeyUsages: ['clientAuth'],
-    }, signer);
+    }, this.signer);
     const token = newAdminToken();
     const hash = hashToken(token);
-    await ensurePrivateDir(this.dir);
-    await appendFile(join(this.dir, 'tokens.sha256'), `${hash}\n`, { mode: 0o600 });
+    await appendFile(join(this.dir, FILE), `${hash}\n`, { mode: 0o600 });
     this.tokenHashes.add(hash);
     return { certChainPem: leaf + this.caCertPem, keyPem: privateKeyPem(keys.privateKey), token };
   }
+}
+
+function fileText(certPem: string, keyPem: string, hashes: Iterable<string>): string {
+  let text = (certPem.endsWith('\n') ? certPem : `${certPem}\n`) + (keyPem.endsWith('\n') ? keyPem : `${keyPem}\n`);
+  for (const h of hashes) text += `${h}\n`;
+  return text;
+}
+
+async function writePrivateFileInPlace(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { mode: 0o600, flush: false });
 }

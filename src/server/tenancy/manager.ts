@@ -4,7 +4,8 @@
 // API's VirtualCluster controller tells the manager what each cluster should
 // be; requests ask it for a cluster to serve.
 
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import { errors } from '../../api/errors.ts';
@@ -12,6 +13,8 @@ import { hashToken } from '../pki/admin-token.ts';
 import type { KVStore } from '../../storage/types.ts';
 import { builtinRegistry } from '../../registry/builtin.ts';
 import { VirtualCluster } from '../cluster.ts';
+import { captureImage, extraImage, type Image } from '../bootstrap-image.ts';
+import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { attachPodStreams } from '../pod-streams.ts';
 import { versionInfo } from '../version.ts';
 import { ClusterPki, type ClusterCredentials, type RootClientCA } from './cluster-pki.ts';
@@ -62,10 +65,43 @@ interface Internal extends ClusterRecord {
   replacing: Promise<void> | undefined;
 }
 
+/**
+ * A module loaded on first use and kept: later calls get it without another dynamic
+ * import (each of which costs a module-map lookup and a few promise turns).
+ */
+function once<T>(load: () => Promise<T>): () => T | Promise<T> {
+  let mod: T | undefined;
+  let loading: Promise<T> | undefined;
+  return () => mod ?? (loading ??= load().then((m) => (mod = m), (e: unknown) => { loading = undefined; throw e; }));
+}
+
+const rbacModules = once(async () => {
+  const [install, impersonation] = await Promise.all([import('../rbac/install.ts'), import('../rbac/impersonation.ts')]);
+  return { installRbac: install.installRbac, impersonate: impersonation.impersonate };
+});
+const storeModule = once(() => import('../../storage/open.ts'));
+const sqliteModule = once(() => import('../../storage/sqlite.ts'));
+const serviceAccountsModule = once(() => import('../serviceaccounts/setup.ts'));
+
+/** The bytes of an empty SQLite store (schema made, WAL mode set), made once per process; undefined if that failed. */
+const emptyStoreFile = once(async (): Promise<Buffer | undefined> => {
+  const { SqliteStore } = await sqliteModule();
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'kubevisor-empty-'));
+    try {
+      await new SqliteStore(join(dir, 'state.db')).close();
+      return await readFile(join(dir, 'state.db'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  } catch {
+    return undefined; // the store makes the file itself
+  }
+});
+
 /** RBAC (bootstrap policy, authorizer, escalation checks) and impersonation for a cluster. */
 export async function installAccessControl(vc: VirtualCluster): Promise<void> {
-  const { installRbac } = await import('../rbac/install.ts');
-  const { impersonate } = await import('../rbac/impersonation.ts');
+  const { installRbac, impersonate } = await rbacModules();
   const authz = await installRbac(vc);
   vc.authorizer = authz;
   vc.impersonate = (req, user) => impersonate(req, user, authz);
@@ -79,6 +115,17 @@ export class ClusterManager {
   private readonly opts: ManagerOptions;
   private sleepTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /**
+   * What this server's controllers write into a fresh cluster right after it opens (the
+   * default ServiceAccounts and kube-root-ca.crt ConfigMaps), written with the bootstrap
+   * image instead; taken from `donor`, a fresh cluster opened before.
+   */
+  private imageExtra: Image | undefined;
+  private donor: WeakRef<VirtualCluster> | undefined;
+  /** Clusters whose RBAC objects an open reconciled (or wrote) since this server started, and that hold the same data since. */
+  private readonly reconciled = new Set<string>();
+  /** Callers waiting for a cluster the manager has not been told of yet. */
+  private readonly known = new Map<string, (() => void)[]>();
 
   constructor(opts: ManagerOptions) {
     this.opts = opts;
@@ -90,6 +137,31 @@ export class ClusterManager {
   }
 
   get(name: string): ClusterRecord | undefined {
+    return this.records.get(name);
+  }
+
+  /**
+   * The record of `name` once the manager has been told of the cluster (its
+   * VirtualCluster was created a moment ago and not reconciled yet); undefined
+   * after `timeoutMs`.
+   */
+  async whenKnown(name: string, timeoutMs: number): Promise<ClusterRecord | undefined> {
+    const have = this.records.get(name);
+    if (have || this.closed) return have;
+    await new Promise<void>((resolve) => {
+      let list = this.known.get(name);
+      if (!list) this.known.set(name, (list = []));
+      const done = () => { clearTimeout(timer); resolve(); };
+      const timer = setTimeout(() => {
+        const l = this.known.get(name);
+        const i = l?.indexOf(done) ?? -1;
+        if (l && i >= 0) l.splice(i, 1);
+        if (l?.length === 0) this.known.delete(name);
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+      list.push(done);
+    });
     return this.records.get(name);
   }
 
@@ -106,6 +178,11 @@ export class ClusterManager {
         opening: undefined, closing: undefined, stop: undefined, streams: undefined, pki: undefined, pkiLoading: undefined, replacing: undefined,
       };
       this.records.set(name, r);
+      const waiting = this.known.get(name);
+      if (waiting) {
+        this.known.delete(name);
+        for (const fn of waiting) fn();
+      }
     }
     if (r.phase === 'Terminating') return;
     await this.loadPki(r);
@@ -181,31 +258,33 @@ export class ClusterManager {
   }
 
   private async openCluster(r: Internal): Promise<VirtualCluster> {
-    const dir = this.clusterDir(r.name);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Makes the cluster's directory too.
     await this.loadPki(r);
     const kv = await this.openStore(r.name, r.spec);
     let vc: VirtualCluster;
     try {
-      vc = await VirtualCluster.open(r.name, kv, builtinRegistry());
+      vc = await VirtualCluster.open(r.name, kv, builtinRegistry(), { imageExtra: this.imageExtra ?? this.takeImageExtra() });
     } catch (e) {
       await kv.close();
       throw e;
     }
+    vc.policyReconciled = this.reconciled.has(r.name);
     try {
       await installAccessControl(vc);
-      if (vc.captureImage) await (await import('../bootstrap-image.ts')).captureImage(kv);
+      this.reconciled.add(r.name);
+      if (vc.captureImage) await captureImage(kv);
     } catch (e) {
       await vc.close();
       throw e;
     }
+    if (vc.fresh && !this.imageExtra) this.donor = new WeakRef(vc);
     const pki = r.pki as ClusterPki;
     vc.certIssuer = pki.caCert;
     vc.version = versionInfo(r.spec.kubernetesVersion);
     vc.limits = r.spec.limits;
     vc.tokens.push({ authenticateToken: (t) => (pki.hasToken(t) ? { username: 'kubevisor-admin', groups: ['system:masters', 'system:authenticated'] } : undefined) });
     vc.store.admission.push(objectLimitAdmission(vc));
-    const { setupServiceAccounts } = await import('../serviceaccounts/setup.ts');
+    const { setupServiceAccounts } = await serviceAccountsModule();
     const sa = setupServiceAccounts(vc, this.opts.dataDir);
     vc.tokens.push(sa.authenticator);
     vc.nonResource = sa.serveDiscovery;
@@ -222,13 +301,39 @@ export class ClusterManager {
     return vc;
   }
 
+  /** The extra image objects from the donor, once its controllers have written them all. */
+  private takeImageExtra(): Image | undefined {
+    const donor = this.donor?.deref();
+    if (!donor) return undefined;
+    const def = (plural: string) => donor.registry.find('', 'v1', plural);
+    const [ns, sa, cm] = [def('namespaces'), def('serviceaccounts'), def('configmaps')];
+    if (!ns || !sa || !cm) return undefined;
+    const extra = extraImage(donor.cache, resourcePrefix(ns),
+      (n) => [`${resourcePrefix(sa)}${n}/default`, `${resourcePrefix(cm)}${n}/kube-root-ca.crt`], 'kube-controller-manager');
+    if (extra) {
+      this.imageExtra = extra;
+      this.donor = undefined;
+    }
+    return extra;
+  }
+
   private async openStore(name: string, spec: ClusterSpec): Promise<KVStore> {
-    const { openStore } = await import('../../storage/open.ts');
+    const { openStore } = await storeModule();
     if (spec.storage === 'etcd') {
       if (this.opts.storage.backend !== 'etcd') throw new Error('this server has no etcd (start it with --storage etcd)');
       return openStore({ backend: 'etcd', endpoints: [...this.opts.storage.endpoints], prefix: `/kubevisor/${name}/` });
     }
-    return openStore({ backend: 'sqlite', path: join(this.clusterDir(name), 'state.db') });
+    const { SqliteStore } = await sqliteModule();
+    const path = join(this.clusterDir(name), 'state.db');
+    // A new cluster's database is an empty store's file, written here off the event loop
+    // (the store would write it synchronously); never over an existing one.
+    const empty = await emptyStoreFile();
+    if (empty) {
+      await writeFile(path, empty, { mode: 0o600, flag: 'wx', flush: false }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+    }
+    return new SqliteStore(path);
   }
 
   /** Close the cluster's in-memory state, keeping its data; the record stays, in `phase`. */
@@ -263,7 +368,12 @@ export class ClusterManager {
 
   /** The cluster's credentials, loaded (or made) once however many callers ask at the same time. */
   private loadPki(r: Internal): Promise<ClusterPki> {
-    r.pkiLoading ??= ClusterPki.ensure(join(this.clusterDir(r.name), 'pki'), r.name, this.opts.rootCA).then((pki) => {
+    r.pkiLoading ??= (async () => {
+      const dir = this.clusterDir(r.name);
+      // mkdir says whether it made the directory: a new cluster has no credentials to read.
+      const made = await mkdir(dir, { recursive: true, mode: 0o700 });
+      return ClusterPki.ensure(dir, r.name, this.opts.rootCA, { fresh: made !== undefined });
+    })().then((pki) => {
       r.pki = pki;
       this.caOwners.set(pki.caCert.subject, r.name);
       for (const t of pki.tokens) this.tokenOwners.set(t, r.name);
@@ -325,6 +435,7 @@ export class ClusterManager {
     }
     await rm(this.clusterDir(name), { recursive: true, force: true });
     this.records.delete(name);
+    this.reconciled.delete(name);
     for (const m of [this.caOwners, this.tokenOwners]) for (const [k, v] of m) if (v === name) m.delete(k);
   }
 
@@ -336,12 +447,14 @@ export class ClusterManager {
   async replaceData(name: string, fill: (kv: KVStore) => Promise<void>): Promise<void> {
     const r = this.records.get(name);
     if (!r) throw errors.notFound({ group: 'kubevisor.dev', resource: 'virtualclusters' }, name);
-    const { openStore } = await import('../../storage/open.ts');
+    const { openStore } = await storeModule();
     while (r.replacing) await r.replacing.catch(() => undefined);
     const before = r.phase;
     let done!: () => void;
     r.replacing = new Promise<void>((resolve) => { done = resolve; });
     await this.close(r, 'Pending');
+    // Other data: its RBAC objects are reconciled again when it opens.
+    this.reconciled.delete(name);
     try {
       if (r.spec.storage === 'etcd') {
         const kv = await this.openStore(name, r.spec);
@@ -397,11 +510,12 @@ export class ClusterManager {
   /** One timer for all clusters, running only while some running cluster may fall asleep. */
   private scheduleSleep(): void {
     if (this.sleepTimer || this.closed) return;
-    const sleepy = [...this.records.values()].filter((r) => r.phase === 'Running' && r.spec.sleepAfterMs !== undefined);
-    if (sleepy.length === 0) return;
     const now = Date.now();
     let next = Infinity;
-    for (const r of sleepy) next = Math.min(next, r.lastActivity + (r.spec.sleepAfterMs as number) - now);
+    for (const r of this.records.values()) {
+      if (r.phase === 'Running' && r.spec.sleepAfterMs !== undefined) next = Math.min(next, r.lastActivity + r.spec.sleepAfterMs - now);
+    }
+    if (next === Infinity) return;
     this.sleepTimer = setTimeout(() => {
       this.sleepTimer = undefined;
       void this.sweep();
