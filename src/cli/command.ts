@@ -5,6 +5,9 @@
 // declarations, and the streams and environment a command runs with.
 import { homedir } from 'node:os';
 import { UsageError } from './flags.ts';
+import { parseDuration } from '../api/go-duration.ts';
+
+export { parseDuration };
 
 export type FlagType = 'string' | 'bool' | 'int' | 'duration';
 
@@ -121,21 +124,6 @@ export function parseArgs(args: readonly string[], def: CommandDef): ParsedArgs 
     }
   }
   return { values, positionals, rest };
-}
-
-const UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds of a Go duration ("90s", "1h30m", "0"), or undefined when malformed. */
-export function parseDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let end = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    end = re.lastIndex;
-  }
-  return end === text.length && text !== '' ? total : undefined;
 }
 
 /** A Go duration's canonical form (time.Duration.String), for whole seconds and more: "2m0s", "1h0m0s", "45s". */

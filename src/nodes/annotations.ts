@@ -2,6 +2,7 @@
 // and the durations they take.
 
 import type { KubeObject } from '../api/types.ts';
+import { parseDuration as parseGoDuration } from '../api/go-duration.ts';
 
 /** Containers exit with code 1: "true" (every app container) or a comma-separated list of container names. */
 export const failAnnotation = 'kubevisor.dev/fail';
@@ -12,8 +13,6 @@ export const delayAnnotation = 'kubevisor.dev/delay';
 /** App containers exit (code 0, or 1 with kubevisor.dev/fail) this long after they start (a duration). */
 export const completeAfterAnnotation = 'kubevisor.dev/complete-after';
 
-const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /**
  * Milliseconds of a Go-style duration ("1.5s", "500ms", "1m30s", "2h"); a bare
  * number counts as seconds. Undefined when the text is not a duration.
@@ -23,17 +22,7 @@ export function parseDuration(text: string | undefined): number | undefined {
   const s = text.trim();
   if (s === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) return undefined;
-    total += Number(m[1]) * (units[m[2] as string] as number);
-    pos = re.lastIndex;
-  }
-  return total;
+  return parseGoDuration(s);
 }
 
 function annotation(pod: KubeObject, name: string): string | undefined {

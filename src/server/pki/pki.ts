@@ -137,7 +137,8 @@ function signerOf(pair: Pair, name: DistinguishedName): Signer {
 }
 
 /** The subject a certificate already carries, to sign with under the same name. */
-function nameOf(cert: X509Certificate): DistinguishedName {
+/** The subject of a certificate as a name to sign with (CN and O attributes). */
+export function nameOf(cert: X509Certificate): DistinguishedName {
   const organizations: string[] = [];
   let commonName = '';
   for (const line of cert.subject.split('\n')) {

@@ -21,8 +21,8 @@ import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hashToken, isTokenHash, newAdminToken } from '../pki/admin-token.ts';
-import { issueCertificate, privateKeyPem, type DistinguishedName, type KeyPair, type Signer } from '../pki/certificate.ts';
-import { ADMIN_GROUP, ADMIN_USER } from '../pki/pki.ts';
+import { issueCertificate, privateKeyPem, type KeyPair, type Signer } from '../pki/certificate.ts';
+import { ADMIN_GROUP, ADMIN_USER, nameOf } from '../pki/pki.ts';
 import { writePrivateFile } from '../pki/private-file.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -42,16 +42,6 @@ export interface ClusterCredentials {
   readonly keyPem: string;
   /** A static bearer token, usable until the cluster is deleted. */
   readonly token: string;
-}
-
-function nameOf(cert: X509Certificate): DistinguishedName {
-  const organizations: string[] = [];
-  let commonName = '';
-  for (const line of cert.subject.split('\n')) {
-    if (line.startsWith('CN=')) commonName = line.slice(3);
-    else if (line.startsWith('O=')) organizations.push(line.slice(2));
-  }
-  return { commonName, organizations };
 }
 
 /** EC P-256 key pairs made on libuv's thread pool, off the event loop. */

@@ -4,6 +4,7 @@
 
 import type { FieldError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
+import { parseDuration } from '../../api/go-duration.ts';
 import { kubernetesMajor, kubernetesMinor } from '../version.ts';
 
 export type StorageBackend = 'sqlite' | 'etcd';
@@ -34,21 +35,6 @@ export const serverVersion = `v${kubernetesMajor}.${kubernetesMinor}.0`;
 
 export function defaultSpec(): ClusterSpec {
   return { kubernetesVersion: serverVersion, storage: 'sqlite', nodes: 0, paused: false, sleepAfterMs: undefined, limits: DEFAULT_LIMITS };
-}
-
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go duration ("1h30m", "90s", "500ms") in milliseconds, or undefined when malformed. */
-export function parseDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
-    matched = re.lastIndex;
-  }
-  return matched === text.length && text.length > 0 ? total : undefined;
 }
 
 /** "1.33", "v1.33", "v1.33.2" -> "v1.33.2" (patch 0 when absent); undefined when malformed. */
