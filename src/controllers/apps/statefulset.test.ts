@@ -395,7 +395,8 @@ test('minReadySeconds: availability waits, and so does the next pod', async () =
     await markReady(vc, ns, 'web-0');
     await eventually(() => podNames(vc, ns).length === 2, 5000, 'web-1');
     assert.ok(Date.now() - t0 >= 900, `web-1 waited for web-0 to be available (${Date.now() - t0}ms)`);
-    assert.equal((get(tc, 'statefulsets', 'web')!.status as any).availableReplicas, 1);
+    // The status write follows the create of web-1.
+    await eventually(() => (get(tc, 'statefulsets', 'web')!.status as any).availableReplicas === 1, 5000, 'availableReplicas 1');
   });
 });
 
