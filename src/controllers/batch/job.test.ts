@@ -114,10 +114,12 @@ test('activeDeadlineSeconds fails a running Job when its timer fires', () => wit
   assert.equal(s.failed, 1);
   assert.equal(s.active, undefined);
   assert.equal(s.terminating, 0);
-  assert.equal(podsOf(t, 'late').length, 0);
-  const reasons = await eventReasons(t, job);
-  assert.ok(reasons.includes('SuccessfulDelete'));
-  assert.ok(reasons.includes('DeadlineExceeded'));
+  await eventually(() => podsOf(t, 'late').length === 0, 2000, 'the pod gone');
+  // Events are recorded after the writes they describe.
+  await eventually(async () => {
+    const reasons = await eventReasons(t, job);
+    return reasons.includes('SuccessfulDelete') && reasons.includes('DeadlineExceeded');
+  }, 2000, 'SuccessfulDelete and DeadlineExceeded events');
 }));
 
 test('pod failure policy: FailJob on an exit code', () => withJobs(async (t) => {
