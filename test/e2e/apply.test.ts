@@ -319,6 +319,9 @@ for (const version of ['1.27', '1.30', '1.33', 'dispatcher']) {
       assert.deepEqual(after.containers[0].env, [{ name: 'B', value: 'b2' }, { name: 'C', value: 'c' }]);
       assert.deepEqual(after.containers[0].ports.map((p: any) => p.containerPort), [8080, 80]);
 
+      // Once the rollout is over the controllers leave the object alone: kubectl reads it
+      // before patching, and a status write in between would make the patch look like a change.
+      await k().ok(['rollout', 'status', 'deployment/lists', '-n', ns, '--timeout=60s']);
       const same = await k().run(['patch', 'deployment', 'lists', '-n', ns, '-p', JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.26' }] } } } })]);
       assert.equal(same.code, 0, same.stderr);
       assert.equal(same.stdout, 'deployment.apps/lists patched (no change)\n');
