@@ -391,10 +391,16 @@ test('minReadySeconds: availability waits, and so does the next pod', async () =
     const { vc, ctx } = tc;
     await vc.store.create(ctx.def('apps', 'v1', 'statefulsets'), ns, sts('web', { replicas: 2, minReadySeconds: 1 }));
     await eventually(() => podNames(vc, ns).length === 1, 5000, 'web-0');
-    const t0 = Date.now();
     await markReady(vc, ns, 'web-0');
     await eventually(() => podNames(vc, ns).length === 2, 5000, 'web-1');
-    assert.ok(Date.now() - t0 >= 900, `web-1 waited for web-0 to be available (${Date.now() - t0}ms)`);
+    // Times are whole seconds, as the API writes them: web-1 comes no sooner than
+    // minReadySeconds after web-0's Ready transition.
+    const podDef = ctx.def('', 'v1', 'pods');
+    const web0 = vc.store.peek(podDef, ns, 'web-0') as any;
+    const web1 = vc.store.peek(podDef, ns, 'web-1') as any;
+    const readyAt = Date.parse(web0.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime);
+    assert.ok(Date.parse(web1.metadata.creationTimestamp) >= readyAt + 1000,
+      `web-1 (created ${web1.metadata.creationTimestamp}) waited for web-0 to be available (Ready since ${web0.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime})`);
     // The status write follows the create of web-1.
     await eventually(() => (get(tc, 'statefulsets', 'web')!.status as any).availableReplicas === 1, 5000, 'availableReplicas 1');
   });

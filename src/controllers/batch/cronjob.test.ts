@@ -101,17 +101,17 @@ test('the schedule timer fires without any event', () => withCronJobs(async (t) 
 test('Forbid skips a run while a Job is active; Replace deletes it', () => withCronJobs(async (t) => {
   const f = await create(t, cronJob('forbid', { concurrencyPolicy: 'Forbid' }));
   await advanceTo(f, f.minute + 1_000);
-  await eventually(() => statusOf(cj(t, 'forbid')).active?.length === 1, 2000, 'first run');
+  await eventually(() => statusOf(cj(t, 'forbid')).active?.length === 1, 5000, 'first run');
   await advanceTo(f, f.minute + 61_000);
-  await eventually(async () => (await eventsOf(t, cj(t, 'forbid'))).some((e) => e.reason === 'JobAlreadyActive'), 2000, 'JobAlreadyActive');
+  await eventually(async () => (await eventsOf(t, cj(t, 'forbid'))).some((e) => e.reason === 'JobAlreadyActive'), 5000, 'JobAlreadyActive');
   assert.equal(jobsOf(t, 'forbid').length, 1);
 
   const rp = await create(t, cronJob('replace', { concurrencyPolicy: 'Replace' }));
   await advanceTo(rp, rp.minute + 1_000);
-  await eventually(() => statusOf(cj(t, 'replace')).active?.length === 1, 2000, 'first run');
+  await eventually(() => statusOf(cj(t, 'replace')).active?.length === 1, 5000, 'first run');
   const first = jobsOf(t, 'replace')[0] as KubeObject;
   await advanceTo(rp, rp.minute + 61_000);
-  await eventually(() => jobsOf(t, 'replace').length === 1 && jobsOf(t, 'replace')[0]?.metadata.uid !== first.metadata.uid, 2000, 'replaced');
+  await eventually(() => jobsOf(t, 'replace').length === 1 && jobsOf(t, 'replace')[0]?.metadata.uid !== first.metadata.uid, 5000, 'replaced');
   assert.equal(jobsOf(t, 'replace')[0]?.metadata.name, `replace-${rp.minute / 60_000 + 1}`);
   assert.equal(statusOf(cj(t, 'replace')).active.length, 1);
   const events = await eventsOf(t, cj(t, 'replace'));
@@ -119,9 +119,9 @@ test('Forbid skips a run while a Job is active; Replace deletes it', () => withC
 
   const allow = await create(t, cronJob('allow'));
   await advanceTo(allow, allow.minute + 1_000);
-  await eventually(() => jobsOf(t, 'allow').length === 1, 2000, 'first');
+  await eventually(() => jobsOf(t, 'allow').length === 1, 5000, 'first');
   await advanceTo(allow, allow.minute + 61_000);
-  await eventually(() => jobsOf(t, 'allow').length === 2 && statusOf(cj(t, 'allow')).active?.length === 2, 2000, 'both run');
+  await eventually(() => jobsOf(t, 'allow').length === 2 && statusOf(cj(t, 'allow')).active?.length === 2, 5000, 'both run');
 }));
 
 test('history limits keep the newest finished Jobs', () => withCronJobs(async (t) => {
