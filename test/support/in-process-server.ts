@@ -2,6 +2,7 @@
 // whose controllers the test chooses, and a kubeconfig for it: for tests that
 // drive controllers with the real kubectl.
 
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,4 +48,19 @@ export async function startInProcessServer(name: string, controllers: (vc: Virtu
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** Whether a `kubectl` is on PATH. */
+export function hasKubectl(): Promise<boolean> {
+  return new Promise((resolve) => execFile('sh', ['-c', 'command -v kubectl'], (err) => resolve(!err)));
+}
+
+/** Run `kubectl` with `env` (an InProcessServer's); `out` is stdout followed by stderr. */
+export function kubectl(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string; out: string }> {
+  return new Promise((resolve) => {
+    execFile('kubectl', args, { env, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr), out: `${stdout}${stderr}` });
+    });
+  });
 }

@@ -4,32 +4,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eventually } from '../../../test/support/cluster.ts';
 import type { KubeObject } from '../../api/types.ts';
-import { standaloneKubeconfig } from '../../cli/kubeconfig.ts';
-import { startInProcessServer } from '../../../test/support/in-process-server.ts';
+import { hasKubectl, kubectl, startInProcessServer } from '../../../test/support/in-process-server.ts';
 import type { VirtualCluster } from '../../server/cluster.ts';
 import { controllerContext } from '../context.ts';
 import type { ControllerContext } from '../context.ts';
 import { startPolicy } from './index.ts';
 import { runningPod } from './testing.ts';
-
-function hasKubectl(): Promise<boolean> {
-  return new Promise((resolve) => execFile('sh', ['-c', 'command -v kubectl'], (err) => resolve(!err)));
-}
-
-function kubectl(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 60_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('kubectl', args, { env, timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}` });
-    });
-  });
-}
 
 test('kubectl drain evicts through the subresource and waits out disruption budgets', { timeout: 120_000 }, async (t) => {
   if (!(await hasKubectl())) { t.skip('kubectl is not installed'); return; }

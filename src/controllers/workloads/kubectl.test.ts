@@ -5,30 +5,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { standaloneKubeconfig } from '../../cli/kubeconfig.ts';
-import { startInProcessServer } from '../../../test/support/in-process-server.ts';
+import { hasKubectl, kubectl, startInProcessServer } from '../../../test/support/in-process-server.ts';
 import type { VirtualCluster } from '../../server/cluster.ts';
 import { controllerContext } from '../context.ts';
 import { startDeploymentController } from './deployment.ts';
 import { startReplicaSetController } from './replicaset.ts';
 import { fakeKubelet, listIn } from './testing.ts';
-
-function hasKubectl(): Promise<boolean> {
-  return new Promise((resolve) => execFile('sh', ['-c', 'command -v kubectl'], (err) => resolve(!err)));
-}
-
-function kubectl(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 60_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('kubectl', args, { env, timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}` });
-    });
-  });
-}
 
 test('kubectl rollout, scale, set image, undo, pause, resume, wait and describe', { timeout: 180_000 }, async (t) => {
   if (!(await hasKubectl())) { t.skip('kubectl is not installed'); return; }

@@ -4,25 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { startInProcessServer } from '../../../test/support/in-process-server.ts';
+import { hasKubectl, kubectl, startInProcessServer } from '../../../test/support/in-process-server.ts';
 import { installRbac } from './install.ts';
 import { impersonate } from './impersonation.ts';
-
-function hasKubectl(): Promise<boolean> {
-  return new Promise((resolve) => execFile('sh', ['-c', 'command -v kubectl'], (err) => resolve(!err)));
-}
-
-function kubectl(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('kubectl', args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
 test('kubectl as a view user: reads allowed, writes forbidden, can-i --list, --as', { timeout: 120_000 }, async (t) => {
   if (!(await hasKubectl())) { t.skip('kubectl is not installed'); return; }
