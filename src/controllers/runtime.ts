@@ -1,7 +1,10 @@
 // A small controller runtime in the manner of controller-runtime: a reconciler
-// per kind, fed by watch-cache events, with a deduplicating work queue,
-// one worker, and retries with exponential backoff. Idle controllers hold no
-// timers: work arrives only through events or requested requeues.
+// per kind, fed by watch-cache events, with a deduplicating work queue, a fixed
+// number of workers, and retries with exponential backoff. Idle controllers hold
+// no timers: work arrives only through events or requested requeues.
+//
+// As in client-go's work queue, a key is never reconciled by two workers at
+// once: a key enqueued while it is being reconciled runs again afterwards.
 
 import type { CacheEvent, WatchCache } from '../registry/generic/watch-cache.ts';
 
@@ -12,28 +15,46 @@ export interface Result {
 
 export type Reconcile = (key: string) => Promise<Result | void>;
 
+export interface ControllerOptions {
+  /**
+   * Keys reconciled at once (upstream's --concurrent-*-syncs). More than one lets the
+   * writes of several keys share a storage commit and reach watchers as one batch.
+   */
+  workers?: number;
+}
+
 export class Controller {
   readonly name: string;
   private readonly reconcile: Reconcile;
+  private readonly workers: number;
+  /** Keys waiting for a worker, in arrival order. */
   private readonly queue = new Set<string>();
+  /** Keys being reconciled now. */
+  private readonly processing = new Set<string>();
+  /** Keys enqueued again while being reconciled. */
+  private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private running = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private pumpScheduled = false;
   private stopped = false;
-  /** The reconcile under way, if any. */
-  private current: Promise<unknown> | undefined;
 
-  constructor(name: string, reconcile: Reconcile) {
+  constructor(name: string, reconcile: Reconcile, opts: ControllerOptions = {}) {
     this.name = name;
     this.reconcile = reconcile;
+    this.workers = Math.max(1, opts.workers ?? 1);
   }
 
   enqueue(key: string): void {
     if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
     this.queue.add(key);
-    if (!this.running) {
-      this.running = true;
-      queueMicrotask(() => void this.drain());
+    if (!this.pumpScheduled && this.processing.size < this.workers) {
+      this.pumpScheduled = true;
+      queueMicrotask(() => this.pump());
     }
   }
 
@@ -44,24 +65,35 @@ export class Controller {
     this.timers.set(key, t);
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.size > 0 && !this.stopped) {
+  /** Hand waiting keys to free workers. */
+  private pump(): void {
+    this.pumpScheduled = false;
+    while (!this.stopped && this.processing.size < this.workers && this.queue.size > 0) {
       const key = this.queue.values().next().value as string;
       this.queue.delete(key);
-      try {
-        const run = this.reconcile(key);
-        this.current = run;
-        const r = await run;
-        this.failures.delete(key);
-        if (r?.requeueAfterMs !== undefined) this.enqueueAfter(key, r.requeueAfterMs);
-      } catch (err) {
-        const n = (this.failures.get(key) ?? 0) + 1;
-        this.failures.set(key, n);
-        if (n === 1 || n % 10 === 0) console.error(`kubevisor: controller ${this.name}: ${key}: ${(err as Error).message}`);
-        this.enqueueAfter(key, Math.min(5 * 2 ** n, 60_000));
-      }
+      this.processing.add(key);
+      const run = this.work(key);
+      this.inFlight.add(run);
+      void run.finally(() => this.inFlight.delete(run));
     }
-    this.running = false;
+  }
+
+  private async work(key: string): Promise<void> {
+    try {
+      const r = await this.reconcile(key);
+      this.failures.delete(key);
+      if (r?.requeueAfterMs !== undefined) this.enqueueAfter(key, r.requeueAfterMs);
+    } catch (err) {
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      if (n === 1 || n % 10 === 0) console.error(`kubevisor: controller ${this.name}: ${key}: ${(err as Error).message}`);
+      this.enqueueAfter(key, Math.min(5 * 2 ** n, 60_000));
+    } finally {
+      this.processing.delete(key);
+      if (this.dirty.delete(key)) this.queue.add(key);
+      // Carry on at once (not in a later microtask) so one worker drains a queue as a loop would.
+      this.pump();
+    }
   }
 
   /** Feed the controller from cache events under `prefix`, keyed by `keyOf`. */
@@ -69,12 +101,13 @@ export class Controller {
     return cache.subscribe({ prefix, onEvent: (ev) => { const k = keyOf(ev); if (k !== undefined) this.enqueue(k); } });
   }
 
-  /** Stop taking work; resolves once the reconcile under way (if any) has finished. */
+  /** Stop taking work; resolves once the reconciles under way (if any) have finished. */
   stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.queue.clear();
-    return Promise.resolve(this.current).then(() => undefined, () => undefined);
+    this.dirty.clear();
+    return Promise.allSettled([...this.inFlight]).then(() => undefined);
   }
 }

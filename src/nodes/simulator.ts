@@ -99,7 +99,8 @@ export class NodeSimulator {
         pullImage: (image) => { const had = images.has(image); images.add(image); return had; },
       });
     }
-    this.controller = new Controller('kubelet', (key) => this.syncPod(key));
+    // Pods are worked on side by side, as a kubelet's pod workers are: their status writes share commits.
+    this.controller = new Controller('kubelet', (key) => this.syncPod(key), { workers: 32 });
     this.wake = new Deadlines((keys) => { for (const k of keys) this.controller.enqueue(k); });
     this.tick = setInterval(() => void this.heartbeat(), opts.leaseRenewMs ?? 10_000);
     this.tick.unref();

@@ -84,6 +84,8 @@ export class Scheduler {
   private readonly usage = new Map<string, NodeUsage>();
   private readonly accounted = new Map<string, Accounted>();
   private readonly unschedulable = new Set<string>();
+  /** Pods assumed on a node whose binding is being written. */
+  private readonly binding = new Set<string>();
   private readonly retry: Deadlines;
   private readonly retryMs: number;
   private readonly unsubscribe: (() => void)[] = [];
@@ -109,7 +111,9 @@ export class Scheduler {
       prefix: resourcePrefix(this.podDef),
       onEvent: (ev) => {
         const key = podKey(ev.obj);
-        const freed = this.account(key, ev.type === 'DELETED' ? undefined : ev.obj);
+        // While its binding is written, an assumed pod's other updates leave its place counted.
+        const assumed = this.binding.has(key) && ev.type !== 'DELETED' && !podSpec(ev.obj).nodeName;
+        const freed = assumed ? false : this.account(key, ev.type === 'DELETED' ? undefined : ev.obj);
         if (ev.type === 'DELETED') {
           this.unschedulable.delete(key);
         } else if (this.wants(ev.obj)) {
@@ -238,6 +242,7 @@ export class Scheduler {
   private async scheduleOne(key: string): Promise<void> {
     const [ns, name] = splitKey(key);
     const pod = this.ctx.vc.store.peek(this.podDef, ns, name);
+    if (this.binding.has(key)) return;
     if (!pod || !this.wants(pod)) { this.unschedulable.delete(key); return; }
     const spec = podSpec(pod);
     const nodes = [...this.ctx.vc.cache.scan(resourcePrefix(this.nodeDef))].map((c) => c.obj);
@@ -251,15 +256,31 @@ export class Scheduler {
     }
     if (feasible.length === 0) return this.fail(pod, unschedulableMessage(spec, nodes.length, rejections));
     const chosen = this.pick(spec, feasible);
-    try {
-      await bindPod(this.ctx.vc, this.podDef, ns, name, chosen, { uid: pod.metadata.uid, now: this.ctx.now() });
-    } catch (e) {
-      // Deleted, bound elsewhere or being deleted meanwhile: nothing left to do.
-      if (e instanceof ApiError && (e.code === 404 || e.code === 409)) return;
-      throw e;
-    }
+    // As upstream's scheduler does, the pod is assumed on the node at once and bound in the
+    // background: the next pod is placed (counting this one) while this binding is written.
+    this.account(key, { ...pod, spec: { ...spec, nodeName: chosen } });
     this.unschedulable.delete(key);
-    void this.ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${chosen}`, defaultSchedulerName);
+    this.binding.add(key);
+    void this.bind(pod, key, chosen);
+  }
+
+  private async bind(pod: KubeObject, key: string, node: string): Promise<void> {
+    const [ns, name] = splitKey(key);
+    try {
+      await bindPod(this.ctx.vc, this.podDef, ns, name, node, { uid: pod.metadata.uid, now: this.ctx.now() });
+      void this.ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${node}`, defaultSchedulerName);
+    } catch (e) {
+      // Forget the assumption: count the pod as it is stored.
+      this.account(key, this.ctx.vc.store.peek(this.podDef, ns, name));
+      // Deleted, bound elsewhere or being deleted meanwhile: nothing left to do. Otherwise try again soon.
+      if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) {
+        console.error(`kubevisor: scheduler: binding ${key} to ${node}: ${(e as Error).message}`);
+        this.unschedulable.add(key);
+        this.retry.schedule('flush', Date.now() + 1000);
+      }
+    } finally {
+      this.binding.delete(key);
+    }
   }
 
   private pick(spec: PodSpec, feasible: KubeObject[]): string {

@@ -596,7 +596,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
       if (isConflict(e)) return { requeueAfterMs: 20 };
       throw e;
     }
-  });
+  }, { workers: 5 }); // upstream's --concurrent-deployment-syncs
 
   function deploymentsSelecting(ns: string, labels: Record<string, string> | undefined): string[] {
     const out: string[] = [];

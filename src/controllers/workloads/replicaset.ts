@@ -300,7 +300,7 @@ function startReplicaController(ctx: ControllerContext, kind: ReplicaKind): () =
       if (isConflict(e)) return { requeueAfterMs: 20 };
       throw e;
     }
-  });
+  }, { workers: 5 }); // upstream's --concurrent-replicaset-syncs
 
   function onPod(ev: CacheEvent): void {
     const pod = ev.obj;

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Controller } from './runtime.ts';
+
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+test('workers reconcile different keys at once, never one key twice at once', async () => {
+  let running = 0, peak = 0;
+  const perKey = new Map<string, number>();
+  const runs: string[] = [];
+  const release: (() => void)[] = [];
+  const c = new Controller('t', async (key) => {
+    running++; peak = Math.max(peak, running);
+    perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    assert.equal(perKey.get(key), 1, `${key} reconciled twice at once`);
+    runs.push(key);
+    await new Promise<void>((r) => release.push(r));
+    perKey.set(key, (perKey.get(key) ?? 1) - 1);
+    running--;
+  }, { workers: 3 });
+  for (const k of ['a', 'b', 'c', 'd']) c.enqueue(k);
+  await tick();
+  assert.equal(running, 3);
+  c.enqueue('a'); // while a runs: once more afterwards
+  c.enqueue('a');
+  while (release.length > 0 || running > 0) { release.splice(0).forEach((r) => r()); await tick(); }
+  assert.equal(peak, 3);
+  assert.deepEqual(runs.filter((k) => k === 'a').length, 2);
+  assert.deepEqual([...runs].sort(), ['a', 'a', 'b', 'c', 'd']);
+  await c.stop();
+});
+
+test('one worker keeps arrival order; a failing reconcile is retried with backoff and others go on', async () => {
+  const seen: string[] = [];
+  let failures = 0;
+  const errors: string[] = [];
+  const orig = console.error;
+  console.error = (m: string) => { errors.push(m); };
+  try {
+    const c = new Controller('t', async (key) => {
+      seen.push(key);
+      if (key === 'bad' && failures++ < 2) throw new Error('boom');
+    });
+    for (const k of ['x', 'bad', 'y']) c.enqueue(k);
+    await tick(100);
+    assert.deepEqual(seen, ['x', 'bad', 'y', 'bad', 'bad']);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /controller t: bad: boom/);
+    await c.stop();
+  } finally {
+    console.error = orig;
+  }
+});
+
+test('stop waits for reconciles under way and drops queued keys', async () => {
+  let finished = 0;
+  const seen: string[] = [];
+  const c = new Controller('t', async (key) => { seen.push(key); await tick(20); finished++; }, { workers: 2 });
+  for (const k of ['a', 'b', 'c']) c.enqueue(k);
+  await tick();
+  await c.stop();
+  assert.equal(finished, 2);
+  c.enqueue('d');
+  await tick(30);
+  assert.deepEqual(seen, ['a', 'b']);
+});
