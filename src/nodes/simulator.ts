@@ -70,7 +70,6 @@ export class NodeSimulator {
   private readonly statusReportMs: number;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly tick: NodeJS.Timeout;
-  private events: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(ctx: ControllerContext, opts: SimulatedNodesOptions) {
@@ -136,7 +135,7 @@ export class NodeSimulator {
     for (const c of cache.scan(resourcePrefix(this.podDef))) {
       if (this.ours(podSpec(c.obj).nodeName)) this.controller.enqueue(podKey(c.obj));
     }
-    await this.events;
+    await this.ctx.events.flush();
   }
 
   private ours(nodeName: string | undefined): boolean {
@@ -191,7 +190,9 @@ export class NodeSimulator {
   }
 
   private record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, host: string): void {
-    this.events = this.events.then(() => this.stopped ? undefined : this.ctx.events.record(obj, type, reason, message, 'kubelet', host));
+    if (this.stopped) return;
+    // The recorder queues the event and writes it off this path, in order per object.
+    void this.ctx.events.record(obj, type, reason, message, 'kubelet', host);
   }
 
   /** Post the status a healthy kubelet reports. */

@@ -170,6 +170,7 @@ test('unschedulable: PodScheduled=False with upstream message and a FailedSchedu
       '0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
     const cond = scheduled(tc, 'early');
     assert.equal(cond?.status, 'False');
+    await tc.ctx.events.flush();
     const evs = (await tc.vc.store.list(tc.ctx.def('', 'v1', 'events'), 'default', {})).items.filter((e) => e.reason === 'FailedScheduling');
     assert.ok(evs.some((e) => e.type === 'Warning' && e.message === cond?.message));
     // Uncordon: the pod is scheduled.

@@ -173,11 +173,11 @@ function startReplicaController(ctx: ControllerContext, kind: ReplicaKind): () =
       created = await store.create(podDef, ns, pod, { fieldManager });
     } catch (e) {
       if (!isNamespaceTerminating(e)) {
-        await ctx.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`, kind.component);
+        void ctx.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`, kind.component);
       }
       throw e;
     }
-    await ctx.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, kind.component);
+    void ctx.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, kind.component);
   }
 
   async function deletePod(rs: KubeObject, pod: KubeObject): Promise<void> {
@@ -186,10 +186,10 @@ function startReplicaController(ctx: ControllerContext, kind: ReplicaKind): () =
       await store.delete(podDef, pod.metadata.namespace, name, { fieldManager });
     } catch (e) {
       if (isNotFound(e)) throw e;
-      await ctx.events.record(rs, 'Warning', 'FailedDelete', `Error deleting: ${(e as Error).message}`, kind.component);
+      void ctx.events.record(rs, 'Warning', 'FailedDelete', `Error deleting: ${(e as Error).message}`, kind.component);
       throw new Error(`unable to delete pods: ${(e as Error).message}`);
     }
-    await ctx.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`, kind.component);
+    void ctx.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`, kind.component);
   }
 
   /** Create or delete pods until `pods` (the active pods rs owns) number spec.replicas. */
