@@ -1,0 +1,252 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../api/types.ts';
+import { deepCopy } from '../../api/json-copy.ts';
+import { hostName } from './names.ts';
+import { formatDownwardMap, type PodContext, toHostPod } from './pod.ts';
+import type { EnvVar, PodContainer, PodDNSConfig, Volume } from './pod-types.ts';
+
+const VC = 'team-a';
+const NS = 'production-apps';
+const POD = 'frontend-deployment-with-a-long-name-5f7b8c9d4-xk2lp';
+const h = (n: string) => hostName(n, NS, VC);
+
+/** A Deployment's pod as the virtual cluster stores it (after its admission). */
+function deploymentPod(): KubeObject {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      name: POD, namespace: NS, uid: '6f1c-uid', generateName: 'frontend-deployment-with-a-long-name-5f7b8c9d4-',
+      labels: { app: 'frontend', 'pod-template-hash': '5f7b8c9d4' },
+      annotations: { 'kubectl.kubernetes.io/restartedAt': '2024-05-01T10:00:00Z' },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'frontend-5f7b8c9d4', uid: 'rs', controller: true }],
+    },
+    spec: {
+      serviceAccountName: 'frontend', serviceAccount: 'frontend',
+      nodeName: 'virtual-node-1', priority: 1000, priorityClassName: 'high', preemptionPolicy: 'PreemptLowerPriority',
+      dnsPolicy: 'ClusterFirst', restartPolicy: 'Always', schedulerName: 'default-scheduler',
+      imagePullSecrets: [{ name: 'regcred' }],
+      readinessGates: [{ conditionType: 'example.com/ready' }],
+      tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
+      containers: [{
+        name: 'web', image: 'nginx:1.27',
+        env: [
+          { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'frontend-config', key: 'mode' } } },
+          { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } } },
+          { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+          { name: 'POD_NS', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+          { name: 'SA', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.serviceAccountName' } } },
+          { name: 'APP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['app']" } } },
+          { name: 'NODE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+          { name: 'DB_SERVICE_HOST', value: 'db.example' },
+          { name: 'DB_URL', value: 'postgres://$(DB_SERVICE_HOST):$(DB_SERVICE_PORT)' },
+        ],
+        envFrom: [{ configMapRef: { name: 'frontend-env' } }, { prefix: 'S_', secretRef: { name: 'frontend-secrets' } }],
+        volumeMounts: [
+          { name: 'tls', mountPath: '/tls' },
+          { name: 'kube-api-access-x7k2p', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+        ],
+      }],
+      initContainers: [{ name: 'migrate', image: 'migrate:1' }],
+      volumes: [
+        { name: 'config', configMap: { name: 'frontend-config', defaultMode: 420 } },
+        { name: 'tls', secret: { secretName: 'frontend-tls', defaultMode: 256 } },
+        { name: 'data', persistentVolumeClaim: { claimName: 'frontend-data' } },
+        { name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'] } } } },
+        { name: 'podinfo', downwardAPI: { items: [
+          { path: 'labels', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.labels' } },
+          { path: 'name', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } },
+          { path: 'cpu', resourceFieldRef: { containerName: 'web', resource: 'limits.cpu' } },
+        ] } },
+        { name: 'kube-api-access-x7k2p', projected: { defaultMode: 420, sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        ] } },
+        { name: 'vault', projected: { sources: [
+          { serviceAccountToken: { audience: 'vault', expirationSeconds: 600, path: 'vault-token' } },
+          { secret: { name: 'vault-ca', items: [{ key: 'ca', path: 'ca.pem' }] } },
+        ] } },
+      ],
+    },
+    status: { phase: 'Pending', qosClass: 'BestEffort' },
+  };
+}
+
+const services: KubeObject[] = [
+  { metadata: { name: 'db', namespace: NS }, spec: { clusterIP: '10.96.0.20', ports: [{ name: 'postgres', port: 5432, protocol: 'TCP' }] } },
+  { metadata: { name: 'web-cache', namespace: NS }, spec: { clusterIP: '10.96.0.21', ports: [{ port: 6379 }] } },
+  { metadata: { name: 'headless', namespace: NS }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
+  { metadata: { name: 'elsewhere', namespace: 'blog' }, spec: { clusterIP: '10.96.0.30', ports: [{ port: 80 }] } },
+];
+
+const ctx: PodContext = {
+  vcluster: VC, hostNamespace: 'tenants', services,
+  apiServer: { host: '10.96.0.10', port: 443 }, dnsIP: '10.96.0.11',
+  hostServiceAccount: 'kubevisor-workload', tokenSecretName: 'pod-token-secret',
+  enforced: { nodeSelector: { pool: 'tenants' }, tolerations: [{ key: 'tenant', operator: 'Equal', value: 'a', effect: 'NoSchedule' }], runtimeClassName: 'gvisor' },
+};
+
+interface Spec {
+  containers: PodContainer[]; initContainers: PodContainer[]; volumes: Volume[];
+  dnsConfig?: PodDNSConfig; [f: string]: unknown;
+}
+
+function translate(vPod = deploymentPod(), c: PodContext = ctx) {
+  const r = toHostPod(vPod, c);
+  return { ...r, spec: r.pod.spec as Spec };
+}
+
+function envOf(c: PodContainer): Map<string, EnvVar> {
+  return new Map((c.env ?? []).map((e) => [e.name, e]));
+}
+
+test('host pod identity: hashed name, host namespace, markers, no virtual owners', () => {
+  const { pod } = translate();
+  assert.equal(pod.metadata.name, h(POD));
+  assert.ok(pod.metadata.name!.length <= 63);
+  assert.equal(pod.metadata.namespace, 'tenants');
+  assert.equal(pod.metadata.ownerReferences, undefined);
+  assert.equal(pod.metadata.generateName, undefined);
+  assert.equal(pod.status, undefined);
+  assert.deepEqual(pod.metadata.labels, {
+    app: 'frontend', 'pod-template-hash': '5f7b8c9d4', 'kubevisor.dev/vcluster': VC, 'kubevisor.dev/namespace': NS,
+  });
+  const a = pod.metadata.annotations!;
+  assert.equal(a['kubevisor.dev/object-name'], POD);
+  assert.equal(a['kubevisor.dev/object-kind'], 'Pod');
+  assert.equal(a['kubectl.kubernetes.io/restartedAt'], '2024-05-01T10:00:00Z');
+  assert.equal(a['kubevisor.dev/labels'], 'app="frontend"\npod-template-hash="5f7b8c9d4"');
+});
+
+test('references to config maps, secrets and claims are renamed', () => {
+  const { spec } = translate();
+  const vols = new Map(spec.volumes.map((v) => [v.name, v]));
+  assert.equal(vols.get('config')!.configMap!.name, h('frontend-config'));
+  assert.equal(vols.get('config')!.configMap!['defaultMode'], 420);
+  assert.equal(vols.get('tls')!.secret!.secretName, h('frontend-tls'));
+  assert.equal(vols.get('data')!.persistentVolumeClaim!.claimName, h('frontend-data'));
+  assert.deepEqual(vols.get('scratch'), { name: 'scratch', persistentVolumeClaim: { claimName: h(`${POD}-scratch`) } });
+  assert.deepEqual(spec['imagePullSecrets'], [{ name: h('regcred') }]);
+  const web = spec.containers[0];
+  const env = envOf(web);
+  assert.equal(env.get('MODE')!.valueFrom!.configMapKeyRef!.name, h('frontend-config'));
+  assert.equal(env.get('DB_PASSWORD')!.valueFrom!.secretKeyRef!.name, h('db-credentials'));
+  assert.deepEqual(web.envFrom, [{ configMapRef: { name: h('frontend-env') } }, { prefix: 'S_', secretRef: { name: h('frontend-secrets') } }]);
+  const vault = vols.get('vault')!.projected!.sources!;
+  assert.deepEqual(vault[1].secret, { name: h('vault-ca'), items: [{ key: 'ca', path: 'ca.pem' }] });
+});
+
+test('the kube-api-access volume serves token, ca.crt and namespace from the token Secret', () => {
+  const { spec, tokens } = translate();
+  const v = spec.volumes.find((x) => x.name === 'kube-api-access-x7k2p')!;
+  assert.deepEqual(v.projected, {
+    defaultMode: 420,
+    sources: [{ secret: { name: 'pod-token-secret', items: [
+      { key: 'token', path: 'token' }, { key: 'ca.crt', path: 'ca.crt' }, { key: 'namespace', path: 'namespace' },
+    ] } }],
+  });
+  const vault = spec.volumes.find((x) => x.name === 'vault')!.projected!.sources![0];
+  assert.equal(vault.secret!.name, 'pod-token-secret');
+  assert.equal(vault.secret!.items![0].path, 'vault-token');
+  assert.deepEqual(tokens.map((t) => [t.audiences, t.expirationSeconds]), [[[], 3607], [['vault'], 600]]);
+  assert.equal(tokens[0].key, 'token');
+  assert.equal(vault.secret!.items![0].key, tokens[1].key);
+  // The mount is untouched: the container sees the same files at the same path.
+  assert.equal((spec.containers[0]['volumeMounts'] as { mountPath: string }[])[1].mountPath, '/var/run/secrets/kubernetes.io/serviceaccount');
+});
+
+test('downward API files read the virtual values through host annotations', () => {
+  const { spec } = translate();
+  const items = spec.volumes.find((x) => x.name === 'podinfo')!.downwardAPI!.items!;
+  assert.equal(items[0].fieldRef!.fieldPath, "metadata.annotations['kubevisor.dev/labels']");
+  assert.equal(items[1].fieldRef!.fieldPath, "metadata.annotations['kubevisor.dev/object-name']");
+  assert.deepEqual(items[2]['resourceFieldRef'], { containerName: 'web', resource: 'limits.cpu' });
+});
+
+test('no host credentials; the host service account and the virtual identity', () => {
+  const { spec } = translate();
+  assert.equal(spec['serviceAccountName'], 'kubevisor-workload');
+  assert.equal(spec['serviceAccount'], undefined);
+  assert.equal(spec['automountServiceAccountToken'], false);
+  assert.equal(spec['enableServiceLinks'], false);
+  const env = envOf(spec.containers[0]);
+  assert.deepEqual(env.get('POD_NAME'), { name: 'POD_NAME', value: POD });
+  assert.deepEqual(env.get('POD_NS'), { name: 'POD_NS', value: NS });
+  assert.deepEqual(env.get('SA'), { name: 'SA', value: 'frontend' });
+  assert.equal(env.get('APP')!.valueFrom!.fieldRef!.fieldPath, "metadata.labels['app']");
+  assert.equal(env.get('NODE')!.valueFrom!.fieldRef!.fieldPath, 'spec.nodeName');
+});
+
+test('kubernetes and service-link variables come first; the user\'s win', () => {
+  const { spec } = translate();
+  const web = spec.containers[0].env!;
+  const names = web.map((e) => e.name);
+  const env = envOf(spec.containers[0]);
+  assert.equal(env.get('KUBERNETES_SERVICE_HOST')!.value, '10.96.0.10');
+  assert.equal(env.get('KUBERNETES_SERVICE_PORT')!.value, '443');
+  assert.equal(env.get('KUBERNETES_SERVICE_PORT_HTTPS')!.value, '443');
+  assert.equal(env.get('KUBERNETES_PORT_443_TCP')!.value, 'tcp://10.96.0.10:443');
+  assert.equal(env.get('DB_SERVICE_PORT_POSTGRES')!.value, '5432');
+  assert.equal(env.get('WEB_CACHE_PORT')!.value, 'tcp://10.96.0.21:6379');
+  assert.equal(env.get('DB_SERVICE_HOST')!.value, 'db.example');
+  assert.equal(names.filter((n) => n === 'DB_SERVICE_HOST').length, 1);
+  assert.ok(!names.some((n) => n.startsWith('HEADLESS_') || n.startsWith('ELSEWHERE_')));
+  // Injected variables precede the container's, so $(DB_SERVICE_PORT) expands.
+  assert.ok(names.indexOf('DB_SERVICE_PORT') < names.indexOf('DB_URL'));
+  assert.ok(names.indexOf('KUBERNETES_SERVICE_HOST') < names.indexOf('MODE'));
+  // Init containers get them too.
+  assert.equal(envOf(spec.initContainers[0]).get('DB_SERVICE_HOST')!.value, '10.96.0.20');
+});
+
+test('enableServiceLinks: false keeps only the kubernetes variables', () => {
+  const vPod = deploymentPod();
+  (vPod.spec as Spec)['enableServiceLinks'] = false;
+  const names = translate(vPod).spec.initContainers[0].env!.map((e) => e.name);
+  assert.ok(names.includes('KUBERNETES_SERVICE_HOST'));
+  assert.ok(!names.some((n) => n.startsWith('DB_')));
+});
+
+test('DNS, host aliases and hostname', () => {
+  const { spec } = translate();
+  assert.equal(spec['dnsPolicy'], 'None');
+  assert.deepEqual(spec.dnsConfig, {
+    nameservers: ['10.96.0.11'],
+    searches: [`${NS}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'],
+    options: [{ name: 'ndots', value: '5' }],
+  });
+  assert.deepEqual(spec['hostAliases'], [{
+    ip: '10.96.0.10', hostnames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+  }]);
+  assert.equal(spec['hostname'], POD);
+  const vPod = deploymentPod();
+  Object.assign(vPod.spec as Spec, { dnsPolicy: 'Default', hostname: 'fixed' });
+  const d = translate(vPod).spec;
+  assert.equal(d['dnsPolicy'], 'Default');
+  assert.equal(d.dnsConfig, undefined);
+  assert.equal(d['hostname'], 'fixed');
+});
+
+test('scheduling: host schedules, enforced fields applied, virtual-only fields dropped', () => {
+  const { spec } = translate();
+  for (const f of ['nodeName', 'priority', 'priorityClassName', 'preemptionPolicy', 'readinessGates']) assert.equal(spec[f], undefined, f);
+  assert.deepEqual(spec['nodeSelector'], { pool: 'tenants' });
+  assert.equal((spec['tolerations'] as unknown[]).length, 2);
+  assert.equal(spec['runtimeClassName'], 'gvisor');
+  assert.equal(spec['schedulerName'], 'default-scheduler');
+  const synced = translate(deploymentPod(), { ...ctx, priorityClassName: (n) => `kubevisor-${n}-x-tenants-x-team-a` }).spec;
+  assert.equal(synced['priorityClassName'], 'kubevisor-high-x-tenants-x-team-a');
+  assert.equal(synced['priority'], undefined);
+});
+
+test('the virtual pod is not modified', () => {
+  const vPod = deploymentPod();
+  const before = deepCopy(vPod);
+  translate(vPod);
+  assert.deepEqual(vPod, before);
+});
+
+test('downward map format quotes like Go', () => {
+  assert.equal(formatDownwardMap({ b: 'x"y', a: 'tab\there' }), 'a="tab\\there"\nb="x\\"y"');
+  assert.equal(formatDownwardMap({}), '');
+});
