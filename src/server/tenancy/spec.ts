@@ -18,6 +18,20 @@ export interface ClusterLimits {
   readonly maxWatches: number;
 }
 
+/** Where a host kubeconfig comes from: a file on the server's machine, or a Secret in the admin API. */
+export type HostKubeconfig =
+  | { readonly file: string }
+  | { readonly secret: { readonly name: string; readonly namespace: string; readonly key: string } };
+
+/** The host cluster a virtual cluster's workloads run on (the syncer). */
+export interface HostSpec {
+  readonly kubeconfig: HostKubeconfig;
+  /** The kubeconfig context; undefined: its current context. */
+  readonly context: string | undefined;
+  /** The host namespace the workloads run in. */
+  readonly namespace: string;
+}
+
 export interface ClusterSpec {
   /** "v1.33.0": what /version and discovery report. */
   readonly kubernetesVersion: string;
@@ -27,6 +41,8 @@ export interface ClusterSpec {
   /** Idle this long, the cluster goes to sleep (paused until its next request). */
   readonly sleepAfterMs: number | undefined;
   readonly limits: ClusterLimits;
+  /** Absent: standalone (simulated nodes run the pods). */
+  readonly host: HostSpec | undefined;
 }
 
 export const DEFAULT_LIMITS: ClusterLimits = { maxObjects: undefined, maxRequestsInFlight: 64, maxWatches: 1000 };
@@ -34,7 +50,7 @@ export const DEFAULT_LIMITS: ClusterLimits = { maxObjects: undefined, maxRequest
 export const serverVersion = `v${kubernetesMajor}.${kubernetesMinor}.0`;
 
 export function defaultSpec(): ClusterSpec {
-  return { kubernetesVersion: serverVersion, storage: 'sqlite', nodes: 0, paused: false, sleepAfterMs: undefined, limits: DEFAULT_LIMITS };
+  return { kubernetesVersion: serverVersion, storage: 'sqlite', nodes: 0, paused: false, sleepAfterMs: undefined, limits: DEFAULT_LIMITS, host: undefined };
 }
 
 /** "1.33", "v1.33", "v1.33.2" -> "v1.33.2" (patch 0 when absent); undefined when malformed. */
@@ -87,7 +103,12 @@ export function readSpec(obj: KubeObject): { spec: ClusterSpec; errors: FieldErr
     }
     return n;
   };
+  const host = readHost(raw.host, errs);
+  if (host && (nodes ?? 0) > 0) {
+    errs.push({ type: 'FieldValueForbidden', field: 'spec.nodes', value: raw.nodes, detail: 'simulated nodes are for clusters without a host; the host\'s nodes run this cluster\'s pods' });
+  }
   const spec: ClusterSpec = {
+    host,
     kubernetesVersion,
     storage: storage === 'etcd' ? 'etcd' : 'sqlite',
     nodes: nodes ?? 0,
@@ -100,4 +121,35 @@ export function readSpec(obj: KubeObject): { spec: ClusterSpec; errors: FieldErr
     },
   };
   return { spec, errors: errs };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function readHost(v: unknown, errs: FieldError[]): HostSpec | undefined {
+  if (v === undefined || v === null) return undefined;
+  const raw = v as Record<string, unknown>;
+  const file = typeof raw.kubeconfigFile === 'string' && raw.kubeconfigFile !== '' ? raw.kubeconfigFile : undefined;
+  const sec = raw.kubeconfigSecret as Record<string, unknown> | undefined;
+  const namespace = typeof raw.namespace === 'string' ? raw.namespace : '';
+  const before = errs.length;
+  if (!DNS_LABEL.test(namespace) || namespace.length > 63) {
+    errs.push({ type: namespace === '' ? 'FieldValueRequired' : 'FieldValueInvalid', field: 'spec.host.namespace', value: namespace,
+      detail: namespace === '' ? 'the host namespace the workloads run in' : 'must be a namespace name (lower case letters, digits and \'-\', at most 63)' });
+  }
+  if ((file === undefined) === (sec === undefined)) {
+    errs.push({ type: 'FieldValueInvalid', field: 'spec.host', value: '', detail: 'give exactly one of kubeconfigFile and kubeconfigSecret' });
+  }
+  if (sec !== undefined && (typeof sec.name !== 'string' || sec.name === '')) {
+    errs.push({ type: 'FieldValueRequired', field: 'spec.host.kubeconfigSecret.name', value: '', detail: 'the Secret holding the host kubeconfig' });
+  }
+  if (errs.length > before) return undefined;
+  const kubeconfig: HostKubeconfig = file !== undefined ? { file } : {
+    secret: {
+      name: sec!.name as string,
+      namespace: typeof sec!.namespace === 'string' && sec!.namespace !== '' ? sec!.namespace : 'default',
+      key: typeof sec!.key === 'string' && sec!.key !== '' ? sec!.key : 'config',
+    },
+  };
+  const context = typeof raw.context === 'string' && raw.context !== '' ? raw.context : undefined;
+  return { kubeconfig, context, namespace };
 }
