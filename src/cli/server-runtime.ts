@@ -6,7 +6,8 @@ import type { ControllerContext } from '../controllers/context.ts';
 import type { VirtualCluster } from '../server/cluster.ts';
 import type { RunningServer } from '../server/options.ts';
 import type { Pki } from '../server/pki/pki.ts';
-import { ClusterManager, type StorageConfig } from '../server/tenancy/manager.ts';
+import { ClusterManager, type ClusterStop, type StorageConfig } from '../server/tenancy/manager.ts';
+import type { Syncer } from '../syncer/index.ts';
 import type { ClusterSpec } from '../server/tenancy/spec.ts';
 import { openAdminCluster } from '../server/tenancy/admin-cluster.ts';
 import { VC_API_VERSION, VC_GROUP, VC_PLURAL, VC_VERSION } from '../server/tenancy/virtualcluster-crd.ts';
@@ -22,8 +23,16 @@ export interface RuntimeOptions {
   readonly pki: Pki;
   /** Let pod annotations name host files, commands and addresses (single-user servers). */
   readonly podHostAccess?: boolean;
-  /** The controllers of each virtual cluster; default: all of a standalone cluster, with spec.nodes simulated nodes. */
-  readonly controllers?: (vc: VirtualCluster, spec: ClusterSpec) => (() => void) | void;
+  /**
+   * The controllers of each virtual cluster; default: all of a standalone cluster, with
+   * spec.nodes simulated nodes, or, for a cluster with a host, the syncer's.
+   */
+  readonly controllers?: (vc: VirtualCluster, spec: ClusterSpec) => ClusterStop | void | Promise<ClusterStop | void>;
+  /**
+   * How pods synced to host clusters reach this server: its API (their KUBERNETES_SERVICE_HOST
+   * and _PORT) and its DNS server. Default: the address the server listens on.
+   */
+  readonly podAccess?: { readonly apiServer?: { readonly host: string; readonly port: number }; readonly dnsIP?: string };
   /** The address clients use, when it is not https://HOST:PORT. */
   readonly externalUrl?: string;
 }
@@ -48,8 +57,29 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
   let url = o.externalUrl ?? '';
   const externalUrl = () => url;
   let phaseChanged: (name: string) => void = () => {};
-  const controllers = o.controllers ?? ((vc: VirtualCluster, spec: ClusterSpec) =>
-    startControllers({ nodes: spec.nodes, caCert: o.pki.caCert })(vc));
+  // The syncer (and the host client library) load only once a cluster has a host.
+  let syncer: Promise<Syncer> | undefined;
+  let listening = { host: o.host, port: o.port };
+  const syncerOf = () => syncer ??= import('../syncer/index.ts').then(({ Syncer }) => new Syncer({
+    get apiServer() { return o.podAccess?.apiServer ?? { host: podHost(listening.host), port: listening.port }; },
+    get dnsIP() { return o.podAccess?.dnsIP ?? podHost(listening.host); },
+    readSecret: async (namespace, name, key) => {
+      const def = admin.registry.find('', 'v1', 'secrets');
+      const s = def ? admin.store.peek(def, namespace, name) : undefined;
+      const v = (s?.data as Record<string, string> | undefined)?.[key];
+      return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+    },
+  }));
+  const controllers = o.controllers ?? (async (vc: VirtualCluster, spec: ClusterSpec): Promise<ClusterStop> => {
+    const host = spec.host;
+    const stopControllers = startControllers({ nodes: host ? 0 : spec.nodes, caCert: o.pki.caCert, hosted: host !== undefined })(vc);
+    if (!host) return stopControllers;
+    const stopSync = (await syncerOf()).attach(vc, host);
+    return async (phase) => {
+      await stopSync(phase);
+      stopControllers();
+    };
+  });
   const manager = new ClusterManager({
     dataDir: o.dataDir,
     storage: o.storage,
@@ -91,11 +121,13 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
     onClose: async () => {
       await vcController.stop();
       await manager.closeAll();
+      if (syncer) (await syncer).close();
       stopAdmin();
       await admin.close();
     },
   });
   url ||= clientUrl(o.host, server.port);
+  listening = { host: o.host, port: server.port };
 
   async function waitForDef(): Promise<NonNullable<ReturnType<typeof vcDef>>> {
     for (let i = 0; i < 500; i++) {
@@ -129,3 +161,8 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
 }
 
 export type { ControllerContext };
+
+/** The address pods use for a server listening on `host` (all interfaces: the loopback address). */
+function podHost(host: string): string {
+  return host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}

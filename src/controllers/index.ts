@@ -21,6 +21,11 @@ export interface StandaloneOptions {
   nodes: number;
   /** PEM of the cluster CA, published as kube-root-ca.crt in every namespace. */
   caCert: string;
+  /**
+   * A host cluster runs the pods (the syncer): no scheduler, node lifecycle or
+   * local Service IP allocation here (the host schedules and allocates).
+   */
+  hosted?: boolean;
 }
 
 /** The controllers of a standalone cluster, for ServerOptions.onClusterOpen. */
@@ -80,6 +85,7 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
   const starters: Starter[] = [
     // Admission first: ClusterIP/NodePort allocation, then limit ranges and quota.
     (c) => {
+      if (opts.hosted) return () => {};
       const alloc = serviceAllocator(c);
       c.vc.store.admission.push(alloc.admission());
       return () => alloc.stop();
@@ -99,10 +105,9 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
       return (c) => { const a = m.startJobController(c); const b = m.startTTLAfterFinishedController(c); return () => { a(); b(); }; };
     }),
     onFirst('batch', 'v1', 'cronjobs', async () => (await import('./batch/index.ts')).startCronJobController),
-    // Standalone mode: the scheduler and simulated nodes run the pods.
-    startScheduler,
-    startNodeLifecycleController,
   ];
+  // Standalone mode: the scheduler and simulated nodes run the pods.
+  if (!opts.hosted) starters.push(startScheduler, startNodeLifecycleController);
   if (opts.nodes > 0) starters.push((c) => startSimulatedNodes(c, { count: opts.nodes }));
   const stops: (() => void)[] = [];
   for (const start of starters) {

@@ -37,6 +37,11 @@ export class VirtualCluster {
   readonly upgrades = new Map<string, UpgradeHandler>();
   /** Bearer tokens this cluster issues (service-account tokens). */
   readonly tokens: TokenAuthenticator[] = [];
+  /**
+   * Issue a service-account token in-process, as POST serviceaccounts/NAME/token would
+   * (body: a TokenRequest); set once the cluster's signing key is attached.
+   */
+  requestToken?: (namespace: string, serviceAccount: string, body: unknown) => Promise<KubeObject>;
   /** Non-resource paths this cluster answers itself (issuer discovery). */
   nonResource?: (path: string, req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean>;
   readonly name: string;

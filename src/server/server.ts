@@ -55,6 +55,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   // exec, attach and port-forward arrive as HTTP upgrades (WebSocket or SPDY).
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node leaves an upgraded socket without an error listener: a client resetting it while the
+    // request is authenticated must not become an uncaught error.
+    socket.on('error', () => socket.destroy());
     handleUpgrade(services, req, socket, head).catch((err) => rejectUpgrade(socket, err));
   });
   server.headersTimeout = 60_000;

@@ -294,9 +294,12 @@ export class GenericStore {
     this.recordFields(def, undefined, obj, opts, undefined);
     dropEmptyMetadata(obj);
 
-    await this.admit('create', def, namespace, obj, undefined, opts.user);
+    await this.admit('create', def, namespace, obj, undefined, opts.user, opts.dryRun === true);
     try {
-      return await this.createAdmitted(def, namespace, obj, generated, opts);
+      const out = await this.createAdmitted(def, namespace, obj, generated, opts);
+      // A dry run stores nothing: what admission reserved for it is given back.
+      if (opts.dryRun) this.aborted('create', def, obj);
+      return out;
     } catch (e) {
       this.aborted('create', def, obj);
       throw e;
@@ -322,8 +325,8 @@ export class GenericStore {
     }
   }
 
-  private async admit(op: AdmissionOperation, def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject | undefined, user?: UserInfo): Promise<void> {
-    for (const p of this.admission) await p.admit?.(op, def, namespace, obj, old, user);
+  private async admit(op: AdmissionOperation, def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject | undefined, user: UserInfo | undefined, dryRun: boolean): Promise<void> {
+    for (const p of this.admission) await p.admit?.(op, def, namespace, obj, old, user, dryRun);
   }
 
   private aborted(op: AdmissionOperation, def: ResourceDef, obj: KubeObject): void {
@@ -367,13 +370,16 @@ export class GenericStore {
     }
     const old = this.present(def, current.obj);
     const prepared = this.prepareUpdate(def, namespace, cloneObject(input), old, opts);
-    if (!opts.subresource) await this.admit('update', def, namespace, prepared, old, opts.user);
+    if (!opts.subresource) await this.admit('update', def, namespace, prepared, old, opts.user, opts.dryRun === true);
     // A write that changes nothing leaves managedFields' times alone too.
     const obj = mf.revertNoopTimestamps(old, prepared);
     if (jsonEqual(stripRV(obj), stripRV(old))) {
       return { obj: old, created: false }; // no-op writes do not bump the revision
     }
-    if (opts.dryRun) return { obj: this.present(def, obj), created: false };
+    if (opts.dryRun) {
+      if (!opts.subresource) this.aborted('update', def, obj);
+      return { obj: this.present(def, obj), created: false };
+    }
     // An object being deleted whose last finalizer was removed goes away now.
     // An object being deleted goes away on update only once it has no finalizers and
     // no grace period left (a pod in its grace period keeps taking status writes).

@@ -39,6 +39,9 @@ export function setupServiceAccounts(vc: VirtualCluster, dataDir: string, issuer
     const headers: Record<string, string> = result.warnings.length ? { Warning: result.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
     writeObject(ctx.res, result.status, result.object, neg.encoding, headers);
   });
+  // The syncer's tokens for synced pods: short-lived, never the kubelet's extended year.
+  vc.requestToken = async (namespace, name, body) =>
+    (await handleTokenRequest({ lookup: storeLookup(vc), key: () => key.get(), issuer, extendExpiration: false }, body, namespace, name)).object;
   return {
     authenticator,
     async serveDiscovery(path: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {

@@ -17,6 +17,7 @@ import { captureImage, extraImage, type Image } from '../bootstrap-image.ts';
 import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { attachPodStreams } from '../pod-streams.ts';
 import { versionInfo } from '../version.ts';
+import { readSigningKeySync, signingKeyPath } from '../serviceaccounts/keys.ts';
 import { ClusterPki, type ClusterCredentials, type RootClientCA } from './cluster-pki.ts';
 import { objectLimitAdmission } from './limits.ts';
 import type { ClusterSpec } from './spec.ts';
@@ -27,14 +28,20 @@ export type StorageConfig =
   | { readonly backend: 'sqlite' }
   | { readonly backend: 'etcd'; readonly endpoints: readonly string[] };
 
+/** Stops what ran for an open cluster; `phase`: what the cluster becomes. */
+export type ClusterStop = (phase: Phase) => void | Promise<void>;
+
 export interface ManagerOptions {
   readonly dataDir: string;
   readonly storage: StorageConfig;
   readonly rootCA: RootClientCA;
   /** Let pod annotations name host files, commands and addresses (single-user servers). */
   readonly podHostAccess?: boolean;
-  /** Per cluster at open (controllers, RBAC); the returned function runs at close. */
-  readonly onClusterOpen?: (vc: VirtualCluster, spec: ClusterSpec) => (() => void) | void | Promise<(() => void) | void>;
+  /**
+   * Per cluster at open (controllers, RBAC, the syncer); the returned function runs at close,
+   * told the phase the cluster closes into (a syncer removes host pods on pause, everything on delete).
+   */
+  readonly onClusterOpen?: (vc: VirtualCluster, spec: ClusterSpec) => ClusterStop | void | Promise<ClusterStop | void>;
   /** A cluster changed phase (the admin controller updates its status). */
   readonly onPhaseChange?: (name: string) => void;
 }
@@ -57,7 +64,7 @@ export interface ClusterRecord {
 interface Internal extends ClusterRecord {
   opening: Promise<VirtualCluster> | undefined;
   closing: Promise<void> | undefined;
-  stop: (() => void) | undefined;
+  stop: ClusterStop | undefined;
   streams: AbortController | undefined;
   pki: ClusterPki | undefined;
   pkiLoading: Promise<ClusterPki> | undefined;
@@ -112,6 +119,8 @@ export class ClusterManager {
   /** Whose credentials: a cluster CA's subject, a static token's digest -> the cluster. */
   private readonly caOwners = new Map<string, string>();
   private readonly tokenOwners = new Map<string, string>();
+  /** Service-account signing key IDs → cluster, for service-account tokens sent without a path. */
+  private readonly keyOwners = new Map<string, string>();
   private readonly opts: ManagerOptions;
   private sleepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -349,7 +358,7 @@ export class ClusterManager {
         // The abort reason (an Error) keeps its stack's closures alive, and through
         // them this cluster's VirtualCluster, watch cache and store: drop it.
         r.streams = undefined;
-        try { r.stop?.(); } catch (e) { console.error(`kubevisor: cluster ${r.name}: stopping controllers: ${(e as Error).message}`); }
+        try { await r.stop?.(phase); } catch (e) { console.error(`kubevisor: cluster ${r.name}: stopping controllers: ${(e as Error).message}`); }
         r.stop = undefined;
         await vc.close();
       })();
@@ -391,9 +400,30 @@ export class ClusterManager {
    * `kubectl get --raw` and `kubectl proxy` drop the server URL's path.
    */
   ownerOf(cert: X509Certificate | undefined, token: string | undefined): string | undefined {
-    if (token !== undefined) return this.tokenOwners.get(hashToken(token));
+    if (token !== undefined) {
+      const owner = this.tokenOwners.get(hashToken(token));
+      if (owner !== undefined) return owner;
+      // A service-account token (pods reach the server without a path): the cluster whose key signed it.
+      const kid = jwtKeyId(token);
+      return kid === undefined ? undefined : this.keyOwner(kid);
+    }
     if (cert !== undefined) return this.caOwners.get(cert.issuer);
     return undefined;
+  }
+
+  private keyOwner(kid: string): string | undefined {
+    const known = this.keyOwners.get(kid);
+    if (known !== undefined) return known;
+    // Keys are made on a cluster's first token: look at those not indexed yet.
+    const indexed = new Set(this.keyOwners.values());
+    for (const name of this.records.keys()) {
+      if (indexed.has(name)) continue;
+      try {
+        const key = readSigningKeySync(signingKeyPath(this.opts.dataDir, name));
+        if (key) this.keyOwners.set(key.kid, name);
+      } catch { /* an unusable key file: that cluster's tokens are refused anyway */ }
+    }
+    return this.keyOwners.get(kid);
   }
 
   /** Objects stored in the cluster now (or when it was last open). */
@@ -436,7 +466,7 @@ export class ClusterManager {
     await rm(this.clusterDir(name), { recursive: true, force: true });
     this.records.delete(name);
     this.reconciled.delete(name);
-    for (const m of [this.caOwners, this.tokenOwners]) for (const [k, v] of m) if (v === name) m.delete(k);
+    for (const m of [this.caOwners, this.tokenOwners, this.keyOwners]) for (const [k, v] of m) if (v === name) m.delete(k);
   }
 
   /**
@@ -540,5 +570,17 @@ export class ClusterManager {
     this.closed = true;
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     await Promise.all([...this.records.values()].map((r) => this.close(r, r.phase === 'Running' ? 'Pending' : r.phase)));
+  }
+}
+
+/** The `kid` of a JWT's header; undefined for anything else. */
+function jwtKeyId(token: string): string | undefined {
+  const dot = token.indexOf('.');
+  if (dot <= 0 || token.length > 16384) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -5,6 +5,14 @@
 import type { FieldError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { parseDuration } from '../../api/go-duration.ts';
+import { isPlainObject } from '../../api/types.ts';
+import { isDNS1123Subdomain } from '../../api/validation/names.ts';
+import { validateLabels } from '../../api/validation/objectmeta.ts';
+import { validateTolerations } from '../../api/validation/pod-scheduling.ts';
+import {
+  parseQuantityAt, validateQuotaResourceName, validateResourceName, validateResourceQuantityValue,
+} from '../../api/validation/resources.ts';
+import type { Toleration } from '../../nodes/api.ts';
 import { kubernetesMajor, kubernetesMinor } from '../version.ts';
 
 export type StorageBackend = 'sqlite' | 'etcd';
@@ -23,6 +31,40 @@ export type HostKubeconfig =
   | { readonly file: string }
   | { readonly secret: { readonly name: string; readonly namespace: string; readonly key: string } };
 
+export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
+/** A Pod Security Standard, least to most strict. */
+export type PodSecurityLevel = typeof POD_SECURITY_LEVELS[number];
+
+/** Pod Security Admission modes for the host namespace; an absent mode is not set. */
+export interface PodSecurityModes {
+  readonly enforce: PodSecurityLevel;
+  readonly audit: PodSecurityLevel | undefined;
+  readonly warn: PodSecurityLevel | undefined;
+}
+
+export const LIMIT_TYPES = ['Container', 'Pod', 'PersistentVolumeClaim'] as const;
+export type LimitType = typeof LIMIT_TYPES[number];
+
+/** A core/v1 LimitRangeItem (quantities as strings). */
+export interface LimitRangeItem {
+  readonly type: LimitType;
+  readonly max?: Readonly<Record<string, string>>;
+  readonly min?: Readonly<Record<string, string>>;
+  readonly default?: Readonly<Record<string, string>>;
+  readonly defaultRequest?: Readonly<Record<string, string>>;
+  readonly maxLimitRequestRatio?: Readonly<Record<string, string>>;
+}
+
+/** How the virtual cluster's host pods are kept apart from others. */
+export interface HostIsolation {
+  /** NetworkPolicies: its pods reach each other, the kubevisor server, DNS and the internet only. */
+  readonly networkPolicy: boolean;
+  /** Hard tenancy: forced onto every synced pod (PodContext.enforced). */
+  readonly nodeSelector: Readonly<Record<string, string>> | undefined;
+  readonly tolerations: readonly Toleration[] | undefined;
+  readonly runtimeClassName: string | undefined;
+}
+
 /** The host cluster a virtual cluster's workloads run on (the syncer). */
 export interface HostSpec {
   readonly kubeconfig: HostKubeconfig;
@@ -30,6 +72,12 @@ export interface HostSpec {
   readonly context: string | undefined;
   /** The host namespace the workloads run in. */
   readonly namespace: string;
+  /** A host ResourceQuota's `hard` (resource name -> quantity); undefined: none. */
+  readonly quota: Readonly<Record<string, string>> | undefined;
+  /** A host LimitRange's `limits`; undefined: none. */
+  readonly limitRange: readonly LimitRangeItem[] | undefined;
+  readonly podSecurity: PodSecurityModes;
+  readonly isolation: HostIsolation;
 }
 
 export interface ClusterSpec {
@@ -142,6 +190,7 @@ function readHost(v: unknown, errs: FieldError[]): HostSpec | undefined {
   if (sec !== undefined && (typeof sec.name !== 'string' || sec.name === '')) {
     errs.push({ type: 'FieldValueRequired', field: 'spec.host.kubeconfigSecret.name', value: '', detail: 'the Secret holding the host kubeconfig' });
   }
+  const guardrails = readGuardrails(raw, errs);
   if (errs.length > before) return undefined;
   const kubeconfig: HostKubeconfig = file !== undefined ? { file } : {
     secret: {
@@ -151,5 +200,126 @@ function readHost(v: unknown, errs: FieldError[]): HostSpec | undefined {
     },
   };
   const context = typeof raw.context === 'string' && raw.context !== '' ? raw.context : undefined;
-  return { kubeconfig, context, namespace };
+  return { kubeconfig, context, namespace, ...guardrails };
+}
+
+type Guardrails = Pick<HostSpec, 'quota' | 'limitRange' | 'podSecurity' | 'isolation'>;
+
+// The host guardrails (quota, limit range, pod security, isolation). The
+// schema catches types; this catches resource names, quantities, levels,
+// label syntax and toleration rules, so a bad spec is refused here and not
+// by the host on every sync.
+function readGuardrails(raw: Record<string, unknown>, errs: FieldError[]): Guardrails {
+  const quota = readQuota(raw.quota, 'spec.host.quota', errs);
+  const limitRange = readLimitRange(raw.limitRange, 'spec.host.limitRange', errs);
+  const podSecurity = readPodSecurity(raw.podSecurity, 'spec.host.podSecurity', errs);
+  const isolation = readIsolation(raw.isolation, 'spec.host.isolation', errs);
+  return { quota, limitRange, podSecurity, isolation };
+}
+
+function objectAt(v: unknown, path: string, errs: FieldError[]): Record<string, unknown> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (isPlainObject(v)) return v;
+  errs.push({ type: 'FieldValueTypeInvalid', field: path, value: v, detail: 'must be an object' });
+  return undefined;
+}
+
+/** A resource list: every name checked by `nameCheck`, every value a non-negative quantity. */
+function readResourceMap(v: unknown, path: string, errs: FieldError[], nameCheck: (name: string, path: string) => FieldError[]): Record<string, string> | undefined {
+  const m = objectAt(v, path, errs);
+  if (!m) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(m)) {
+    const at = `${path}[${name}]`;
+    const nameErrs = nameCheck(name, at);
+    errs.push(...nameErrs);
+    const q = parseQuantityAt(value, at, errs);
+    if (!q || nameErrs.length > 0) continue;
+    const valueErrs = validateResourceQuantityValue(name, q, at);
+    errs.push(...valueErrs);
+    if (valueErrs.length === 0) out[name] = String(value);
+  }
+  return out;
+}
+
+function readQuota(v: unknown, path: string, errs: FieldError[]): Record<string, string> | undefined {
+  const hard = readResourceMap(v, path, errs, validateQuotaResourceName);
+  return hard && Object.keys(hard).length > 0 ? hard : undefined;
+}
+
+const LIMIT_MAPS = ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'] as const;
+
+function readLimitRange(v: unknown, path: string, errs: FieldError[]): LimitRangeItem[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) {
+    errs.push({ type: 'FieldValueTypeInvalid', field: path, value: v, detail: 'must be a list of LimitRange items' });
+    return undefined;
+  }
+  const out: LimitRangeItem[] = [];
+  v.forEach((item, i) => {
+    const at = `${path}[${i}]`;
+    const o = objectAt(item, at, errs);
+    if (!o) return;
+    const type = o.type;
+    if (!(LIMIT_TYPES as readonly unknown[]).includes(type)) {
+      errs.push({ type: type === undefined ? 'FieldValueRequired' : 'FieldValueNotSupported', field: `${at}.type`, value: type,
+        detail: `supported values: ${LIMIT_TYPES.map((t) => `"${t}"`).join(', ')}` });
+      return;
+    }
+    const parsed: Record<string, unknown> = { type };
+    for (const key of LIMIT_MAPS) {
+      const m = readResourceMap(o[key], `${at}.${key}`, errs, validateResourceName);
+      if (m && Object.keys(m).length > 0) parsed[key] = m;
+    }
+    if ((type === 'Pod' || type === 'PersistentVolumeClaim') && (parsed.default || parsed.defaultRequest)) {
+      errs.push({ type: 'FieldValueForbidden', field: `${at}.default`, value: '', detail: `may not be specified when \`type\` is '${type}'` });
+    }
+    out.push(parsed as unknown as LimitRangeItem);
+  });
+  return out.length > 0 ? out : undefined;
+}
+
+function level(v: unknown, path: string, errs: FieldError[]): PodSecurityLevel | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if ((POD_SECURITY_LEVELS as readonly unknown[]).includes(v)) return v as PodSecurityLevel;
+  errs.push({ type: 'FieldValueNotSupported', field: path, value: v, detail: `supported values: ${POD_SECURITY_LEVELS.map((l) => `"${l}"`).join(', ')}` });
+  return undefined;
+}
+
+function readPodSecurity(v: unknown, path: string, errs: FieldError[]): PodSecurityModes {
+  const o = objectAt(v, path, errs) ?? {};
+  return {
+    enforce: level(o.enforce, `${path}.enforce`, errs) ?? 'baseline',
+    audit: level(o.audit, `${path}.audit`, errs),
+    warn: level(o.warn, `${path}.warn`, errs),
+  };
+}
+
+function readIsolation(v: unknown, path: string, errs: FieldError[]): HostIsolation {
+  const o = objectAt(v, path, errs) ?? {};
+  let networkPolicy = true;
+  if (o.networkPolicy !== undefined && o.networkPolicy !== null) {
+    if (typeof o.networkPolicy === 'boolean') networkPolicy = o.networkPolicy;
+    else errs.push({ type: 'FieldValueTypeInvalid', field: `${path}.networkPolicy`, value: o.networkPolicy, detail: 'must be true or false' });
+  }
+  let nodeSelector: Record<string, string> | undefined;
+  if (o.nodeSelector !== undefined && o.nodeSelector !== null) {
+    const selErrs = validateLabels(o.nodeSelector, `${path}.nodeSelector`);
+    errs.push(...selErrs);
+    if (selErrs.length === 0 && Object.keys(o.nodeSelector as object).length > 0) nodeSelector = { ...(o.nodeSelector as Record<string, string>) };
+  }
+  let tolerations: Toleration[] | undefined;
+  if (o.tolerations !== undefined && o.tolerations !== null) {
+    const tolErrs = validateTolerations(o.tolerations, `${path}.tolerations`);
+    errs.push(...tolErrs);
+    if (tolErrs.length === 0 && (o.tolerations as unknown[]).length > 0) tolerations = o.tolerations as Toleration[];
+  }
+  let runtimeClassName: string | undefined;
+  if (o.runtimeClassName !== undefined && o.runtimeClassName !== null && o.runtimeClassName !== '') {
+    const rc = o.runtimeClassName;
+    const problems = typeof rc === 'string' ? isDNS1123Subdomain(rc) : ['must be a string'];
+    if (problems.length === 0) runtimeClassName = rc as string;
+    else errs.push({ type: 'FieldValueInvalid', field: `${path}.runtimeClassName`, value: rc, detail: problems.join('; ') });
+  }
+  return { networkPolicy, nodeSelector, tolerations, runtimeClassName };
 }

@@ -13,6 +13,12 @@ export const CLEANUP_FINALIZER = 'kubevisor.dev/cleanup';
 
 const str = { type: 'string' };
 const int = { type: 'integer', format: 'int64' };
+/** A resource list: resource name to quantity ("10", "500m", "1Gi" or a number). */
+const resourceList = {
+  type: 'object',
+  additionalProperties: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+};
+const podSecurityLevel = { ...str, enum: ['privileged', 'baseline', 'restricted'] };
 
 const specSchema = {
   type: 'object',
@@ -43,7 +49,68 @@ const specSchema = {
         },
         kubeconfigFile: { ...str, description: 'A kubeconfig file on the server\'s machine.' },
         context: { ...str, description: 'The kubeconfig context; default its current context.' },
-        namespace: { ...str, description: 'The host namespace the cluster\'s workloads run in; created if absent.' },
+        namespace: { ...str, description: 'The host namespace the cluster\'s workloads run in; created if absent. Several virtual clusters may share one.' },
+        quota: {
+          ...resourceList,
+          description: 'The hard limits of a ResourceQuota kept in the host namespace (resource name to quantity, e.g. pods: "50", requests.cpu: "10"). ' +
+            'A quota counts every pod of its namespace: when several virtual clusters share the namespace, each quota holds for all their pods together.',
+        },
+        limitRange: {
+          type: 'array',
+          description: 'The limits of a LimitRange kept in the host namespace: default and bounding requests and limits of the host pods.',
+          items: {
+            type: 'object',
+            required: ['type'],
+            properties: {
+              type: { ...str, enum: ['Container', 'Pod', 'PersistentVolumeClaim'], description: 'What the item bounds.' },
+              max: { ...resourceList, description: 'The most a container, pod or claim may have.' },
+              min: { ...resourceList, description: 'The least a container, pod or claim must ask for.' },
+              default: { ...resourceList, description: 'Container limits set where a container gives none (Container only).' },
+              defaultRequest: { ...resourceList, description: 'Container requests set where a container gives none (Container only).' },
+              maxLimitRequestRatio: { ...resourceList, description: 'The most a limit may be as a multiple of its request.' },
+            },
+          },
+        },
+        podSecurity: {
+          type: 'object',
+          description: 'Pod Security Admission levels set as labels on the host namespace (privileged, baseline or restricted). ' +
+            'In a namespace shared by several virtual clusters the strictest level asked for holds.',
+          properties: {
+            enforce: { ...podSecurityLevel, description: 'Host pods breaking this level are refused. Default baseline.' },
+            audit: { ...podSecurityLevel, description: 'Host pods breaking this level are recorded in the host\'s audit log. Default: not set.' },
+            warn: { ...podSecurityLevel, description: 'Host pods breaking this level draw a warning. Default: not set.' },
+          },
+        },
+        isolation: {
+          type: 'object',
+          description: 'How the cluster\'s host pods are kept apart from other tenants\'.',
+          properties: {
+            networkPolicy: {
+              type: 'boolean',
+              description: 'NetworkPolicies in the host namespace so the cluster\'s pods reach each other, the kubevisor server, DNS and the internet, ' +
+                'but no other pods or private addresses. Default true.',
+            },
+            nodeSelector: {
+              type: 'object', additionalProperties: str,
+              description: 'Node labels every host pod of the cluster must run on (merged over the pod\'s own; these win): nodes dedicated to this tenant.',
+            },
+            tolerations: {
+              type: 'array',
+              description: 'Tolerations added to every host pod of the cluster, e.g. for the taints of nodes dedicated to this tenant.',
+              items: {
+                type: 'object',
+                properties: {
+                  key: str,
+                  operator: { ...str, enum: ['Exists', 'Equal'] },
+                  value: str,
+                  effect: { ...str, enum: ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
+                  tolerationSeconds: int,
+                },
+              },
+            },
+            runtimeClassName: { ...str, description: 'The RuntimeClass every host pod of the cluster runs with (e.g. a gVisor or Kata runtime), replacing the pod\'s own.' },
+          },
+        },
       },
     },
   },

@@ -1,0 +1,213 @@
+// The syncer of one virtual cluster: its own work queue (so one busy cluster
+// cannot hold up another's), fed by the virtual cluster's watch cache and by
+// the host informers it shares with the other virtual clusters on the same
+// host namespace. Keys name a virtual object ("pod/NS/NAME"); each reconcile
+// looks at both sides and brings them in line.
+import type { KubeObject } from '../api/types.ts';
+import { resourcePrefix } from '../registry/generic/keys.ts';
+import type { ResourceDef } from '../registry/types.ts';
+import type { VirtualCluster } from '../server/cluster.ts';
+import type { HostSpec } from '../server/tenancy/spec.ts';
+import { controllerContext } from '../controllers/context.ts';
+import { Controller } from '../controllers/runtime.ts';
+import type { AdmissionPlugin } from '../registry/generic/admission.ts';
+import { parseSyncKey, syncKey, type SyncContext, type SyncerOptions, type SyncKind } from './context.ts';
+import type { HostInformer } from './host/index.ts';
+import type { HostLink } from './hosts.ts';
+import { syncObject, type ObjectKind } from './objects.ts';
+import { syncPod } from './pods.ts';
+import { ReferenceIndex } from './references.ts';
+import { CONFIGMAPS, FIELD_MANAGER, PODS, SECRETS, SERVICEACCOUNTS, SERVICES, WATCHED, WORKLOAD_SERVICE_ACCOUNT, type WatchedKind } from './resources.ts';
+import { hostServiceAdmission, syncService } from './services.ts';
+import { deleteHost } from './sync-errors.ts';
+import { MANAGED_SELECTOR, managedSelector, virtualIdentity } from './translate/index.ts';
+import { syncVirtualNode } from './virtual-nodes.ts';
+import { HostError } from './host/index.ts';
+import { enforcedScheduling, reconcileGuardrails, removeGuardrails, type ServerReach } from './guardrails.ts';
+
+/** How often the guardrails are checked, and everything is looked at again (drift on the host). */
+const GUARDRAIL_CHECK_MS = 60_000;
+const RESYNC_MS = 5 * 60_000;
+
+const KIND_OF: Record<string, SyncKind> = {
+  Pod: 'pod', ConfigMap: 'configmap', Secret: 'secret', PersistentVolumeClaim: 'pvc', Service: 'service',
+};
+
+export class ClusterSyncer {
+  readonly ctx: SyncContext;
+  private readonly link: HostLink;
+  private readonly controller: Controller;
+  private readonly refs = new ReferenceIndex();
+  /** Pods whose host pod was deleted by someone else while they ran. */
+  private readonly lost = new Set<string>();
+  private readonly releases: (() => void)[] = [];
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly host: HostSpec;
+  private timer: NodeJS.Timeout | undefined;
+  /** Service admission through the host, once started. */
+  admission: AdmissionPlugin | undefined;
+
+  constructor(vc: VirtualCluster, link: HostLink, host: HostSpec, opts: SyncerOptions) {
+    this.link = link;
+    this.host = host;
+    const def = (group: string, plural: string): ResourceDef => {
+      const d = vc.registry.find(group, 'v1', plural);
+      if (!d) throw new Error(`the cluster serves no ${plural}`);
+      return d;
+    };
+    const hosts = {} as Record<WatchedKind, HostInformer>;
+    for (const [k, r] of Object.entries(WATCHED) as [WatchedKind, typeof WATCHED[WatchedKind]][]) {
+      const a = link.informers.acquire(host.namespace, r, MANAGED_SELECTOR);
+      hosts[k] = a.informer;
+      this.releases.push(a.release);
+    }
+    this.controller = new Controller(`syncer/${vc.name}`, (key) => this.reconcile(key), { workers: opts.workers ?? 8 });
+    this.ctx = {
+      name: vc.name, vc, ctl: controllerContext(vc), hostNamespace: host.namespace, conn: link.conn, hosts,
+      defs: {
+        pods: def('', 'pods'), services: def('', 'services'), configmaps: def('', 'configmaps'), secrets: def('', 'secrets'),
+        pvcs: def('', 'persistentvolumeclaims'), nodes: def('', 'nodes'), namespaces: def('', 'namespaces'),
+      },
+      opts, enforced: enforcedScheduling(host),
+      peek: (d, ns, name) => vc.store.peek(d, ns, name),
+      enqueue: (key) => this.controller.enqueue(key),
+    };
+  }
+
+  /** Connect both sides; resolves once the host namespace exists and the host caches are filled. */
+  async start(): Promise<void> {
+    const s = this.ctx;
+    await this.checkGuardrails();
+    await this.ensureWorkloadAccount();
+    await Promise.all(Object.values(s.hosts).map((i) => i.synced));
+    this.admission = hostServiceAdmission(s);
+    const sub = (def: ResourceDef, kind: SyncKind, filter?: (key: string, obj: KubeObject) => boolean) => {
+      this.unsubscribe.push(s.vc.cache.subscribe({
+        prefix: resourcePrefix(def),
+        onEvent: (ev) => {
+          const key = syncKey(kind, ev.obj.metadata.namespace, ev.obj.metadata.name as string);
+          if (filter && !filter(key, ev.obj)) return;
+          this.controller.enqueue(key);
+          const node = (ev.obj.spec as { nodeName?: string } | undefined)?.nodeName;
+          if (kind === 'pod' && ev.type === 'DELETED' && node) this.controller.enqueue(syncKey('node', undefined, node));
+        },
+      }));
+    };
+    sub(s.defs.pods, 'pod');
+    sub(s.defs.services, 'service');
+    sub(s.defs.configmaps, 'configmap', (key) => this.refs.used(key));
+    sub(s.defs.secrets, 'secret', (key) => this.refs.used(key));
+    sub(s.defs.pvcs, 'pvc', (key) => this.refs.used(key));
+    for (const [kind, inf] of Object.entries(s.hosts) as [WatchedKind, HostInformer][]) {
+      const onHost = (obj: KubeObject, deleted: boolean) => {
+        const id = virtualIdentity(obj);
+        if (!id || id.vcluster !== s.name || id.namespace === undefined) return;
+        const k = KIND_OF[id.kind];
+        if (!k) return;
+        const key = syncKey(k, id.namespace, id.name);
+        if (deleted && kind === 'pods' && id.kind === 'Pod') {
+          const v = s.peek(s.defs.pods, id.namespace, id.name);
+          if (v && !v.metadata.deletionTimestamp && v.metadata.uid === id.uid) this.lost.add(key);
+        }
+        this.controller.enqueue(key);
+      };
+      this.unsubscribe.push(inf.subscribe({ onAdd: (o) => onHost(o, false), onUpdate: (o) => onHost(o, false), onDelete: (o) => onHost(o, true) }));
+    }
+    this.resyncAll();
+    // One timer per cluster: guardrails every minute, a look at everything every five.
+    let ticks = 0;
+    this.timer = setInterval(() => {
+      void this.checkGuardrails().catch((e: unknown) => console.error(`kubevisor: syncer ${s.name}: guardrails: ${(e as Error).message}`));
+      if (++ticks % (RESYNC_MS / GUARDRAIL_CHECK_MS) === 0) this.resyncAll();
+    }, GUARDRAIL_CHECK_MS);
+    this.timer.unref();
+  }
+
+  private resyncAll(): void {
+    const s = this.ctx;
+    for (const c of s.vc.cache.scan(resourcePrefix(s.defs.pods))) this.controller.enqueue(syncKey('pod', c.obj.metadata.namespace, c.obj.metadata.name as string));
+    for (const c of s.vc.cache.scan(resourcePrefix(s.defs.services))) this.controller.enqueue(syncKey('service', c.obj.metadata.namespace, c.obj.metadata.name as string));
+  }
+
+  /** The host namespace with its quota, limit range, network policies and pod security labels. */
+  private async checkGuardrails(): Promise<void> {
+    const s = this.ctx;
+    const addrs = [...new Set([s.opts.apiServer.host, s.opts.dnsIP])] as [string, ...string[]];
+    const reach: ServerReach = { apiPort: s.opts.apiServer.port, dnsPort: 53, ipBlocks: addrs };
+    const summary = await reconcileGuardrails(s.conn, s.name, s.hostNamespace, this.host, reach);
+    for (const w of summary.warnings) if (!this.warned.has(w)) { this.warned.add(w); console.error(`kubevisor: syncer ${s.name}: ${w}`); }
+  }
+
+  private readonly warned = new Set<string>();
+
+  private async ensureWorkloadAccount(): Promise<void> {
+    const s = this.ctx;
+    try {
+      await s.conn.create(SERVICEACCOUNTS, s.hostNamespace, {
+        apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: WORKLOAD_SERVICE_ACCOUNT }, automountServiceAccountToken: false,
+      } as KubeObject, { fieldManager: FIELD_MANAGER });
+    } catch (e) {
+      if (!(e instanceof HostError && e.alreadyExists)) throw e;
+    }
+  }
+
+  private async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const { kind, namespace, name } = parseSyncKey(key);
+    const s = this.ctx;
+    switch (kind) {
+      case 'pod': {
+        const wasLost = this.lost.has(key);
+        const r = await syncPod(s, namespace as string, name, wasLost);
+        if (wasLost) this.lost.delete(key);
+        const before = r.refs === undefined ? this.refs.remove(key) : (() => { const b = this.refs.remove(key); this.refs.set(key, r.refs); return b; })();
+        // What the pod no longer uses may have to leave the host.
+        for (const ref of before) if (!this.refs.used(ref)) this.controller.enqueue(ref);
+        return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : undefined;
+      }
+      case 'configmap': case 'secret': case 'pvc':
+        return syncObject(s, kind as ObjectKind, namespace as string, name, this.refs.used(key));
+      case 'service':
+        return syncService(s, namespace as string, name);
+      case 'node':
+        return syncVirtualNode(s, name);
+    }
+  }
+
+  /** Stop syncing; the host objects stay (a restart picks them up again). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.admission = undefined;
+    await this.controller.stop();
+  }
+
+  /** Release the host informers and connection. */
+  release(): void {
+    for (const r of this.releases.splice(0)) r();
+    this.link.release();
+  }
+
+  /**
+   * Remove what this virtual cluster has on the host: its pods (and their token Secrets)
+   * when it pauses, everything when it is deleted.
+   */
+  async removeFromHost(what: 'pods' | 'all'): Promise<number> {
+    const s = this.ctx;
+    const kinds = what === 'pods' ? [PODS, SECRETS] : [PODS, SERVICES, CONFIGMAPS, SECRETS, WATCHED.pvcs];
+    let removed = 0;
+    for (const r of kinds) {
+      const list = await s.conn.list(r, s.hostNamespace, { labelSelector: managedSelector(s.name) });
+      for (const o of list.items) {
+        const id = virtualIdentity(o);
+        if (!id || id.vcluster !== s.name) continue;
+        // Pausing keeps the data the pods use; only their token Secrets go with them.
+        if (what === 'pods' && r === SECRETS && id.kind !== 'Pod') continue;
+        await deleteHost(s.conn, r, s.hostNamespace, o.metadata.name as string, o.metadata.uid, r === PODS ? 0 : undefined);
+        removed++;
+      }
+    }
+    if (what === 'all') removed += (await removeGuardrails(s.conn, s.name, s.hostNamespace)).length;
+    return removed;
+  }
+}

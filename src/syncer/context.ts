@@ -1,0 +1,49 @@
+// What every sync function of one virtual cluster works with.
+import type { KubeObject } from '../api/types.ts';
+import type { ResourceDef } from '../registry/types.ts';
+import type { VirtualCluster } from '../server/cluster.ts';
+import type { ControllerContext } from '../controllers/context.ts';
+import type { HostConnection, HostInformer } from './host/index.ts';
+import type { WatchedKind } from './resources.ts';
+import type { EnforcedScheduling } from './translate/index.ts';
+
+export interface SyncerOptions {
+  /** Where synced pods reach this kubevisor server (their KUBERNETES_SERVICE_HOST/PORT). */
+  readonly apiServer: { readonly host: string; readonly port: number };
+  /** The DNS server synced pods use. */
+  readonly dnsIP: string;
+  readonly clusterDomain?: string;
+  /** Reconciles under way at once per virtual cluster. */
+  readonly workers?: number;
+}
+
+export interface SyncContext {
+  /** The virtual cluster's name. */
+  readonly name: string;
+  readonly vc: VirtualCluster;
+  readonly ctl: ControllerContext;
+  readonly hostNamespace: string;
+  readonly conn: HostConnection;
+  readonly hosts: { readonly [K in WatchedKind]: HostInformer };
+  readonly defs: {
+    readonly pods: ResourceDef; readonly services: ResourceDef; readonly configmaps: ResourceDef;
+    readonly secrets: ResourceDef; readonly pvcs: ResourceDef; readonly nodes: ResourceDef; readonly namespaces: ResourceDef;
+  };
+  readonly opts: SyncerOptions;
+  readonly enforced: EnforcedScheduling | undefined;
+  /** The virtual object, from the watch cache. */
+  peek(def: ResourceDef, namespace: string | undefined, name: string): KubeObject | undefined;
+  /** Queue a sync key ("pod/NS/NAME", "configmap/NS/NAME", ...). */
+  enqueue(key: string): void;
+}
+
+export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'node';
+
+export function syncKey(kind: SyncKind, namespace: string | undefined, name: string): string {
+  return namespace === undefined ? `${kind}//${name}` : `${kind}/${namespace}/${name}`;
+}
+
+export function parseSyncKey(key: string): { kind: SyncKind; namespace: string | undefined; name: string } {
+  const [kind, ns, ...rest] = key.split('/');
+  return { kind: kind as SyncKind, namespace: ns === '' ? undefined : ns, name: rest.join('/') };
+}

@@ -1,0 +1,163 @@
+// One virtual pod and its host pod. Down: the host pod is created from the
+// virtual one (with the config maps, secrets, claims and token Secret it
+// needs) and deleted with it. Up: the host pod's status becomes the virtual
+// pod's, and the host scheduler's node becomes the virtual pod's binding.
+import type { KubeObject } from '../api/types.ts';
+import { ApiError } from '../api/errors.ts';
+import { jsonEqual } from '../registry/generic/metadata.ts';
+import { resourcePrefix } from '../registry/generic/keys.ts';
+import { bindPod } from '../controllers/scheduler/bind.ts';
+import { isTerminal, withPodCondition, type PodStatus } from '../nodes/api.ts';
+import { nowTimestamp } from '../registry/generic/metadata.ts';
+import type { SyncContext } from './context.ts';
+import { HostError } from './host/index.ts';
+import { syncObject } from './objects.ts';
+import { podReferences } from './references.ts';
+import { FIELD_MANAGER, PODS, WORKLOAD_SERVICE_ACCOUNT } from './resources.ts';
+import { deleteHost, raced } from './sync-errors.ts';
+import { syncTokenSecret } from './tokens.ts';
+import { ensureVirtualNode } from './virtual-nodes.ts';
+import { fromHostPodStatus, hostName, hostTokenSecretName, isManagedBy, standsFor, toHostPod, type HostPod } from './translate/index.ts';
+
+export interface PodSyncResult {
+  /** Sync again after this long (token renewal, retry after a refusal). */
+  requeueAfterMs?: number;
+  /** The references the pod holds now ("configmap/NS/NAME", ...); undefined when the pod is gone. */
+  refs?: string[];
+}
+
+function refsOf(pod: KubeObject): { list: string[]; kinds: [kind: 'configmap' | 'secret' | 'pvc', name: string][] } {
+  const r = podReferences(pod);
+  const ns = pod.metadata.namespace as string;
+  const kinds: ['configmap' | 'secret' | 'pvc', string][] = [
+    ...[...r.configmaps].map((n) => ['configmap', n] as ['configmap', string]),
+    ...[...r.secrets].map((n) => ['secret', n] as ['secret', string]),
+    ...[...r.pvcs].map((n) => ['pvc', n] as ['pvc', string]),
+  ];
+  return { list: kinds.map(([k, n]) => `${k}/${ns}/${n}`), kinds };
+}
+
+function hostPodFor(s: SyncContext, v: KubeObject): HostPod {
+  const ns = v.metadata.namespace as string;
+  const services = [...s.vc.cache.scan(`${resourcePrefix(s.defs.services)}${ns}/`)].map((c) => c.obj);
+  return toHostPod(v, {
+    vcluster: s.name, hostNamespace: s.hostNamespace, services,
+    apiServer: s.opts.apiServer, dnsIP: s.opts.dnsIP, clusterDomain: s.opts.clusterDomain,
+    hostServiceAccount: WORKLOAD_SERVICE_ACCOUNT,
+    tokenSecretName: hostTokenSecretName(v.metadata.name as string, ns, s.name),
+    enforced: s.enforced,
+  });
+}
+
+/**
+ * `lost`: the host pod was deleted by someone else while the virtual pod ran
+ * (rather than never made, or removed while the cluster was paused).
+ */
+export async function syncPod(s: SyncContext, ns: string, name: string, lost = false): Promise<PodSyncResult> {
+  const v = s.peek(s.defs.pods, ns, name);
+  const hName = hostName(name, ns, s.name);
+  const tokenSecret = hostTokenSecretName(name, ns, s.name);
+  const h = s.hosts.pods.get(hName);
+  if (!v) {
+    // Gone from the virtual cluster for good: nothing of it stays on the host.
+    if (h && isManagedBy(h, s.name, 'Pod')) await deleteHost(s.conn, PODS, s.hostNamespace, hName, h.metadata.uid, 0);
+    await syncTokenSecret(s, { metadata: { name, namespace: ns } } as KubeObject, [], tokenSecret);
+    return {};
+  }
+  const mine = h !== undefined && standsFor(h, v, 'Pod', s.name);
+  if (v.metadata.deletionTimestamp) {
+    if (mine) {
+      if (!h.metadata.deletionTimestamp) {
+        await deleteHost(s.conn, PODS, s.hostNamespace, hName, h.metadata.uid, v.metadata.deletionGracePeriodSeconds ?? undefined);
+      }
+      // Its status is left alone meanwhile: a status write would end the virtual pod's grace period.
+      return { refs: refsOf(v).list };
+    }
+    // The host pod has stopped: finish the deletion, as a kubelet does once containers are gone.
+    try {
+      await s.vc.store.delete(s.defs.pods, ns, name, { gracePeriodSeconds: 0, preconditions: { uid: v.metadata.uid }, fieldManager: FIELD_MANAGER });
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
+    }
+    return {};
+  }
+  if (h && !mine) {
+    // A host pod of the same name stands for another virtual pod (an older one): replace it.
+    await deleteHost(s.conn, PODS, s.hostNamespace, hName, h.metadata.uid, 0);
+    return { requeueAfterMs: 200, refs: refsOf(v).list };
+  }
+  const refs = refsOf(v);
+  if (!h) {
+    if (isTerminal(v)) return { refs: refs.list };
+    if (lost) {
+      // Its host pod was deleted there (or its node lost) while it ran: as with a lost node,
+      // the pod is deleted, and its controller makes a new one.
+      await s.vc.store.delete(s.defs.pods, ns, name, { preconditions: { uid: v.metadata.uid }, fieldManager: FIELD_MANAGER }).catch((e: unknown) => {
+        if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
+      });
+      return {};
+    }
+    const hp = hostPodFor(s, v);
+    for (const [kind, n] of refs.kinds) await syncObject(s, kind, ns, n, true);
+    const renewIn = await syncTokenSecret(s, v, hp.tokens, tokenSecret);
+    try {
+      await s.conn.create(PODS, s.hostNamespace, hp.pod, { fieldManager: FIELD_MANAGER });
+    } catch (e) {
+      if (raced(e)) return { requeueAfterMs: 200, refs: refs.list };
+      if (e instanceof HostError && !e.transient && e.code >= 400 && e.code < 500) {
+        await refused(s, v, e);
+        return { requeueAfterMs: 10_000, refs: refs.list };
+      }
+      throw e;
+    }
+    for (const w of hp.warnings) void s.ctl.events.record(v, 'Warning', 'SyncWarning', w, 'kubevisor-syncer');
+    return { requeueAfterMs: renewIn, refs: refs.list };
+  }
+  // Both exist: keep the token fresh and bring the status up.
+  let renewIn: number | undefined;
+  if (!isTerminal(v)) renewIn = await syncTokenSecret(s, v, hostPodFor(s, v).tokens, tokenSecret);
+  await statusBack(s, v, h);
+  return { requeueAfterMs: renewIn, refs: refs.list };
+}
+
+/** The host would not take the pod (quota, policy, validation): say so on the virtual pod. */
+async function refused(s: SyncContext, v: KubeObject, e: HostError): Promise<void> {
+  const message = `the host cluster refused the pod: ${e.message}`;
+  void s.ctl.events.record(v, 'Warning', 'SyncError', message, 'kubevisor-syncer');
+  await s.vc.store.guaranteedUpdate(s.defs.pods, v.metadata.namespace, v.metadata.name as string, (cur) => {
+    const o = cur as KubeObject;
+    if (o.metadata.uid !== v.metadata.uid) return o;
+    const st = (o.status ?? (o.status = {})) as PodStatus;
+    st.phase ??= 'Pending';
+    st.conditions = withPodCondition(st.conditions, { type: 'PodScheduled', status: 'False', reason: 'SyncError', message }, nowTimestamp());
+    return o;
+  }, { subresource: 'status', fieldManager: FIELD_MANAGER }).catch((err: unknown) => {
+    if (!(err instanceof ApiError && err.code === 404)) throw err;
+  });
+}
+
+async function statusBack(s: SyncContext, v: KubeObject, h: KubeObject): Promise<void> {
+  const ns = v.metadata.namespace as string;
+  const name = v.metadata.name as string;
+  const back = fromHostPodStatus(h, v);
+  if (back.bindNode && !(v.spec as { nodeName?: string }).nodeName) {
+    await ensureVirtualNode(s, back.bindNode);
+    try {
+      await bindPod(s.vc, s.defs.pods, ns, name, back.bindNode, { uid: v.metadata.uid });
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
+    }
+  }
+  const cur = s.peek(s.defs.pods, ns, name);
+  if (!cur || cur.metadata.uid !== v.metadata.uid || jsonEqual(back.status, cur.status ?? {})) return;
+  try {
+    await s.vc.store.guaranteedUpdate(s.defs.pods, ns, name, (c) => {
+      const o = c as KubeObject;
+      if (o.metadata.uid !== v.metadata.uid) return o;
+      o.status = fromHostPodStatus(h, o).status;
+      return o;
+    }, { subresource: 'status', fieldManager: FIELD_MANAGER });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 404)) throw e;
+  }
+}

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HostError, hostErrorFromResponse } from './host/errors.ts';
+import { reword, virtualPodError, type PodPair } from './streams-errors.ts';
+
+const pod: PodPair = { namespace: 'shop', name: 'web', hostNamespace: 'tenants', hostName: 'web-x-shop-x-dev' };
+
+function status(code: number, reason: string, message: string, details?: object): string {
+  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code, reason, message, details });
+}
+
+test('reword replaces the host pod and namespace with the virtual ones', () => {
+  assert.equal(reword('error forwarding port 80 to pod tenants/web-x-shop-x-dev, uid 1', pod), 'error forwarding port 80 to pod shop/web, uid 1');
+  assert.equal(reword('container nope is not valid for pod web-x-shop-x-dev', pod), 'container nope is not valid for pod web');
+  assert.equal(reword('pods "web-x-shop-x-dev" is forbidden in namespace "tenants"', pod), 'pods "web" is forbidden in namespace "shop"');
+});
+
+test('a host 400 keeps its code and reason, re-worded, with the host uid dropped', () => {
+  const e = virtualPodError(hostErrorFromResponse(400, status(400, 'BadRequest', 'container nope is not valid for pod web-x-shop-x-dev',
+    { name: 'web-x-shop-x-dev', kind: 'pods', uid: 'host-uid' })), pod);
+  assert.deepEqual(e.toStatus(), {
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 400, reason: 'BadRequest',
+    message: 'container nope is not valid for pod web',
+    details: { name: 'web', kind: 'pods' },
+  });
+});
+
+test('a host 404 is the virtual pod not found; a text refusal keeps its code with a reason for it', () => {
+  const nf = virtualPodError(hostErrorFromResponse(404, status(404, 'NotFound', 'pods "web-x-shop-x-dev" not found')), pod);
+  assert.equal(nf.code, 404);
+  assert.equal(nf.message, 'pods "web" not found');
+  assert.equal(nf.details?.name, 'web');
+  const text = virtualPodError(hostErrorFromResponse(403, 'unable to upgrade: unable to negotiate protocol: client supports [v9]'), pod);
+  assert.equal(text.code, 403);
+  assert.equal(text.reason, 'Forbidden');
+  assert.match(text.message, /unable to negotiate protocol/);
+});
+
+test('the syncer\'s own credentials refused, or no answer: nothing of the host is told', () => {
+  const denied = virtualPodError(hostErrorFromResponse(403, status(403, 'Forbidden',
+    'pods "web-x-shop-x-dev" is forbidden: User "system:serviceaccount:kv:syncer" cannot create resource "pods/exec" in the namespace "tenants"')), pod);
+  assert.equal(denied.code, 500);
+  assert.doesNotMatch(denied.message, /syncer"|tenants|web-x/);
+  assert.match(denied.message, /shop\/web/);
+  const down = virtualPodError(new HostError(0, '', 'cannot reach the host: ECONNREFUSED: connect ECONNREFUSED 10.0.0.1:6443'), pod);
+  assert.equal(down.code, 503);
+  assert.equal(down.reason, 'ServiceUnavailable');
+  assert.doesNotMatch(down.message, /10\.0\.0\.1/);
+});
+
+test('a throttled host keeps its Retry-After', () => {
+  const e = virtualPodError(new HostError(429, 'TooManyRequests', 'slow down', undefined, 3), pod);
+  assert.equal(e.code, 429);
+  assert.equal(e.headers['Retry-After'], '3');
+});

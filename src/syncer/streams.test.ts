@@ -1,0 +1,416 @@
+// Pod streams passed through to the host: two kubevisor servers in this
+// process (a host whose pods run local commands, read local log files and
+// forward to local ports, and a tenant whose virtual pods map to them), and
+// the real kubectl against the tenant.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKubevisorServer, type KubevisorServer } from '../cli/server-runtime.ts';
+import { standaloneKubeconfig } from '../cli/kubeconfig.ts';
+import { ensurePki } from '../server/pki/pki.ts';
+import type { VirtualCluster } from '../server/cluster.ts';
+import type { KubeObject } from '../api/types.ts';
+import { hasKubectl, startInProcessServer, type InProcessServer } from '../../test/support/in-process-server.ts';
+import { HostConnection, type HostResource } from './host/connection.ts';
+import { hostName } from './translate/names.ts';
+import { attachHostPodStreams, type HostPod } from './streams.ts';
+
+const PODS: HostResource = { apiVersion: 'v1', plural: 'pods' };
+const HOST_NS = 'kv-tenants';
+const VCLUSTER = 'tenant';
+
+const skip = !(await hasKubectl()) && 'kubectl is not installed';
+
+let dir: string;
+let host: { server: KubevisorServer; vc: VirtualCluster; conn: HostConnection; relayConn: HostConnection; relay: Relay };
+let tenant: InProcessServer;
+let tenantConn: HostConnection;
+let echo: Server;
+let echoPort: number;
+let appLog: string;
+/** Virtual pod name → host pod (the test's stand-in for the syncer's lookup). */
+const onHost = new Map<string, HostPod>();
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'kubevisor-streams-'));
+  appLog = join(dir, 'app.log');
+  writeFileSync(appLog, 'one\ntwo\nthree\n');
+  writeFileSync(join(dir, 'sidecar.log'), 'sidecar says hi\n');
+  echo = createServer((s) => s.on('data', (d) => s.write(`echo:${d.toString()}`)).on('error', () => {}));
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  echoPort = (echo.address() as { port: number }).port;
+
+  const hostDir = join(dir, 'host');
+  const pki = await ensurePki(hostDir);
+  const server = await startKubevisorServer({
+    host: '127.0.0.1', port: 0, dataDir: hostDir, storage: { backend: 'sqlite' }, pki, podHostAccess: true, controllers: () => () => {},
+  });
+  const vc = await server.ensureCluster('host');
+  const creds = await server.manager.credentials('host');
+  const relay = await startRelay(Number(new URL(server.url).port));
+  const config = (url: string) => standaloneKubeconfig({
+    name: 'host', server: `${url}/clusters/host`, caCert: pki.caCert, clientCert: creds.certChainPem, clientKey: creds.keyPem,
+  });
+  const conn = await HostConnection.connect({ text: config(server.url) });
+  const relayConn = await HostConnection.connect({ text: config(`https://127.0.0.1:${relay.port}`) });
+  host = { server, vc, conn, relayConn, relay };
+  await conn.ensureNamespace(HOST_NS);
+
+  tenant = await startInProcessServer(VCLUSTER, () => () => {});
+  tenantConn = await HostConnection.connect({ file: tenant.kubeconfig });
+  attachHostPodStreams(tenant.vc, (namespace, name) => namespace === 'default' ? onHost.get(name) : undefined);
+
+  await syncedPod('web');
+  await virtualPod('pending'); // not on the host (yet)
+  await virtualPod('gone');
+  onHost.set('gone', { conn, namespace: HOST_NS, name: hostName('gone', 'default', VCLUSTER) }); // mapped, but the host has no such pod
+  await syncedPod('cut', relayConn);
+  await syncedPod('drift', conn, containers.slice(0, 1)); // the host pod lacks the sidecar
+});
+
+after(async () => {
+  if (skip) return;
+  tenantConn?.close();
+  host?.conn.close();
+  host?.relayConn.close();
+  await host?.relay.close();
+  await tenant?.close();
+  await host?.server.close();
+  await new Promise<void>((resolve) => echo.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const containers = [{ name: 'app', image: 'example/app:1' }, { name: 'sidecar', image: 'example/sidecar:1' }];
+
+/** A Running virtual pod in the tenant's `default` namespace. */
+async function virtualPod(name: string): Promise<void> {
+  const pod = await tenantConn.create(PODS, 'default', {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, annotations: { 'kubectl.kubernetes.io/default-container': 'app' } },
+    spec: { containers },
+  });
+  const now = new Date().toISOString();
+  await tenantConn.update(PODS, 'default', {
+    ...pod,
+    status: {
+      phase: 'Running', startTime: now,
+      containerStatuses: containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: now } } })),
+    },
+  }, { subresource: 'status' });
+}
+
+/** A virtual pod and the host pod it runs as, configured to answer logs, exec and port-forward. */
+async function syncedPod(name: string, conn = host.conn, hostContainers = containers): Promise<KubeObject> {
+  await virtualPod(name);
+  const hostPod = await host.conn.create(PODS, HOST_NS, {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      name: hostName(name, 'default', VCLUSTER),
+      annotations: {
+        'kubectl.kubernetes.io/default-container': 'app',
+        'kubevisor.dev/logs-file': appLog,
+        'kubevisor.dev/logs-file.sidecar': join(dir, 'sidecar.log'),
+        'kubevisor.dev/exec-command': '/bin/sh',
+        'kubevisor.dev/port-forward-80': `127.0.0.1:${echoPort}`,
+      },
+    },
+    spec: { containers: hostContainers, automountServiceAccountToken: false },
+  });
+  onHost.set(name, { conn, namespace: HOST_NS, name: hostPod.metadata.name as string });
+  return hostPod;
+}
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function spawnKubectl(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn('kubectl', args, { env: { ...tenant.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function run(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawnKubectl(args, opts.env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128, stdout, stderr });
+    });
+    child.stdin!.end(opts.input);
+  });
+}
+
+/** Resolves once everything `stream` printed matches `pattern`. */
+function waitFor(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${text}`)), timeoutMs);
+    const onData = (c: Buffer): void => {
+      text += c.toString();
+      const m = pattern.exec(text);
+      if (!m) return;
+      clearTimeout(timer);
+      stream.off('data', onData);
+      resolve(m);
+    };
+    stream.on('data', onData);
+  });
+}
+
+function exited(child: ChildProcess, timeoutMs = 10_000): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('kubectl did not exit')), timeoutMs);
+    child.once('exit', (code) => { clearTimeout(timer); resolve(code); });
+  });
+}
+
+/**
+ * Upgraded connections count as open watches on both servers, log requests as
+ * requests in flight: once the sessions end, none may be left open on either.
+ */
+async function noOpenSessions(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  const open = () => [host.vc.watches, tenant.vc.watches, host.vc.inFlight, tenant.vc.inFlight];
+  while (open().some((n) => n !== 0)) {
+    if (Date.now() > deadline) assert.fail(`sessions left open (host watches, tenant watches, host requests, tenant requests): ${open().join(', ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function assertNoHostNames(text: string): void {
+  assert.doesNotMatch(text, new RegExp(`${HOST_NS}|-x-default-x-${VCLUSTER}`), text);
+}
+
+test('kubectl logs: the host pod\'s log, with --tail and -c', { skip }, async () => {
+  const all = await run(['logs', 'web']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(all.stdout, 'one\ntwo\nthree\n');
+  const tail = await run(['logs', 'web', '--tail=2']);
+  assert.equal(tail.stdout, 'two\nthree\n');
+  const sidecar = await run(['logs', 'web', '-c', 'sidecar']);
+  assert.equal(sidecar.stdout, 'sidecar says hi\n');
+  const ts = await run(['logs', 'web', '--tail=1', '--timestamps']);
+  assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\S+ three\n$/);
+  const limited = await run(['logs', 'web', '--limit-bytes=6']);
+  assert.equal(limited.stdout, 'one\ntw');
+  const previous = await run(['logs', 'web', '--previous']);
+  assert.match(previous.stderr, /previous terminated container "app" in pod "web" not found/);
+});
+
+test('kubectl logs: host refusals name the virtual pod, never the host pod or namespace', { skip }, async () => {
+  // kubectl checks the container against the virtual pod; the host checks it against its own.
+  const container = await run(['logs', 'drift', '-c', 'sidecar']);
+  assert.notEqual(container.code, 0);
+  assert.match(container.stderr, /Error from server \(BadRequest\): container sidecar is not valid for pod drift\n/);
+  assertNoHostNames(container.stderr);
+
+  const missing = await run(['logs', 'missing-pod']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /pods "missing-pod" not found/);
+
+  const pending = await run(['logs', 'pending']);
+  assert.notEqual(pending.code, 0);
+  assert.match(pending.stderr, /BadRequest\): container "app" in pod "pending" is waiting to start: ContainerCreating/);
+
+  // Mapped to a host pod that is not there: the virtual pod is the one not found.
+  const gone = await run(['logs', 'gone']);
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /NotFound\): pods "gone" not found/);
+  assertNoHostNames(gone.stderr);
+});
+
+test('kubectl logs -f follows the host log and ends when the host pod is deleted', { skip }, async () => {
+  await syncedPod('follow');
+  const child = spawnKubectl(['logs', '-f', 'follow', '--tail=1']);
+  try {
+    await waitFor(child.stdout!, /three\n/);
+    appendFileSync(appLog, 'four\n');
+    await waitFor(child.stdout!, /four\n/);
+    const target = onHost.get('follow')!;
+    await host.conn.delete(PODS, target.namespace, target.name, { gracePeriodSeconds: 0 });
+    assert.equal(await exited(child), 0);
+    await noOpenSessions();
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('kubectl exec: output and exit code, over WebSocket and SPDY', { skip }, async () => {
+  for (const websockets of ['true', 'false']) {
+    const r = await run(['exec', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets } });
+    assert.equal(r.code, 3, `websockets=${websockets}: ${r.stderr}`);
+    assert.equal(r.stdout, 'out\n');
+    assert.match(r.stderr, /^err\n/);
+    assert.match(r.stderr, /command terminated with exit code 3/);
+    const ok = await run(['exec', 'web', '-c', 'sidecar', '--', 'echo', 'hello', 'world'], { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets } });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'hello world\n');
+  }
+  await noOpenSessions();
+});
+
+test('kubectl exec -i passes stdin through', { skip }, async () => {
+  const input = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
+  for (const websockets of ['true', 'false']) {
+    const r = await run(['exec', '-i', 'web', '--', 'sh', '-c', 'wc -l; tail -n 1'], { input, env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\s*2000\n$/);
+  }
+  const cat = await run(['exec', '-i', 'web', '--', 'cat'], { input: 'through the host\n' });
+  assert.equal(cat.stdout, 'through the host\n');
+  await noOpenSessions();
+});
+
+test('kubectl attach -i reaches the host pod\'s main process', { skip }, async () => {
+  const r = await run(['attach', '-i', 'web'], { input: 'echo attached to $0\nexit 0\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'attached to /bin/sh\n');
+  await noOpenSessions();
+});
+
+test('kubectl exec: refusals name the virtual pod', { skip }, async () => {
+  const container = await run(['exec', 'web', '-c', 'nope', '--', 'true']);
+  assert.notEqual(container.code, 0);
+  assert.match(container.stderr, /container nope is not valid for pod web\b/);
+  assertNoHostNames(container.stderr);
+
+  const pending = await run(['exec', 'pending', '--', 'true']);
+  assert.notEqual(pending.code, 0);
+  assert.match(pending.stderr, /BadRequest\): pod pending does not have a host assigned/);
+
+  const gone = await run(['exec', 'gone', '--', 'true']);
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /pods "gone" not found/);
+  assertNoHostNames(gone.stderr);
+  await noOpenSessions();
+});
+
+test('kubectl port-forward: bytes reach the host pod\'s port and come back (WebSocket and SPDY)', { skip }, async () => {
+  for (const websockets of ['true', 'false']) {
+    const child = spawnKubectl(['port-forward', 'pod/web', ':80'], { KUBECTL_PORT_FORWARD_WEBSOCKETS: websockets });
+    try {
+      const m = await waitFor(child.stdout!, /Forwarding from 127\.0\.0\.1:(\d+) -> 80/);
+      for (const word of ['first', 'second']) {
+        const reply = await exchange(Number(m[1]), word);
+        assert.equal(reply, `echo:${word}`, `websockets=${websockets}`);
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  }
+  await noOpenSessions();
+});
+
+test('a host connection that breaks mid-session ends the client\'s session and frees both sockets', { skip }, async () => {
+  const child = spawnKubectl(['exec', '-i', 'cut', '--', 'sh', '-c', 'echo ready; cat']);
+  await waitFor(child.stdout!, /ready\n/);
+  assert.equal(tenant.vc.watches, 1);
+  host.relay.cut();
+  try {
+    assert.notEqual(await exited(child), 0);
+    await noOpenSessions();
+    // While the host cannot be reached: a 503 that says nothing of where the pod runs.
+    for (const args of [['logs', 'cut'], ['exec', 'cut', '--', 'true']]) {
+      const r = await run(args);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /ServiceUnavailable\): unable to reach pod cut in namespace default now/);
+      assert.doesNotMatch(r.stderr, new RegExp(`127\\.0\\.0\\.1|${host.relay.port}`));
+    }
+  } finally {
+    host.relay.restore();
+    child.kill('SIGKILL');
+  }
+});
+
+test('a client that goes away mid-session ends the host session too', { skip }, async () => {
+  const child = spawnKubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'echo ready; cat']);
+  const logs = spawnKubectl(['logs', '-f', 'web']);
+  try {
+    await waitFor(child.stdout!, /ready\n/);
+    await waitFor(logs.stdout!, /three\n/);
+    assert.equal(host.vc.watches, 1);
+    assert.equal(host.vc.inFlight, 1);
+  } finally {
+    child.kill('SIGKILL');
+    logs.kill('SIGKILL');
+  }
+  await exited(child);
+  await exited(logs);
+  await noOpenSessions();
+});
+
+/** Send `text` to a local port and read the first answer. */
+function exchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    const timer = setTimeout(() => { s.destroy(); reject(new Error('no answer through the forwarded port')); }, 10_000);
+    s.once('data', (d) => {
+      clearTimeout(timer);
+      s.end();
+      resolve(d.toString());
+    });
+    s.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+interface Relay {
+  readonly port: number;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP relay to the host server that can drop every connection, to play a broken host connection. */
+async function startRelay(targetPort: number): Promise<Relay> {
+  const open = new Set<Socket>();
+  let down = false;
+  const server = createServer((client) => {
+    if (down) { client.destroy(); return; }
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('error', () => {}).on('close', () => { open.delete(s); client.destroy(); upstream.destroy(); });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut() { down = true; for (const s of open) s.destroy(); },
+    restore() { down = false; },
+    close() {
+      for (const s of open) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('server shutdown (the signal) ends open sessions', { skip }, async () => {
+  const shutdown = new AbortController();
+  attachHostPodStreams(tenant.vc, (namespace, name) => namespace === 'default' ? onHost.get(name) : undefined, { signal: shutdown.signal });
+  const logs = spawnKubectl(['logs', '-f', 'web']);
+  const exec = spawnKubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'echo ready; cat']);
+  try {
+    await waitFor(logs.stdout!, /three\n/);
+    await waitFor(exec.stdout!, /ready\n/);
+    shutdown.abort();
+    // A followed log ends as a log does; the exec session is cut.
+    assert.equal(await exited(logs), 0);
+    assert.notEqual(await exited(exec), 0);
+    await noOpenSessions();
+  } finally {
+    logs.kill('SIGKILL');
+    exec.kill('SIGKILL');
+  }
+});

@@ -1,0 +1,186 @@
+// The syncer end to end: a host kubevisor with simulated nodes, a tenant
+// kubevisor whose virtual clusters run their pods there, and the real kubectl
+// against the virtual clusters.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasKubectl, kubectl } from '../support/in-process-server.ts';
+import { eventually } from '../support/cluster.ts';
+import { startTwoServers, type TwoServers } from '../support/two-servers.ts';
+import type { KubeObject } from '../../src/api/types.ts';
+
+const HOST_NS = 'tenants';
+
+describe('syncer', { skip: !(await hasKubectl()) && 'kubectl is not installed' }, () => {
+  let t: TwoServers;
+  let hostEnv: NodeJS.ProcessEnv;
+  let envA: NodeJS.ProcessEnv;
+  let envB: NodeJS.ProcessEnv;
+
+  const k = async (env: NodeJS.ProcessEnv, ...args: string[]) => {
+    const r = await kubectl(env, args, 90_000);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.out}`);
+    return r.stdout;
+  };
+  const json = async (env: NodeJS.ProcessEnv, ...args: string[]) => JSON.parse(await k(env, ...args, '-o', 'json'));
+  const hostItems = async (kind: string, selector?: string): Promise<KubeObject[]> =>
+    (await json(hostEnv, 'get', kind, '-n', HOST_NS, ...(selector ? ['-l', selector] : []))).items;
+
+  before(async () => {
+    t = await startTwoServers();
+    await t.host.server.ensureCluster('host', { nodes: 3 });
+    hostEnv = await t.host.env('host');
+    const hostKubeconfig = await t.host.kubeconfig('host');
+    for (const name of ['a', 'b']) await t.tenant.server.ensureCluster(name, { host: { kubeconfigFile: hostKubeconfig, namespace: HOST_NS } });
+    envA = await t.tenant.env('a');
+    envB = await t.tenant.env('b');
+    // The syncer connects in the background: wait until a Service can be made (its IP comes from the host).
+    await eventually(async () => (await kubectl(envA, ['create', 'service', 'clusterip', 'probe', '--tcp=80'])).code === 0, 20_000, 'syncer of a connected');
+    await eventually(async () => (await kubectl(envB, ['create', 'service', 'clusterip', 'probe', '--tcp=80'])).code === 0, 20_000, 'syncer of b connected');
+  });
+  after(async () => { await t?.close(); });
+
+  test('a Deployment with a Service, ConfigMap and Secret runs through the host, status back in the virtual cluster', async () => {
+    const manifest = join(t.dir, 'app.yaml');
+    writeFileSync(manifest, `
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: web-config }
+data: { GREETING: hello }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: web-secret }
+stringData: { password: s3cret }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+        envFrom: [{ configMapRef: { name: web-config } }]
+        volumeMounts: [{ name: creds, mountPath: /creds }]
+      volumes: [{ name: creds, secret: { secretName: web-secret } }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
+`);
+    for (const env of [envA, envB]) await k(env, 'apply', '-f', manifest);
+    await k(envA, 'rollout', 'status', 'deployment/web', '--timeout=60s');
+    await k(envB, 'rollout', 'status', 'deployment/web', '--timeout=60s');
+    const pods = (await json(envA, 'get', 'pods', '-l', 'app=web')).items as KubeObject[];
+    assert.equal(pods.length, 2);
+    for (const p of pods) {
+      const st = p.status as { phase: string; podIP?: string; conditions?: { type: string; status: string }[] };
+      assert.equal(st.phase, 'Running');
+      assert.match(st.podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+      assert.ok(st.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      assert.ok((p.spec as { nodeName?: string }).nodeName, 'bound to a virtual node');
+    }
+    // The virtual nodes are the host nodes that run the pods.
+    const vNodes = (await json(envA, 'get', 'nodes')).items.map((n: KubeObject) => n.metadata.name);
+    const used = new Set(pods.map((p) => (p.spec as { nodeName: string }).nodeName));
+    assert.deepEqual([...used].filter((n) => !vNodes.includes(n)), []);
+
+    // On the host: translated names, both clusters side by side, nothing of one selecting the other.
+    const hostPods = await hostItems('pods', 'kubevisor.dev/vcluster');
+    const names = hostPods.map((p) => p.metadata.name as string);
+    assert.equal(names.filter((n) => /^web-.*-x-default-x-a$/.test(n)).length, 2, names.join(' '));
+    assert.equal(names.filter((n) => /^web-.*-x-default-x-b$/.test(n)).length, 2, names.join(' '));
+    const hp = hostPods.find((p) => (p.metadata.name as string).endsWith('-x-default-x-a'))!;
+    const hspec = hp.spec as { automountServiceAccountToken?: boolean; serviceAccountName?: string; containers: { envFrom?: { configMapRef?: { name: string } }[] }[]; volumes: { name: string; secret?: { secretName: string } }[] };
+    assert.equal(hspec.automountServiceAccountToken, false);
+    assert.equal(hspec.containers[0]!.envFrom?.[0]?.configMapRef?.name, 'web-config-x-default-x-a');
+    assert.equal(hspec.volumes.find((v) => v.name === 'creds')?.secret?.secretName, 'web-secret-x-default-x-a');
+    const cms = (await hostItems('configmaps')).map((c) => c.metadata.name);
+    assert.ok(cms.includes('web-config-x-default-x-a') && cms.includes('web-config-x-default-x-b'), cms.join(' '));
+
+    // One ClusterIP in both clusters; the host selector only matches this cluster's pods of this namespace.
+    const vSvc = await json(envA, 'get', 'service', 'web');
+    const hSvc = await json(hostEnv, 'get', 'service', 'web-x-default-x-a', '-n', HOST_NS);
+    assert.equal(vSvc.spec.clusterIP, hSvc.spec.clusterIP);
+    assert.equal(hSvc.spec.selector['kubevisor.dev/vcluster'], 'a');
+    assert.equal(hSvc.spec.selector['kubevisor.dev/namespace'], 'default');
+    assert.equal(hSvc.spec.selector.app, 'web');
+    const hostEndpoints = await json(hostEnv, 'get', 'endpoints', 'web-x-default-x-a', '-n', HOST_NS);
+    const epIPs = (hostEndpoints.subsets ?? []).flatMap((s: { addresses?: { ip: string }[] }) => (s.addresses ?? []).map((a) => a.ip)).sort();
+    assert.deepEqual(epIPs, pods.map((p) => (p.status as { podIP: string }).podIP).sort());
+  });
+
+  test('the pod\'s service-account token comes from the virtual cluster, is short-lived and works against it', async () => {
+    const secrets = await hostItems('secrets', 'kubevisor.dev/vcluster=a');
+    const tokenSecret = secrets.find((s) => s.metadata.annotations?.['kubevisor.dev/object-kind'] === 'Pod');
+    assert.ok(tokenSecret, 'a token Secret for a pod');
+    const token = Buffer.from((tokenSecret.data as Record<string, string>).token!, 'base64').toString();
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    assert.ok(payload.exp - payload.iat <= 3700, `lifetime ${payload.exp - payload.iat} s`);
+    assert.equal(payload['kubernetes.io'].pod.name, tokenSecret.metadata.annotations?.['kubevisor.dev/object-name']);
+    // The token authenticates to the virtual cluster (the server finds the cluster by the token).
+    const r = await kubectl({ ...envA, KUBECONFIG: '/dev/null' }, ['--server', t.tenant.server.url, '--insecure-skip-tls-verify', '--token', token, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    assert.equal(r.stdout, 'system:serviceaccount:default:default', r.out);
+  });
+
+  test('logs and exec on a virtual pod reach its host pod', async () => {
+    await k(envA, 'run', 'shell', '--image=busybox', '--restart=Never');
+    await eventually(async () => (await json(envA, 'get', 'pod', 'shell')).status.phase === 'Running', 30_000, 'shell runs');
+    // What the simulated host pod runs is the host's business (a tenant cannot set it).
+    const logFile = join(t.dir, 'shell.log');
+    writeFileSync(logFile, 'one\ntwo\nthree\n');
+    await k(hostEnv, 'annotate', 'pod', 'shell-x-default-x-a', '-n', HOST_NS, 'kubevisor.dev/exec-command=/bin/sh', `kubevisor.dev/logs-file=${logFile}`);
+    assert.equal(await k(envA, 'logs', 'shell', '--tail=2'), 'two\nthree\n');
+    const r = await kubectl(envA, ['exec', 'shell', '--', 'sh', '-c', 'echo from-host; exit 3']);
+    assert.equal(r.code, 3, r.out);
+    assert.equal(r.stdout, 'from-host\n');
+    const missing = await kubectl(envA, ['logs', 'nope']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /pods "nope" not found/);
+    await k(envA, 'delete', 'pod', 'shell', '--wait=true');
+  });
+
+  test('deleting the Deployment removes its host pods; pause removes the cluster\'s pods and resume brings them back', async () => {
+    await k(envB, 'delete', 'deployment', 'web', '--wait=true');
+    await eventually(async () => (await hostItems('pods', 'kubevisor.dev/vcluster=b')).length === 0, 30_000, 'b\'s host pods gone');
+    assert.equal((await hostItems('pods', 'kubevisor.dev/vcluster=a')).length, 2, 'a\'s pods stay');
+    await t.tenant.server.ensureCluster('a', { paused: true }).catch((e: { code?: number }) => { if (e.code !== 503) throw e; });
+    await eventually(async () => (await hostItems('pods', 'kubevisor.dev/vcluster=a')).length === 0, 30_000, 'a\'s host pods gone on pause');
+    await t.tenant.server.ensureCluster('a', { paused: false });
+    await eventually(async () => (await hostItems('pods', 'kubevisor.dev/vcluster=a')).length === 2, 30_000, 'a\'s host pods back on resume');
+    await k(envA, 'rollout', 'status', 'deployment/web', '--timeout=60s');
+  });
+
+  test('a pod the host refuses (quota) shows the host\'s reason in the virtual cluster', async () => {
+    await k(hostEnv, 'create', 'quota', 'tight', '-n', HOST_NS, '--hard=configmaps=100,pods=2');
+    try {
+      await k(envB, 'run', 'extra', '--image=busybox', '--restart=Never');
+      await eventually(async () => {
+        const ev = (await json(envB, 'get', 'events', '--field-selector', 'involvedObject.name=extra')).items as { reason: string; message: string }[];
+        return ev.some((e) => e.reason === 'SyncError' && e.message.includes('exceeded quota'));
+      }, 20_000, 'a SyncError event with the quota message');
+      const pod = await json(envB, 'get', 'pod', 'extra');
+      const cond = (pod.status.conditions as { type: string; status: string; reason: string }[]).find((c) => c.type === 'PodScheduled');
+      assert.equal(cond?.status, 'False');
+      assert.equal(cond?.reason, 'SyncError');
+    } finally {
+      await k(hostEnv, 'delete', 'quota', 'tight', '-n', HOST_NS);
+    }
+    await eventually(async () => (await json(envB, 'get', 'pod', 'extra')).status.phase === 'Running', 30_000, 'extra runs once the quota is gone');
+  });
+
+  test('deleting a virtual cluster leaves nothing of it on the host', async () => {
+    await t.tenant.server.manager.remove('b');
+    for (const kind of ['pods', 'services', 'configmaps', 'secrets', 'persistentvolumeclaims']) {
+      assert.deepEqual((await hostItems(kind, 'kubevisor.dev/vcluster=b')).map((o) => o.metadata.name), [], kind);
+    }
+    assert.ok((await hostItems('pods', 'kubevisor.dev/vcluster=a')).length > 0, 'a is untouched');
+  });
+});
