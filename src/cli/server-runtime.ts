@@ -32,7 +32,14 @@ export interface RuntimeOptions {
    * How pods synced to host clusters reach this server: its API (their KUBERNETES_SERVICE_HOST
    * and _PORT) and its DNS server. Default: the address the server listens on.
    */
-  readonly podAccess?: { readonly apiServer?: { readonly host: string; readonly port: number }; readonly dnsIP?: string };
+  readonly podAccess?: {
+    readonly apiServer?: { readonly host: string; readonly port: number };
+    readonly dnsIP?: string;
+    /** Where this server's DNS server for synced pods listens; default the listen host, port 53. */
+    readonly dns?: { readonly host: string; readonly port: number };
+  };
+  /** The pod CIDR of simulated nodes (default 10.244.0.0/16). */
+  readonly podCIDR?: string;
   /** The address clients use, when it is not https://HOST:PORT. */
   readonly externalUrl?: string;
 }
@@ -43,6 +50,8 @@ export interface KubevisorServer {
   readonly admin: VirtualCluster;
   /** https://HOST:PORT as clients reach it. */
   readonly url: string;
+  /** The port of the DNS server for synced pods, once one runs. */
+  dnsPort(): Promise<number | undefined>;
   /** Create (or update) the VirtualCluster `name` with `spec` and wait until it serves. */
   ensureCluster(name: string, spec?: Record<string, unknown>): Promise<VirtualCluster>;
   close(): Promise<void>;
@@ -60,9 +69,12 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
   // The syncer (and the host client library) load only once a cluster has a host.
   let syncer: Promise<Syncer> | undefined;
   let listening = { host: o.host, port: o.port };
-  const syncerOf = () => syncer ??= import('../syncer/index.ts').then(({ Syncer }) => new Syncer({
+  let syncerLoaded: Syncer | undefined;
+  const syncerOf = () => syncer ??= import('../syncer/index.ts').then(({ Syncer }) => syncerLoaded = new Syncer({
     get apiServer() { return o.podAccess?.apiServer ?? { host: podHost(listening.host), port: listening.port }; },
     get dnsIP() { return o.podAccess?.dnsIP ?? podHost(listening.host); },
+    dns: o.podAccess?.dns ?? { host: podHost(o.host), port: 53 },
+    onHealth: (name) => phaseChanged(name),
     readSecret: async (namespace, name, key) => {
       const def = admin.registry.find('', 'v1', 'secrets');
       const s = def ? admin.store.peek(def, namespace, name) : undefined;
@@ -72,7 +84,7 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
   }));
   const controllers = o.controllers ?? (async (vc: VirtualCluster, spec: ClusterSpec): Promise<ClusterStop> => {
     const host = spec.host;
-    const stopControllers = startControllers({ nodes: host ? 0 : spec.nodes, caCert: o.pki.caCert, hosted: host !== undefined })(vc);
+    const stopControllers = startControllers({ nodes: host ? 0 : spec.nodes, caCert: o.pki.caCert, hosted: host !== undefined, podCIDR: o.podCIDR })(vc);
     if (!host) return stopControllers;
     const stopSync = (await syncerOf()).attach(vc, host);
     return async (phase) => {
@@ -98,7 +110,15 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
     externalUrl,
   });
   const stopAdmin = startAdminControllers(admin);
-  const vcController = startVirtualClusterController(admin, { manager, externalUrl });
+  const vcController = startVirtualClusterController(admin, {
+    manager, externalUrl,
+    conditions: (name) => {
+      const h = syncerLoaded?.healthOf(name);
+      if (!h) return [];
+      const message = h.state === 'Connected' ? '' : h.message ?? 'connecting to the host cluster';
+      return [{ type: 'HostConnected', status: h.state === 'Connected' ? 'True' : 'False', reason: h.state, message, since: h.since }];
+    },
+  });
   phaseChanged = (name) => vcController.phaseChanged(name);
 
   const vcDef = () => admin.registry.find(VC_GROUP, VC_VERSION, VC_PLURAL);
@@ -140,6 +160,7 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
 
   return {
     server, manager, admin, url,
+    dnsPort: async () => (syncer ? (await syncer).dnsPort() : undefined),
     async ensureCluster(name, spec = {}) {
       const def = await waitForDef();
       const existing = admin.store.peek(def, undefined, name);

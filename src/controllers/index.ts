@@ -26,6 +26,8 @@ export interface StandaloneOptions {
    * local Service IP allocation here (the host schedules and allocates).
    */
   hosted?: boolean;
+  /** The pod CIDR simulated nodes take their /24s from (default 10.244.0.0/16). */
+  podCIDR?: string;
 }
 
 /** The controllers of a standalone cluster, for ServerOptions.onClusterOpen. */
@@ -108,7 +110,7 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
   ];
   // Standalone mode: the scheduler and simulated nodes run the pods.
   if (!opts.hosted) starters.push(startScheduler, startNodeLifecycleController);
-  if (opts.nodes > 0) starters.push((c) => startSimulatedNodes(c, { count: opts.nodes }));
+  if (opts.nodes > 0) starters.push((c) => startSimulatedNodes(c, { count: opts.nodes, podCIDR: opts.podCIDR }));
   const stops: (() => void)[] = [];
   for (const start of starters) {
     try {

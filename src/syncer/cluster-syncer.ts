@@ -47,7 +47,8 @@ export class ClusterSyncer {
   /** Service admission through the host, once started. */
   admission: AdmissionPlugin | undefined;
 
-  constructor(vc: VirtualCluster, link: HostLink, host: HostSpec, opts: SyncerOptions) {
+  constructor(vc: VirtualCluster, link: HostLink, host: HostSpec, opts: SyncerOptions,
+    podIPs: (hostPod: string, ips: readonly string[]) => void = () => {}) {
     this.link = link;
     this.host = host;
     const def = (group: string, plural: string): ResourceDef => {
@@ -71,6 +72,7 @@ export class ClusterSyncer {
       opts, enforced: enforcedScheduling(host),
       peek: (d, ns, name) => vc.store.peek(d, ns, name),
       enqueue: (key) => this.controller.enqueue(key),
+      podIPs,
     };
   }
 
@@ -105,6 +107,11 @@ export class ClusterSyncer {
         const k = KIND_OF[id.kind];
         if (!k) return;
         const key = syncKey(k, id.namespace, id.name);
+        if (kind === 'pods' && id.kind === 'Pod') {
+          const st = obj.status as { podIPs?: { ip: string }[]; podIP?: string } | undefined;
+          const ips = deleted ? [] : st?.podIPs?.map((p) => p.ip) ?? (st?.podIP ? [st.podIP] : []);
+          s.podIPs(obj.metadata.name as string, ips);
+        }
         if (deleted && kind === 'pods' && id.kind === 'Pod') {
           const v = s.peek(s.defs.pods, id.namespace, id.name);
           if (v && !v.metadata.deletionTimestamp && v.metadata.uid === id.uid) this.lost.add(key);
@@ -171,6 +178,11 @@ export class ClusterSyncer {
       case 'node':
         return syncVirtualNode(s, name);
     }
+  }
+
+  /** Run `fn` when syncing stops. */
+  onStop(fn: () => void): void {
+    this.unsubscribe.push(fn);
   }
 
   /** Stop syncing; the host objects stay (a restart picks them up again). */

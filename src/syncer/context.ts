@@ -35,6 +35,8 @@ export interface SyncContext {
   peek(def: ResourceDef, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Queue a sync key ("pod/NS/NAME", "configmap/NS/NAME", ...). */
   enqueue(key: string): void;
+  /** A host pod of this cluster has these IPs now (empty: it is gone), for the DNS server. */
+  podIPs(hostPod: string, ips: readonly string[]): void;
 }
 
 export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'node';

@@ -11,6 +11,9 @@ import { sleep } from './host/backoff.ts';
 import { ClusterSyncer } from './cluster-syncer.ts';
 import type { SyncerOptions } from './context.ts';
 import { HostPool } from './hosts.ts';
+import { ClusterDnsView } from './dns-views.ts';
+import { startDnsServer, type DnsServer } from './dns/server.ts';
+import { canonicalIP } from './dns/ip.ts';
 import { attachHostPodStreams } from './streams.ts';
 import { hostName, standsFor } from './translate/index.ts';
 
@@ -19,7 +22,20 @@ export type { SyncerOptions } from './context.ts';
 export interface ServerSyncerOptions extends SyncerOptions {
   /** The text of a kubeconfig Secret in the admin API (spec.host.kubeconfigSecret). */
   readSecret(namespace: string, name: string, key: string): Promise<string | undefined>;
+  /**
+   * Where the DNS server for synced pods listens (pods are told `dnsIP`, port 53: put
+   * this address behind it). Undefined: no DNS server.
+   */
+  readonly dns?: { readonly host: string; readonly port: number };
+  /** A cluster's connection to its host changed (for its VirtualCluster status). */
+  onHealth?(name: string): void;
 }
+
+/** How a cluster's syncing stands. */
+export type SyncHealth =
+  | { readonly state: 'Connecting'; readonly since: number; readonly message?: string }
+  | { readonly state: 'Connected'; readonly since: number }
+  | { readonly state: 'Retrying'; readonly since: number; readonly message: string };
 
 /** Why a cluster's syncing stops: the phase the cluster closes into. */
 export type StopReason = 'Pending' | 'Running' | 'Paused' | 'Sleeping' | 'Terminating' | 'Failed';
@@ -28,9 +44,61 @@ export class Syncer {
   private readonly opts: ServerSyncerOptions;
   private readonly pool = new HostPool();
   private readonly clusters = new Map<string, ClusterSyncer>();
+  private readonly health = new Map<string, SyncHealth>();
+  /** Host pod IP → the virtual cluster of that pod (whose names the DNS server answers it). */
+  private readonly podIPs = new Map<string, string>();
+  private readonly ipsOf = new Map<string, Map<string, readonly string[]>>();
+  private readonly dnsViews = new Map<string, ClusterDnsView>();
+  private dns: Promise<DnsServer | undefined> | undefined;
 
   constructor(opts: ServerSyncerOptions) {
     this.opts = opts;
+  }
+
+  /** The cluster's syncing state; undefined when it has no host (or is not open). */
+  healthOf(name: string): SyncHealth | undefined {
+    return this.health.get(name);
+  }
+
+  private setHealth(name: string, h: SyncHealth | undefined): void {
+    const before = this.health.get(name);
+    if (h === undefined) this.health.delete(name); else this.health.set(name, h);
+    if (before?.state !== h?.state || (before && h && 'message' in before && 'message' in h && before.message !== h.message)) this.opts.onHealth?.(name);
+  }
+
+  /** The port the DNS server listens on (tests), once started. */
+  async dnsPort(): Promise<number | undefined> {
+    return (await this.dns)?.port;
+  }
+
+  private startDns(): void {
+    const at = this.opts.dns;
+    if (!at || this.dns) return;
+    this.dns = startDnsServer({
+      host: at.host, port: at.port, domain: this.opts.clusterDomain,
+      views: (addr) => {
+        const name = this.podIPs.get(addr);
+        return name === undefined ? undefined : this.dnsViews.get(name)?.get();
+      },
+    }).catch((e: unknown) => {
+      console.error(`kubevisor: the DNS server for synced pods could not listen on ${at.host}:${at.port}: ${(e as Error).message}`);
+      return undefined;
+    });
+  }
+
+  /** Record a host pod's IPs for the DNS server. */
+  private trackPod(cluster: string, hostPod: string, raw: readonly string[]): void {
+    const ips = raw.map((ip) => canonicalIP(ip) ?? ip);
+    let pods = this.ipsOf.get(cluster);
+    if (!pods) this.ipsOf.set(cluster, (pods = new Map()));
+    for (const ip of pods.get(hostPod) ?? []) if (this.podIPs.get(ip) === cluster) this.podIPs.delete(ip);
+    if (ips.length === 0) pods.delete(hostPod); else pods.set(hostPod, ips);
+    for (const ip of ips) this.podIPs.set(ip, cluster);
+  }
+
+  private forgetPods(cluster: string): void {
+    for (const ips of this.ipsOf.get(cluster)?.values() ?? []) for (const ip of ips) if (this.podIPs.get(ip) === cluster) this.podIPs.delete(ip);
+    this.ipsOf.delete(cluster);
   }
 
   /** The syncer of a cluster, while it runs (tests, status). */
@@ -82,19 +150,32 @@ export class Syncer {
       if (!h || !v || !standsFor(h, v, 'Pod', vc.name)) return undefined;
       return { conn: cs.ctx.conn, namespace: cs.ctx.hostNamespace, name: hName };
     }, { signal: abort.signal });
+    this.startDns();
+    const dnsView = new ClusterDnsView(vc);
+    this.dnsViews.set(vc.name, dnsView);
+    this.setHealth(vc.name, { state: 'Connecting', since: Date.now() });
     const started = (async () => {
       for (let failures = 0; !abort.signal.aborted; failures++) {
         let cs: ClusterSyncer | undefined;
         try {
           const link = await this.pool.acquire(await this.source(host), host.context);
-          cs = new ClusterSyncer(vc, link, host, this.opts);
+          cs = new ClusterSyncer(vc, link, host, this.opts, (pod, ips) => this.trackPod(vc.name, pod, ips));
           if (abort.signal.aborted) { cs.release(); return; }
           current = cs;
           await cs.start();
           this.clusters.set(vc.name, cs);
+          this.setHealth(vc.name, { state: 'Connected', since: Date.now() });
+          // Later outages show through the host pod informer (it retries by itself).
+          const watched = cs;
+          watched.onStop(watched.ctx.hosts.pods.onHealth((h) => {
+            if (this.clusters.get(vc.name) !== watched) return;
+            if (h.state === 'connected') this.setHealth(vc.name, { state: 'Connected', since: h.since });
+            else if (h.state === 'retrying') this.setHealth(vc.name, { state: 'Retrying', since: Date.now(), message: h.error.message });
+          }));
           return;
         } catch (e) {
           if (cs) { await cs.stop(); cs.release(); current = undefined; }
+          this.setHealth(vc.name, { state: 'Retrying', since: Date.now(), message: (e as Error).message });
           if (failures === 0 || failures % 10 === 0) console.error(`kubevisor: syncer ${vc.name}: host ${host.namespace}: ${(e as Error).message}`);
           await sleep(backoffDelay(failures + 1, defaultBackoff), abort.signal);
         }
@@ -102,6 +183,10 @@ export class Syncer {
     })();
     return async (reason) => {
       abort.abort();
+      dnsView.stop();
+      if (this.dnsViews.get(vc.name) === dnsView) this.dnsViews.delete(vc.name);
+      this.forgetPods(vc.name);
+      this.setHealth(vc.name, undefined);
       const i = vc.store.admission.indexOf(admission);
       if (i >= 0) vc.store.admission.splice(i, 1);
       await started;
@@ -122,5 +207,6 @@ export class Syncer {
 
   close(): void {
     this.pool.closeAll();
+    void this.dns?.then((d) => d?.close());
   }
 }

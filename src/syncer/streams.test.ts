@@ -166,7 +166,8 @@ function waitFor(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 10_
 }
 
 function exited(child: ChildProcess, timeoutMs = 10_000): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  // Killed by a signal, a child keeps exitCode null: signalCode says it is gone.
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('kubectl did not exit')), timeoutMs);
     child.once('exit', (code) => { clearTimeout(timer); resolve(code); });

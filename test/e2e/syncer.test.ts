@@ -7,8 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasKubectl, kubectl } from '../support/in-process-server.ts';
 import { eventually } from '../support/cluster.ts';
-import { startTwoServers, type TwoServers } from '../support/two-servers.ts';
+import { startSide, startTwoServers, type TwoServers } from '../support/two-servers.ts';
 import type { KubeObject } from '../../src/api/types.ts';
+import { queryDns } from '../../src/syncer/dns/client.ts';
+import { recordToText } from '../../src/syncer/dns/wire.ts';
 
 const HOST_NS = 'tenants';
 
@@ -115,6 +117,52 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     const hostEndpoints = await json(hostEnv, 'get', 'endpoints', 'web-x-default-x-a', '-n', HOST_NS);
     const epIPs = (hostEndpoints.subsets ?? []).flatMap((s: { addresses?: { ip: string }[] }) => (s.addresses ?? []).map((a) => a.ip)).sort();
     assert.deepEqual(epIPs, pods.map((p) => (p.status as { podIP: string }).podIP).sort());
+  });
+
+  test('the DNS server answers each pod with its own virtual cluster\'s services', async () => {
+    // A host whose pod IPs are loopback addresses (127.64.0.0/16), so the test can ask from a pod's address.
+    const host2 = await startSide(t.dir, 'host2', false, { podCIDR: '127.64.0.0/16' });
+    try {
+      await host2.server.ensureCluster('host', { nodes: 1 });
+      await t.tenant.server.ensureCluster('c', { host: { kubeconfigFile: await host2.kubeconfig('host'), namespace: HOST_NS } });
+      const envC = await t.tenant.env('c');
+      await eventually(async () => (await kubectl(envC, ['create', 'service', 'clusterip', 'web', '--tcp=80'])).code === 0, 20_000, 'syncer of c connected');
+      await k(envC, 'run', 'client', '--image=busybox', '--restart=Never');
+      await eventually(async () => (await json(envC, 'get', 'pod', 'client')).status.phase === 'Running', 30_000, 'client runs');
+      const port = await t.tenant.server.dnsPort();
+      assert.ok(port, 'a DNS server runs');
+      const from = (await json(envC, 'get', 'pod', 'client')).status.podIP as string;
+      assert.match(from, /^127\.64\./);
+      const ask = async (name: string, localAddress = from) => {
+        const r = await queryDns({ server: '127.0.0.1', port, name, type: 1, localAddress });
+        return { rcode: r.message.rcode, ips: r.message.answers.map((a) => recordToText(a).split(/\s+/).pop()) };
+      };
+      const webC = (await json(envC, 'get', 'service', 'web')).spec.clusterIP as string;
+      const webA = (await json(envA, 'get', 'service', 'web')).spec.clusterIP as string;
+      assert.notEqual(webA, webC);
+      // The same name, answered for the asking pod's own cluster.
+      assert.deepEqual(await ask('web.default.svc.cluster.local'), { rcode: 0, ips: [webC] });
+      assert.equal((await ask('nothing.default.svc.cluster.local')).rcode, 3, 'NXDOMAIN');
+      // An address that is no synced pod gets no cluster's answers.
+      assert.equal((await ask('web.default.svc.cluster.local', '127.0.0.9')).rcode, 2, 'SERVFAIL');
+      // The pod's resolv.conf points at this server.
+      const hp = await json(await host2.env('host'), 'get', 'pod', 'client-x-default-x-c', '-n', HOST_NS);
+      assert.equal(hp.spec.dnsPolicy, 'None');
+      assert.deepEqual(hp.spec.dnsConfig.nameservers, ['127.0.0.1']);
+      assert.equal(hp.spec.dnsConfig.searches[0], 'default.svc.cluster.local');
+      await t.tenant.server.manager.remove('c');
+    } finally {
+      await host2.server.close();
+    }
+  });
+
+  test('the VirtualCluster status says it is connected to its host', async () => {
+    const admin = t.tenant.server.admin;
+    const cond = () => {
+      const obj = admin.store.peek(admin.registry.find('kubevisor.dev', 'v1alpha1', 'virtualclusters')!, undefined, 'a');
+      return ((obj?.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []).find((c) => c.type === 'HostConnected');
+    };
+    await eventually(() => cond()?.status === 'True', 5000, 'HostConnected=True');
   });
 
   test('the pod\'s service-account token comes from the virtual cluster, is short-lived and works against it', async () => {

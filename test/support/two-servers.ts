@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKubevisorServer, type KubevisorServer } from '../../src/cli/server-runtime.ts';
+import { startKubevisorServer, type KubevisorServer, type RuntimeOptions } from '../../src/cli/server-runtime.ts';
 import { standaloneKubeconfig } from '../../src/cli/kubeconfig.ts';
 import { ensurePki, type Pki } from '../../src/server/pki/pki.ts';
 
@@ -23,10 +23,10 @@ export interface TwoServers {
   close(): Promise<void>;
 }
 
-async function side(dir: string, name: string, podHostAccess = false): Promise<Side> {
+export async function startSide(dir: string, name: string, podHostAccess = false, extra: Partial<RuntimeOptions> = {}): Promise<Side> {
   const data = join(dir, name, 'data');
   const pki = await ensurePki(data);
-  const server = await startKubevisorServer({ host: '127.0.0.1', port: 0, dataDir: data, storage: { backend: 'sqlite' }, pki, podHostAccess });
+  const server = await startKubevisorServer({ host: '127.0.0.1', port: 0, dataDir: data, storage: { backend: 'sqlite' }, pki, podHostAccess, ...extra });
   const files = new Map<string, string>();
   const kubeconfig = async (cluster: string) => {
     const have = files.get(cluster);
@@ -52,8 +52,8 @@ async function side(dir: string, name: string, podHostAccess = false): Promise<S
 export async function startTwoServers(): Promise<TwoServers> {
   const dir = mkdtempSync(join(tmpdir(), 'kubevisor-sync-'));
   // The host's simulated pods may run local commands (exec through the syncer).
-  const host = await side(dir, 'host', true);
-  const tenant = await side(dir, 'tenant');
+  const host = await startSide(dir, 'host', true);
+  const tenant = await startSide(dir, 'tenant', false, { podAccess: { dns: { host: '127.0.0.1', port: 0 } } });
   return {
     host, tenant, dir,
     async close() {

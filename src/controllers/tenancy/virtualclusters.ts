@@ -27,6 +27,8 @@ export interface VirtualClusterControllerOptions {
   readonly manager: ClusterManager;
   /** https://HOST:PORT as clients reach the server. */
   readonly externalUrl: () => string;
+  /** More conditions for a cluster's status (the syncer's HostConnected). */
+  readonly conditions?: (name: string) => readonly { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string; since: number }[];
 }
 
 export interface VirtualClusterController {
@@ -78,7 +80,13 @@ export function startVirtualClusterController(admin: VirtualCluster, opts: Virtu
       kubernetesVersion: rec?.spec.kubernetesVersion ?? readSpec(obj).spec.kubernetesVersion,
       objects: manager.objectCount(name),
       observedGeneration: obj.metadata.generation,
-      conditions: [cond],
+      conditions: [cond, ...(opts.conditions?.(name) ?? []).map((c) => {
+        const prev = oldConds.find((o) => o.type === c.type);
+        return {
+          type: c.type, status: c.status, reason: c.reason, message: c.message,
+          lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : timestamp(Math.floor(c.since / 1000) * 1000),
+        };
+      })],
     };
     const activity = rec ? Math.max(rec.lastActivity, rec.vc?.lastActivity ?? 0) : undefined;
     if (activity) out.lastActivityTime = timestamp(Math.floor(activity / 1000) * 1000);

@@ -1,0 +1,44 @@
+// What the DNS server answers for one virtual cluster: its services, endpoint
+// slices, namespaces and pods, from the watch cache. The view is rebuilt on
+// the first query after any of them changed, not on every change.
+import { resourcePrefix } from '../registry/generic/keys.ts';
+import type { VirtualCluster } from '../server/cluster.ts';
+import type { DnsView } from './dns/view.ts';
+import { viewFromLists } from './dns/view-from-lists.ts';
+
+export class ClusterDnsView {
+  private readonly vc: VirtualCluster;
+  private readonly prefixes: { services: string; slices: string; namespaces: string; pods: string };
+  private readonly unsubscribe: (() => void)[] = [];
+  private view: DnsView | undefined;
+
+  constructor(vc: VirtualCluster) {
+    this.vc = vc;
+    const p = (group: string, version: string, plural: string) => {
+      const def = vc.registry.find(group, version, plural);
+      if (!def) throw new Error(`the cluster serves no ${plural}`);
+      return resourcePrefix(def);
+    };
+    this.prefixes = {
+      services: p('', 'v1', 'services'), slices: p('discovery.k8s.io', 'v1', 'endpointslices'),
+      namespaces: p('', 'v1', 'namespaces'), pods: p('', 'v1', 'pods'),
+    };
+    for (const prefix of Object.values(this.prefixes)) {
+      this.unsubscribe.push(vc.cache.subscribe({ prefix, onEvent: () => { this.view = undefined; } }));
+    }
+  }
+
+  get(): DnsView {
+    if (this.view) return this.view;
+    const list = (prefix: string) => [...this.vc.cache.scan(prefix)].map((c) => c.obj);
+    this.view = viewFromLists({
+      services: list(this.prefixes.services), endpointSlices: list(this.prefixes.slices),
+      namespaces: list(this.prefixes.namespaces), pods: list(this.prefixes.pods),
+    });
+    return this.view;
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+}
