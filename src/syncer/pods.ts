@@ -113,9 +113,21 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
     for (const w of hp.warnings) void s.ctl.events.record(v, 'Warning', 'SyncWarning', w, 'kubevisor-syncer');
     return { requeueAfterMs: renewIn, refs: refs.list };
   }
-  // Both exist: keep the token fresh and bring the status up.
+  // Both exist: what may change on a running pod goes down, the token stays fresh, the status comes up.
   let renewIn: number | undefined;
-  if (!isTerminal(v)) renewIn = await syncTokenSecret(s, v, hostPodFor(s, v).tokens, tokenSecret);
+  if (!isTerminal(v)) {
+    const hp = hostPodFor(s, v);
+    for (const [kind, n] of refs.kinds) await syncObject(s, kind, ns, n, true);
+    renewIn = await syncTokenSecret(s, v, hp.tokens, tokenSecret);
+    const patch = podUpdate(h, hp.pod);
+    if (patch) {
+      try {
+        await s.conn.patch(PODS, s.hostNamespace, hName, 'strategic', patch, { fieldManager: FIELD_MANAGER });
+      } catch (e) {
+        if (!(e instanceof HostError && (e.notFound || e.conflict))) throw e;
+      }
+    }
+  }
   await statusBack(s, v, h);
   return { requeueAfterMs: renewIn, refs: refs.list };
 }
@@ -160,4 +172,40 @@ async function statusBack(s: SyncContext, v: KubeObject, h: KubeObject): Promise
   } catch (e) {
     if (!(e instanceof ApiError && e.code === 404)) throw e;
   }
+}
+
+interface MutablePodSpec { containers?: { name: string; image?: string }[]; initContainers?: { name: string; image?: string }[]; activeDeadlineSeconds?: number; tolerations?: unknown[] }
+
+/**
+ * What of a running pod may change and must reach the host pod: labels and annotations
+ * (the host's own extra annotations stay), container images, activeDeadlineSeconds and
+ * added tolerations, as a strategic merge patch; undefined when nothing differs.
+ */
+export function podUpdate(have: KubeObject, want: KubeObject): Record<string, unknown> | undefined {
+  const patch: Record<string, unknown> = {};
+  const meta: Record<string, unknown> = {};
+  const hl = have.metadata.labels ?? {};
+  const wl = want.metadata.labels ?? {};
+  if (!jsonEqual(hl, wl)) {
+    const labels: Record<string, string | null> = { ...wl };
+    for (const k of Object.keys(hl)) if (!(k in wl)) labels[k] = null;
+    meta.labels = labels;
+  }
+  const ha = have.metadata.annotations ?? {};
+  const wa = want.metadata.annotations ?? {};
+  const changed = Object.entries(wa).filter(([k, v]) => ha[k] !== v);
+  if (changed.length > 0) meta.annotations = Object.fromEntries(changed);
+  if (Object.keys(meta).length > 0) patch.metadata = meta;
+  const hs = (have.spec ?? {}) as MutablePodSpec;
+  const ws = (want.spec ?? {}) as MutablePodSpec;
+  const spec: Record<string, unknown> = {};
+  for (const field of ['containers', 'initContainers'] as const) {
+    const diff = (ws[field] ?? []).filter((c) => (hs[field] ?? []).find((x) => x.name === c.name)?.image !== c.image);
+    if (diff.length > 0) spec[field] = diff.map((c) => ({ name: c.name, image: c.image }));
+  }
+  if (ws.activeDeadlineSeconds !== hs.activeDeadlineSeconds && ws.activeDeadlineSeconds !== undefined) spec.activeDeadlineSeconds = ws.activeDeadlineSeconds;
+  const extra = (ws.tolerations ?? []).filter((t) => !(hs.tolerations ?? []).some((x) => jsonEqual(x, t)));
+  if (extra.length > 0) spec.tolerations = [...(hs.tolerations ?? []), ...extra];
+  if (Object.keys(spec).length > 0) patch.spec = spec;
+  return Object.keys(patch).length > 0 ? patch : undefined;
 }

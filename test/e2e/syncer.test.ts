@@ -107,6 +107,13 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     const cms = (await hostItems('configmaps')).map((c) => c.metadata.name);
     assert.ok(cms.includes('web-config-x-default-x-a') && cms.includes('web-config-x-default-x-b'), cms.join(' '));
 
+    // The host namespace holds the translated objects, the syncer's workload account, and what the host itself puts in every namespace.
+    const translated = (n: string) => /-x-default-x-[ab]$/.test(n);
+    assert.deepEqual(cms.filter((n) => !translated(n as string)), ['kube-root-ca.crt']);
+    assert.deepEqual((await hostItems('services')).map((o) => o.metadata.name).filter((n) => !translated(n as string)), []);
+    assert.deepEqual((await hostItems('secrets')).filter((o) => !o.metadata.labels?.['kubevisor.dev/vcluster']).map((o) => o.metadata.name), []);
+    assert.deepEqual((await hostItems('serviceaccounts')).map((o) => o.metadata.name).sort(), ['default', 'kubevisor-workload']);
+    assert.deepEqual(hostPods.filter((p) => !translated(p.metadata.name as string)).map((p) => p.metadata.name), []);
     // One ClusterIP in both clusters; the host selector only matches this cluster's pods of this namespace.
     const vSvc = await json(envA, 'get', 'service', 'web');
     const hSvc = await json(hostEnv, 'get', 'service', 'web-x-default-x-a', '-n', HOST_NS);
@@ -189,6 +196,9 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     const r = await kubectl(envA, ['exec', 'shell', '--', 'sh', '-c', 'echo from-host; exit 3']);
     assert.equal(r.code, 3, r.out);
     assert.equal(r.stdout, 'from-host\n');
+    // A label set on the running virtual pod reaches the host pod.
+    await k(envA, 'label', 'pod', 'shell', 'tier=debug');
+    await eventually(async () => (await json(hostEnv, 'get', 'pod', 'shell-x-default-x-a', '-n', HOST_NS)).metadata.labels?.tier === 'debug', 10_000, 'label on the host pod');
     const missing = await kubectl(envA, ['logs', 'nope']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /pods "nope" not found/);
