@@ -17,11 +17,12 @@ import type { HostLink } from './hosts.ts';
 import { syncObject, type ObjectKind } from './objects.ts';
 import { syncPod } from './pods.ts';
 import { ReferenceIndex } from './references.ts';
-import { CONFIGMAPS, FIELD_MANAGER, PODS, SECRETS, SERVICEACCOUNTS, SERVICES, WATCHED, WORKLOAD_SERVICE_ACCOUNT, type WatchedKind } from './resources.ts';
+import { CONFIGMAPS, EVENTS, FIELD_MANAGER, PODS, SECRETS, SERVICEACCOUNTS, SERVICES, WATCHED, WORKLOAD_SERVICE_ACCOUNT, type WatchedKind } from './resources.ts';
 import { hostServiceAdmission, syncService } from './services.ts';
 import { deleteHost } from './sync-errors.ts';
 import { MANAGED_SELECTOR, managedSelector, virtualIdentity } from './translate/index.ts';
 import { syncVirtualNode } from './virtual-nodes.ts';
+import { eventTarget, HOST_EVENT_SELECTOR, syncHostEvent } from './events-up.ts';
 import { HostError } from './host/index.ts';
 import { enforcedScheduling, reconcileGuardrails, removeGuardrails, type ServerReach } from './guardrails.ts';
 
@@ -43,6 +44,7 @@ export class ClusterSyncer {
   private readonly releases: (() => void)[] = [];
   private readonly unsubscribe: (() => void)[] = [];
   private readonly host: HostSpec;
+  private readonly hostEvents: HostInformer;
   private timer: NodeJS.Timeout | undefined;
   /** Service admission through the host, once started. */
   admission: AdmissionPlugin | undefined;
@@ -62,6 +64,9 @@ export class ClusterSyncer {
       hosts[k] = a.informer;
       this.releases.push(a.release);
     }
+    const ev = link.informers.acquire(host.namespace, EVENTS, undefined, HOST_EVENT_SELECTOR);
+    this.hostEvents = ev.informer;
+    this.releases.push(ev.release);
     this.controller = new Controller(`syncer/${vc.name}`, (key) => this.reconcile(key), { workers: opts.workers ?? 8 });
     this.ctx = {
       name: vc.name, vc, ctl: controllerContext(vc), hostNamespace: host.namespace, conn: link.conn, hosts,
@@ -81,7 +86,7 @@ export class ClusterSyncer {
     const s = this.ctx;
     await this.checkGuardrails();
     await this.ensureWorkloadAccount();
-    await Promise.all(Object.values(s.hosts).map((i) => i.synced));
+    await Promise.all([...Object.values(s.hosts), this.hostEvents].map((i) => i.synced));
     this.admission = hostServiceAdmission(s);
     const sub = (def: ResourceDef, kind: SyncKind, filter?: (key: string, obj: KubeObject) => boolean) => {
       this.unsubscribe.push(s.vc.cache.subscribe({
@@ -120,6 +125,8 @@ export class ClusterSyncer {
       };
       this.unsubscribe.push(inf.subscribe({ onAdd: (o) => onHost(o, false), onUpdate: (o) => onHost(o, false), onDelete: (o) => onHost(o, true) }));
     }
+    const onEvent = (o: KubeObject) => { if (eventTarget(s, o)) this.controller.enqueue(syncKey('event', undefined, o.metadata.name as string)); };
+    this.unsubscribe.push(this.hostEvents.subscribe({ onAdd: onEvent, onUpdate: onEvent }));
     this.resyncAll();
     // One timer per cluster: guardrails every minute, a look at everything every five.
     let ticks = 0;
@@ -177,6 +184,8 @@ export class ClusterSyncer {
         return syncService(s, namespace as string, name);
       case 'node':
         return syncVirtualNode(s, name);
+      case 'event':
+        return syncHostEvent(s, name, this.hostEvents);
     }
   }
 

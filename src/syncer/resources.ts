@@ -7,6 +7,7 @@ export const CONFIGMAPS: HostResource = { apiVersion: 'v1', plural: 'configmaps'
 export const SECRETS: HostResource = { apiVersion: 'v1', plural: 'secrets' };
 export const PVCS: HostResource = { apiVersion: 'v1', plural: 'persistentvolumeclaims' };
 export const SERVICEACCOUNTS: HostResource = { apiVersion: 'v1', plural: 'serviceaccounts' };
+export const EVENTS: HostResource = { apiVersion: 'v1', plural: 'events' };
 
 /** The host kinds with one shared informer per host namespace. */
 export const WATCHED = { pods: PODS, services: SERVICES, configmaps: CONFIGMAPS, secrets: SECRETS, pvcs: PVCS } as const;

@@ -234,6 +234,18 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     await eventually(async () => (await json(envB, 'get', 'pod', 'extra')).status.phase === 'Running', 30_000, 'extra runs once the quota is gone');
   });
 
+  test('warnings the host records about a synced pod show on the virtual pod, in its own name', async () => {
+    await k(envA, 'run', 'picky', '--image=busybox', '--restart=Never', '--overrides={"spec":{"nodeSelector":{"disk":"none"}}}');
+    await eventually(async () => {
+      const ev = (await json(envA, 'get', 'events', '--field-selector', 'involvedObject.name=picky')).items as { reason: string; message: string; type: string }[];
+      return ev.some((e) => e.reason === 'FailedScheduling' && e.type === 'Warning' && /didn't match Pod's node affinity\/selector/.test(e.message));
+    }, 20_000, 'FailedScheduling from the host');
+    const text = await k(envA, 'describe', 'pod', 'picky');
+    assert.match(text, /FailedScheduling/);
+    assert.doesNotMatch(text, /-x-default-x-a|tenants\//);
+    await k(envA, 'delete', 'pod', 'picky', '--wait=true');
+  });
+
   test('deleting a virtual cluster leaves nothing of it on the host', async () => {
     await t.tenant.server.manager.remove('b');
     for (const kind of ['pods', 'services', 'configmaps', 'secrets', 'persistentvolumeclaims']) {

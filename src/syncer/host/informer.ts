@@ -35,6 +35,7 @@ export type InformerHealth =
 
 export interface InformerOptions {
   readonly labelSelector?: string;
+  readonly fieldSelector?: string;
   readonly backoff?: Backoff;
   /** Watches last a random time between this and twice this (the host ends them); default 300 s as client-go. */
   readonly watchTimeoutSeconds?: number;
@@ -53,6 +54,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   readonly namespace: string;
   readonly resource: HostResource;
   readonly labelSelector: string | undefined;
+  readonly fieldSelector: string | undefined;
   /** Resolves once the first list is in the cache and reported to subscribers; rejects if stopped before. */
   readonly synced: Promise<void>;
 
@@ -81,6 +83,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
     this.namespace = namespace;
     this.resource = resource;
     this.labelSelector = opts.labelSelector;
+    this.fieldSelector = opts.fieldSelector;
     this.backoff = opts.backoff ?? defaultBackoff;
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 300;
     this.pageSize = opts.pageSize ?? 500;
@@ -205,7 +208,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
     let rv: string | undefined;
     let cont: string | undefined;
     do {
-      const page = await this.conn.list<T>(this.resource, this.namespace, { labelSelector: this.labelSelector, limit: this.pageSize, continue: cont });
+      const page = await this.conn.list<T>(this.resource, this.namespace, { labelSelector: this.labelSelector, fieldSelector: this.fieldSelector, limit: this.pageSize, continue: cont });
       if (rv === undefined) rv = page.metadata.resourceVersion;
       items.push(...page.items);
       cont = page.metadata.continue || undefined;
@@ -232,7 +235,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   private async watchOnce(onOpen: () => void, onEvent: () => void): Promise<void> {
     const timeoutSeconds = Math.round(this.watchTimeoutSeconds * (1 + Math.random()));
     const w = await this.conn.watch(this.resource, this.namespace, {
-      resourceVersion: this.resourceVersion, labelSelector: this.labelSelector,
+      resourceVersion: this.resourceVersion, labelSelector: this.labelSelector, fieldSelector: this.fieldSelector,
       allowWatchBookmarks: true, timeoutSeconds, onOpen,
     }, (ev) => { this.apply(ev); onEvent(); });
     this.watchesOpened++;
@@ -352,20 +355,20 @@ function addTo(idx: Map<string, Set<string>>, value: string, name: string): void
  */
 export class HostInformers {
   private readonly conn: HostConnection;
-  private readonly defaults: Omit<InformerOptions, 'labelSelector'>;
+  private readonly defaults: Omit<InformerOptions, 'labelSelector' | 'fieldSelector'>;
   private readonly entries = new Map<string, { informer: HostInformer; holders: number }>();
 
-  constructor(conn: HostConnection, defaults: Omit<InformerOptions, 'labelSelector'> = {}) {
+  constructor(conn: HostConnection, defaults: Omit<InformerOptions, 'labelSelector' | 'fieldSelector'> = {}) {
     this.conn = conn;
     this.defaults = defaults;
   }
 
   /** The shared informer; call `release` once done with it. */
-  acquire<T extends KubeObject = KubeObject>(namespace: string, resource: HostResource, labelSelector?: string): { readonly informer: HostInformer<T>; release(): void } {
-    const key = JSON.stringify([namespace, resource.apiVersion, 'plural' in resource ? resource.plural : `kind:${resource.kind}`, labelSelector ?? '']);
+  acquire<T extends KubeObject = KubeObject>(namespace: string, resource: HostResource, labelSelector?: string, fieldSelector?: string): { readonly informer: HostInformer<T>; release(): void } {
+    const key = JSON.stringify([namespace, resource.apiVersion, 'plural' in resource ? resource.plural : `kind:${resource.kind}`, labelSelector ?? '', fieldSelector ?? '']);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { informer: new HostInformer(this.conn, namespace, resource, { ...this.defaults, labelSelector }).start(), holders: 0 };
+      entry = { informer: new HostInformer(this.conn, namespace, resource, { ...this.defaults, labelSelector, fieldSelector }).start(), holders: 0 };
       this.entries.set(key, entry);
     }
     entry.holders++;
