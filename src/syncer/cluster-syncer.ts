@@ -22,6 +22,7 @@ import { hostServiceAdmission, syncService } from './services.ts';
 import { deleteHost } from './sync-errors.ts';
 import { MANAGED_SELECTOR, managedSelector, virtualIdentity } from './translate/index.ts';
 import { syncVirtualNode } from './virtual-nodes.ts';
+import { ENDPOINTS, syncEndpoints } from './endpoints.ts';
 import { eventTarget, HOST_EVENT_SELECTOR, syncHostEvent } from './events-up.ts';
 import { HostError } from './host/index.ts';
 import { enforcedScheduling, reconcileGuardrails, removeGuardrails, type ServerReach } from './guardrails.ts';
@@ -96,12 +97,15 @@ export class ClusterSyncer {
           if (filter && !filter(key, ev.obj)) return;
           this.controller.enqueue(key);
           const node = (ev.obj.spec as { nodeName?: string } | undefined)?.nodeName;
+          if (kind === 'service') this.controller.enqueue(syncKey('endpoints', ev.obj.metadata.namespace, ev.obj.metadata.name as string));
           if (kind === 'pod' && ev.type === 'DELETED' && node) this.controller.enqueue(syncKey('node', undefined, node));
         },
       }));
     };
     sub(s.defs.pods, 'pod');
     sub(s.defs.services, 'service');
+    const epDef = s.vc.registry.find('', 'v1', 'endpoints');
+    if (epDef) sub(epDef, 'endpoints');
     sub(s.defs.configmaps, 'configmap', (key) => this.refs.used(key));
     sub(s.defs.secrets, 'secret', (key) => this.refs.used(key));
     sub(s.defs.pvcs, 'pvc', (key) => this.refs.used(key));
@@ -140,7 +144,12 @@ export class ClusterSyncer {
   private resyncAll(): void {
     const s = this.ctx;
     for (const c of s.vc.cache.scan(resourcePrefix(s.defs.pods))) this.controller.enqueue(syncKey('pod', c.obj.metadata.namespace, c.obj.metadata.name as string));
-    for (const c of s.vc.cache.scan(resourcePrefix(s.defs.services))) this.controller.enqueue(syncKey('service', c.obj.metadata.namespace, c.obj.metadata.name as string));
+    for (const c of s.vc.cache.scan(resourcePrefix(s.defs.services))) {
+      this.controller.enqueue(syncKey('service', c.obj.metadata.namespace, c.obj.metadata.name as string));
+      if (Object.keys((c.obj.spec as { selector?: object } | undefined)?.selector ?? {}).length === 0) {
+        this.controller.enqueue(syncKey('endpoints', c.obj.metadata.namespace, c.obj.metadata.name as string));
+      }
+    }
   }
 
   /** The host namespace with its quota, limit range, network policies and pod security labels. */
@@ -182,6 +191,8 @@ export class ClusterSyncer {
         return syncObject(s, kind as ObjectKind, namespace as string, name, this.refs.used(key));
       case 'service':
         return syncService(s, namespace as string, name);
+      case 'endpoints':
+        return syncEndpoints(s, namespace as string, name);
       case 'node':
         return syncVirtualNode(s, name);
       case 'event':
@@ -215,7 +226,7 @@ export class ClusterSyncer {
    */
   async removeFromHost(what: 'pods' | 'all'): Promise<number> {
     const s = this.ctx;
-    const kinds = what === 'pods' ? [PODS, SECRETS] : [PODS, SERVICES, CONFIGMAPS, SECRETS, WATCHED.pvcs];
+    const kinds = what === 'pods' ? [PODS, SECRETS] : [PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS, WATCHED.pvcs];
     let removed = 0;
     for (const r of kinds) {
       const list = await s.conn.list(r, s.hostNamespace, { labelSelector: managedSelector(s.name) });

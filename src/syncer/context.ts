@@ -39,7 +39,7 @@ export interface SyncContext {
   podIPs(hostPod: string, ips: readonly string[]): void;
 }
 
-export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'node' | 'event';
+export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'endpoints' | 'node' | 'event';
 
 export function syncKey(kind: SyncKind, namespace: string | undefined, name: string): string {
   return namespace === undefined ? `${kind}//${name}` : `${kind}/${namespace}/${name}`;

@@ -246,6 +246,28 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     await k(envA, 'delete', 'pod', 'picky', '--wait=true');
   });
 
+  test('a service without a selector takes its endpoints from the virtual cluster', async () => {
+    const manifest = join(t.dir, 'external.yaml');
+    writeFileSync(manifest, `
+apiVersion: v1
+kind: Service
+metadata: { name: external-db }
+spec: { ports: [{ port: 5432 }] }
+---
+apiVersion: v1
+kind: Endpoints
+metadata: { name: external-db }
+subsets: [{ addresses: [{ ip: 192.0.2.10 }], ports: [{ port: 5432 }] }]
+`);
+    await k(envA, 'apply', '-f', manifest);
+    await eventually(async () => {
+      const r = await kubectl(hostEnv, ['get', 'endpoints', 'external-db-x-default-x-a', '-n', HOST_NS, '-o', 'json']);
+      return r.code === 0 && JSON.parse(r.stdout).subsets?.[0]?.addresses?.[0]?.ip === '192.0.2.10';
+    }, 10_000, 'host endpoints of the selector-less service');
+    await k(envA, 'delete', 'service', 'external-db');
+    await eventually(async () => (await kubectl(hostEnv, ['get', 'endpoints', 'external-db-x-default-x-a', '-n', HOST_NS])).code !== 0, 10_000, 'host endpoints gone');
+  });
+
   test('deleting a virtual cluster leaves nothing of it on the host', async () => {
     await t.tenant.server.manager.remove('b');
     for (const kind of ['pods', 'services', 'configmaps', 'secrets', 'persistentvolumeclaims']) {
