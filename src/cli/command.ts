@@ -6,6 +6,7 @@
 import { homedir } from 'node:os';
 import { UsageError } from './flags.ts';
 import { parseDuration } from '../api/go-duration.ts';
+import { compareUtf8 } from '../api/decode/go-text.ts';
 
 export { parseDuration };
 
@@ -145,7 +146,7 @@ function flagColumn(f: FlagDef): string {
 
 /** The help of a command, cobra-style: description, usage, aliases, examples, flags sorted by name. */
 export function helpText(def: CommandDef): string {
-  const flags = [...def.flags, { ...HELP_FLAG, usage: `help for ${def.name}` }].sort((a, b) => a.name.localeCompare(b.name));
+  const flags = [...def.flags, { ...HELP_FLAG, usage: `help for ${def.name}` }].sort((a, b) => compareUtf8(a.name, b.name));
   const width = Math.max(...flags.map((f) => flagColumn(f).length));
   const lines = [def.description.trimEnd(), '', 'Usage:', `  kubevisor ${def.usage}`, ''];
   if (def.aliases && def.aliases.length > 0) lines.push('Aliases:', `  ${[def.name, ...def.aliases].join(', ')}`, '');

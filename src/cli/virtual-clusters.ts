@@ -3,6 +3,7 @@
 // cluster, and waiting for a cluster to reach a phase.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, type AdminClient } from './admin-client.ts';
+import { compareUtf8 } from '../api/decode/go-text.ts';
 
 export const GROUP = 'kubevisor.dev';
 export const VERSION = 'v1alpha1';
@@ -99,7 +100,7 @@ export async function getCluster(client: AdminClient, name: string): Promise<Vir
 export async function listClusters(client: AdminClient): Promise<VirtualClusterList> {
   const list = await client.json<VirtualClusterList>(COLLECTION);
   list.items = Array.isArray(list.items) ? list.items : [];
-  list.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  list.items.sort((a, b) => compareUtf8(a.metadata.name, b.metadata.name));
   return list;
 }
 

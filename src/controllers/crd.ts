@@ -12,6 +12,7 @@ import type { ResourceDef } from '../registry/types.ts';
 import { crdCleanupFinalizer as cleanupFinalizer } from '../registry/builtin.ts';
 import type { VirtualCluster } from '../server/cluster.ts';
 import { Controller } from './runtime.ts';
+import { compareUtf8 } from '../api/decode/go-text.ts';
 
 
 interface Condition { type: string; status: 'True' | 'False'; reason: string; message: string; lastTransitionTime?: string }
@@ -25,8 +26,8 @@ function crdList(vc: VirtualCluster, crdDef: ResourceDef): KubeObject[] {
   const accepted = (crd: KubeObject) => ((crd.status as { conditions?: Condition[] } | undefined)?.conditions ?? [])
     .some((x) => x.type === 'NamesAccepted' && x.status === 'True') ? 0 : 1;
   return out.sort((a, b) => accepted(a) - accepted(b) ||
-    String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) ||
-    String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    compareUtf8(String(a.metadata.creationTimestamp), String(b.metadata.creationTimestamp)) ||
+    compareUtf8(String(a.metadata.name), String(b.metadata.name)));
 }
 
 /** Decide names for every CRD and serve the accepted ones. */

@@ -8,6 +8,7 @@ import { UsageError } from '../flags.ts';
 import type { CommandDef, CommandIo, FlagDef, ParsedArgs } from '../command.ts';
 import { HELP_FLAG } from '../command.ts';
 import { CLUSTER_COMMANDS } from './registry.ts';
+import { compareUtf8 } from '../../api/decode/go-text.ts';
 
 export const def: CommandDef = {
   name: 'completion',
@@ -89,7 +90,7 @@ export async function completionCommands(root?: string): Promise<CompletionComma
       .map(async ([name, summary]) => ({ name, aliases: [], summary, flags: flagsFromHelp(await helpOf([name, '--help'])), args: 'none' as const })),
   );
   const help: CompletionCommand = { name: 'help', aliases: [], summary: 'Help about any command', flags: [], args: 'commands' };
-  return [...own, ...others, help].sort((a, b) => a.name.localeCompare(b.name));
+  return [...own, ...others, help].sort((a, b) => compareUtf8(a.name, b.name));
 }
 
 const takesValue = (f: FlagDef) => f.type !== 'bool';

@@ -27,6 +27,7 @@ import {
   slowStart, templatePatch, utf8,
 } from './util.ts';
 import type { Pod, PodSpec, PodTemplate, Revision } from './util.ts';
+import { compareUtf8 } from '../../api/decode/go-text.ts';
 
 /** The pod and revision label holding the revision's hash. */
 export const daemonSetRevisionLabel = 'controller-revision-hash';
@@ -171,7 +172,7 @@ class DaemonSetSync {
     const ds = this.store.peek(this.defs.ds, ns, name) as DaemonSet | undefined;
     this.requeue = undefined;
     if (!ds || !ds.spec || typeof ds.spec !== 'object' || !selectorConvertible(ds.spec.selector)) return;
-    const nodes = cached(this.ctx, this.defs.node, undefined).sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    const nodes = cached(this.ctx, this.defs.node, undefined).sort((a, b) => compareUtf8(String(a.metadata.name), String(b.metadata.name)));
     if (jsonEqual(ds.spec.selector, {})) {
       await this.event(ds, 'Warning', 'SelectingAll', 'This daemon set is selecting all pods. A non-empty selector is required.');
       return;
@@ -384,7 +385,7 @@ class DaemonSetSync {
     const now = this.ctx.now();
     const minReady = ds.spec.minReadySeconds ?? 0;
     const available = (p: Pod) => isPodAvailable(p, minReady, now);
-    const entries = [...byNode.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const entries = [...byNode.entries()].sort(([a], [b]) => compareUtf8(a, b));
 
     if (maxSurge === 0) {
       // Delete just enough old pods to stay within maxUnavailable; manage creates their replacements.

@@ -10,6 +10,7 @@ import { selectorMatches } from '../../api/validation/labelselector.ts';
 import type { ResourceDef } from '../../registry/types.ts';
 import type { ControllerContext } from '../context.ts';
 import { deepCopy } from '../../api/json-copy.ts';
+import { compareUtf8 } from '../../api/decode/go-text.ts';
 
 /** The field manager upstream's controllers write with. */
 export const fieldManager = 'kube-controller-manager';
@@ -323,8 +324,8 @@ export function revisionName(prefix: string, hash: string): string {
 /** Sort revisions by number, then creation time, then name (history.SortControllerRevisions). */
 export function sortRevisions(revs: Revision[]): Revision[] {
   return revs.sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0) ||
-    String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) ||
-    String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    compareUtf8(String(a.metadata.creationTimestamp ?? ''), String(b.metadata.creationTimestamp ?? '')) ||
+    compareUtf8(String(a.metadata.name), String(b.metadata.name)));
 }
 
 /**

@@ -16,6 +16,7 @@ import { formatRFC1123Z, formatRFC3339In, parseSchedule, type Schedule } from '.
 import { Deadlines } from './deadlines.ts';
 import { fieldManager, finishedCondition, jobStatus, splitKey, type JobSpec } from './job-api.ts';
 import { controllerRef, ms } from './pods.ts';
+import { compareUtf8 } from '../../api/decode/go-text.ts';
 
 export const scheduledTimestampAnnotation = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const component = 'cronjob-controller';
@@ -183,7 +184,7 @@ export function startCronJobController(ctx: ControllerContext): () => void {
     const sa = ms(jobStatus(a).startTime), sb = ms(jobStatus(b).startTime);
     if (sa === undefined && sb !== undefined) return 1;
     if (sa !== undefined && sb === undefined) return -1;
-    if (sa === sb) return String(a.metadata.name).localeCompare(String(b.metadata.name));
+    if (sa === sb) return compareUtf8(String(a.metadata.name), String(b.metadata.name));
     return (sa as number) - (sb as number);
   }
 

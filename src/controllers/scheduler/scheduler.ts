@@ -21,6 +21,7 @@ import { bindPod } from './bind.ts';
 import { firstUntolerated, matchesNodeSelectorAndAffinity, nodeTaints, preferredAffinityScore, toleratedBy } from './predicates.ts';
 import type { Amounts } from './resources.ts';
 import { hostPorts, nodeAllocatable, podRequests, portsConflict } from './resources.ts';
+import { compareUtf8 } from '../../api/decode/go-text.ts';
 
 export const defaultSchedulerName = 'default-scheduler';
 
@@ -338,7 +339,7 @@ function rank(r: string): number {
 /** Higher priority first, then older first (upstream's PrioritySort). */
 function sortForQueue(pods: KubeObject[]): KubeObject[] {
   return pods.sort((a, b) => (podSpec(b).priority ?? 0) - (podSpec(a).priority ?? 0) ||
-    String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')));
+    compareUtf8(String(a.metadata.creationTimestamp ?? ''), String(b.metadata.creationTimestamp ?? '')));
 }
 
 /** What of a node matters to scheduling (not heartbeats). */
