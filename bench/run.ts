@@ -6,7 +6,10 @@
 //   each pod adds, the CPU an idle server with many pods uses.
 //   Virtual clusters: 1,000 created one after another, memory per idle and paused
 //   cluster, wake latency.
-// Options: --storage sqlite|etcd|both (default both), --part storage|workloads|clusters|all
+//   Syncer: pods of 100 virtual clusters synced to a host server with simulated
+//   nodes against the same pods made on the host directly; syncer memory per pod;
+//   added latency of one pod sync at idle.
+// Options: --storage sqlite|etcd|both (default both), --part storage|workloads|clusters|syncer|all
 // (default all), --quick (smaller runs). Run with --expose-gc (npm run bench does).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +22,7 @@ import { startEtcd, type RunningEtcd } from '../test/support/etcd.ts';
 import { startKubevisor } from '../test/support/kubevisor.ts';
 import { idleCpu, podsReady } from './pods.ts';
 import { clustersBench, FULL, QUICK, reportClusters } from './clusters.ts';
+import { reportSyncer, SYNCER_FULL, SYNCER_QUICK, syncerBench } from './syncer.ts';
 
 // npm exports NODE_EXTRA_CA_CERTS to what it runs when its `cafile` is set (as on
 // this machine), and Node then loads that whole CA bundle (~13 MB) into every
@@ -201,4 +205,8 @@ if (values.part === 'all' || values.part === 'workloads') {
 if (values.part === 'all' || values.part === 'clusters') {
   console.log('\n## virtual clusters (kubevisor serve, sqlite)');
   for (const line of reportClusters(await clustersBench({ ...(quick ? QUICK : FULL), progress: true }))) console.log(line);
+}
+if (values.part === 'all' || values.part === 'syncer') {
+  console.log('\n## syncer (a host and a tenant kubevisor serve, sqlite, simulated nodes on the host)');
+  for (const line of reportSyncer(await syncerBench({ ...(quick ? SYNCER_QUICK : SYNCER_FULL), progress: true }))) console.log(line);
 }

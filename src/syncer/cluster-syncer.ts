@@ -79,6 +79,7 @@ export class ClusterSyncer {
       peek: (d, ns, name) => vc.store.peek(d, ns, name),
       enqueue: (key) => this.controller.enqueue(key),
       podIPs,
+      sentDown: new Map(),
     };
   }
 

@@ -5,7 +5,7 @@ import type { VirtualCluster } from '../server/cluster.ts';
 import type { ControllerContext } from '../controllers/context.ts';
 import type { HostConnection, HostInformer } from './host/index.ts';
 import type { WatchedKind } from './resources.ts';
-import type { EnforcedScheduling } from './translate/index.ts';
+import type { EnforcedScheduling, TokenRequest } from './translate/index.ts';
 
 export interface SyncerOptions {
   /** Where synced pods reach this kubevisor server (their KUBERNETES_SERVICE_HOST/PORT). */
@@ -35,6 +35,8 @@ export interface SyncContext {
   peek(def: ResourceDef, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Queue a sync key ("pod/NS/NAME", "configmap/NS/NAME", ...). */
   enqueue(key: string): void;
+  /** What of each virtual pod was last sent down (by pod key), so status-only changes skip it. */
+  readonly sentDown: Map<string, PodFingerprint>;
   /** A host pod of this cluster has these IPs now (empty: it is gone), for the DNS server. */
   podIPs(hostPod: string, ips: readonly string[]): void;
 }
@@ -48,4 +50,14 @@ export function syncKey(kind: SyncKind, namespace: string | undefined, name: str
 export function parseSyncKey(key: string): { kind: SyncKind; namespace: string | undefined; name: string } {
   const [kind, ns, ...rest] = key.split('/');
   return { kind: kind as SyncKind, namespace: ns === '' ? undefined : ns, name: rest.join('/') };
+}
+
+/** The parts of a virtual pod that flow down once it runs (labels and annotations are interned by the watch cache). */
+export interface PodFingerprint {
+  readonly uid: string | undefined;
+  readonly labels: unknown;
+  readonly annotations: unknown;
+  readonly rest: string;
+  /** The tokens the pod's token Secret holds. */
+  readonly tokens: readonly TokenRequest[];
 }

@@ -9,7 +9,7 @@ import { resourcePrefix } from '../registry/generic/keys.ts';
 import { bindPod } from '../controllers/scheduler/bind.ts';
 import { isTerminal, withPodCondition, type PodStatus } from '../nodes/api.ts';
 import { nowTimestamp } from '../registry/generic/metadata.ts';
-import type { SyncContext } from './context.ts';
+import type { PodFingerprint, SyncContext } from './context.ts';
 import { HostError } from './host/index.ts';
 import { syncObject } from './objects.ts';
 import { podReferences } from './references.ts';
@@ -59,6 +59,7 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
   const tokenSecret = hostTokenSecretName(name, ns, s.name);
   const h = s.hosts.pods.get(hName);
   if (!v) {
+    s.sentDown.delete(`${ns}/${name}`);
     // Gone from the virtual cluster for good: nothing of it stays on the host.
     if (h && isManagedBy(h, s.name, 'Pod')) await deleteHost(s.conn, PODS, s.hostNamespace, hName, h.metadata.uid, 0);
     await syncTokenSecret(s, { metadata: { name, namespace: ns } } as KubeObject, [], tokenSecret);
@@ -98,10 +99,18 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
       return {};
     }
     const hp = hostPodFor(s, v);
-    for (const [kind, n] of refs.kinds) await syncObject(s, kind, ns, n, true);
-    const renewIn = await syncTokenSecret(s, v, hp.tokens, tokenSecret);
+    // What the pod uses, its token Secret and the pod itself are written side by side: a pod
+    // made before its volumes' sources waits for them in ContainerCreating, as on any cluster.
+    const deps = Promise.all([
+      ...refs.kinds.map(([kind, n]) => syncObject(s, kind, ns, n, true)),
+      syncTokenSecret(s, v, hp.tokens, tokenSecret),
+    ]);
+    const created = s.conn.create(PODS, s.hostNamespace, hp.pod, { fieldManager: FIELD_MANAGER });
+    const [depsDone, podDone] = await Promise.allSettled([deps, created]);
+    if (depsDone.status === 'rejected') throw depsDone.reason;
+    const renewIn = depsDone.value[depsDone.value.length - 1] as number | undefined;
     try {
-      await s.conn.create(PODS, s.hostNamespace, hp.pod, { fieldManager: FIELD_MANAGER });
+      if (podDone.status === 'rejected') throw podDone.reason;
     } catch (e) {
       if (raced(e)) return { requeueAfterMs: 200, refs: refs.list };
       if (e instanceof HostError && !e.transient && e.code >= 400 && e.code < 500) {
@@ -111,13 +120,17 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
       throw e;
     }
     for (const w of hp.warnings) void s.ctl.events.record(v, 'Warning', 'SyncWarning', w, 'kubevisor-syncer');
+    s.sentDown.set(`${ns}/${name}`, fingerprint(v, hp.tokens));
     return { requeueAfterMs: renewIn, refs: refs.list };
   }
   // Both exist: what may change on a running pod goes down, the token stays fresh, the status comes up.
   let renewIn: number | undefined;
-  if (!isTerminal(v)) {
+  const key = `${ns}/${name}`;
+  const sent = s.sentDown.get(key);
+  const fp = fingerprint(v, sent?.tokens ?? []);
+  if (!isTerminal(v) && (!sent || !sameFingerprint(sent, fp))) {
     const hp = hostPodFor(s, v);
-    for (const [kind, n] of refs.kinds) await syncObject(s, kind, ns, n, true);
+    await Promise.all(refs.kinds.map(([kind, n]) => syncObject(s, kind, ns, n, true)));
     renewIn = await syncTokenSecret(s, v, hp.tokens, tokenSecret);
     const patch = podUpdate(h, hp.pod);
     if (patch) {
@@ -127,6 +140,10 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
         if (!(e instanceof HostError && (e.notFound || e.conflict))) throw e;
       }
     }
+    s.sentDown.set(key, { ...fp, tokens: hp.tokens });
+  } else if (!isTerminal(v) && sent) {
+    // Only the status moved: the token Secret is looked at (renewed when due).
+    renewIn = await syncTokenSecret(s, v, sent.tokens, tokenSecret);
   }
   await statusBack(s, v, h);
   return { requeueAfterMs: renewIn, refs: refs.list };
@@ -208,4 +225,18 @@ export function podUpdate(have: KubeObject, want: KubeObject): Record<string, un
   if (extra.length > 0) spec.tolerations = [...(hs.tolerations ?? []), ...extra];
   if (Object.keys(spec).length > 0) patch.spec = spec;
   return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+function fingerprint(v: KubeObject, tokens: PodFingerprint['tokens']): PodFingerprint {
+  const spec = (v.spec ?? {}) as MutablePodSpec;
+  const images = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c) => c.image ?? '').join(' ');
+  return {
+    uid: v.metadata.uid, labels: v.metadata.labels, annotations: v.metadata.annotations,
+    rest: `${images}|${spec.activeDeadlineSeconds ?? ''}|${spec.tolerations ? JSON.stringify(spec.tolerations) : ''}`,
+    tokens,
+  };
+}
+
+function sameFingerprint(a: PodFingerprint, b: PodFingerprint): boolean {
+  return a.uid === b.uid && a.labels === b.labels && a.annotations === b.annotations && a.rest === b.rest;
 }

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, createVerify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import { startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
 import { kubectlFor } from '../support/kubectl.ts';
 import { Client } from '../support/client.ts';
@@ -56,6 +56,10 @@ test('issuer discovery: the JWKS verifies the token signature', async () => {
   const header = JSON.parse(Buffer.from(h, 'base64url').toString());
   const jwk = jwks.keys.find((x: any) => x.kid === header.kid);
   assert.ok(jwk, 'the token names a published key');
-  const ok = createVerify('RSA-SHA256').update(`${h}.${p}`).verify(createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(sig, 'base64url'));
+  // A new cluster signs with ES256 (a JWS signature is r||s, IEEE P1363), published as such.
+  assert.equal(header.alg, 'ES256');
+  assert.equal(jwk.alg, 'ES256');
+  assert.deepEqual(config.id_token_signing_alg_values_supported, ['ES256']);
+  const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, Buffer.from(sig, 'base64url'));
   assert.equal(ok, true);
 });

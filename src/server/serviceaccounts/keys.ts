@@ -2,10 +2,13 @@
 // cluster, made on first use, kept as <dataDir>/clusters/<name>/sa-signing-key.pem
 // (PKCS#8, mode 0600) and read back on later starts.
 //
-// RS256 (RSA 2048) is what new keys use, as kube-apiserver deployments almost
-// always do: every OIDC relying party accepts it (the OIDC discovery spec makes
-// it the one mandatory algorithm). A key file holding an EC key (P-256, P-384,
-// P-521) signs with ES256/ES384/ES512 instead.
+// A virtual cluster's new key is ES256 (P-256): the syncer signs a token for
+// every synced pod, and an ECDSA signature costs a tenth of an RSA one.
+// kube-apiserver accepts both kinds of key file. A relying party that only
+// takes RS256 (the one algorithm OIDC discovery makes mandatory) can be served
+// by putting an RSA 2048 key in the cluster's key file: a key file holding an
+// RSA key signs with RS256 (generateSigningKey's default), an EC key (P-256,
+// P-384, P-521) with ES256/ES384/ES512.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
@@ -190,7 +193,7 @@ export class ClusterSigningKey {
   private key: SigningKey | undefined;
   private checkedDisk = false;
 
-  constructor(path: string, algorithm: SigningAlgorithm = 'RS256') {
+  constructor(path: string, algorithm: SigningAlgorithm = 'ES256') {
     this.path = path;
     this.algorithm = algorithm;
   }

@@ -12,6 +12,7 @@
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { KubeList, KubeObject } from '../../api/types.ts';
 import { isPlainObject } from '../../api/types.ts';
 import type { Status } from '../../api/errors.ts';
@@ -171,7 +172,8 @@ export class HostConnection {
     // One pool for every request; Node keys its sockets by TLS material, so
     // rotated client certificates get new connections. No socket limit: each
     // open watch holds one, and requests must never queue behind watches.
-    this.agent = new HttpsAgent({ keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 16 });
+    // Many virtual clusters share one connection: keep enough idle sockets for all their workers.
+    this.agent = new HttpsAgent({ keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 256 });
   }
 
   // --- paths -----------------------------------------------------------------
@@ -457,6 +459,21 @@ export class HostConnection {
   }
 
   /** URL, TLS material and credentials for one request (fresh each time: tokens and exec plugins expire). */
+  private contexts = new Map<string, SecureContext>();
+
+  private secureContext(ca: unknown, cert: unknown, key: unknown): SecureContext {
+    const text = (v: unknown) => (v === undefined ? '' : Array.isArray(v) ? v.map(String).join('\n') : String(v));
+    const id = `${text(ca)}\u0000${text(cert)}\u0000${text(key)}`;
+    let ctx = this.contexts.get(id);
+    if (!ctx) {
+      // Credentials that rotate (exec plugins, refreshed files) make new contexts: keep only a few.
+      if (this.contexts.size >= 8) this.contexts.clear();
+      ctx = createSecureContext({ ca: ca as string | undefined, cert: cert as string | undefined, key: key as string | undefined });
+      this.contexts.set(id, ctx);
+    }
+    return ctx;
+  }
+
   private async prepare(method: string, path: string, query: Query | URLSearchParams | undefined, headers: Record<string, string | string[]>): Promise<PreparedRequest> {
     if (this.closed) throw new HostError(0, '', 'the host connection is closed');
     const url = new URL(this.server + path);
@@ -482,6 +499,8 @@ export class HostConnection {
       agent: proxied ? auth.agent : this.agent,
       ca: auth.ca, cert: auth.cert, key: auth.key,
     };
+    // One TLS context per set of credentials, not one per new socket.
+    if (url.protocol === 'https:') (options as RequestOptions & { secureContext?: SecureContext }).secureContext = this.secureContext(auth.ca, auth.cert, auth.key);
     if (auth.rejectUnauthorized !== undefined) options.rejectUnauthorized = auth.rejectUnauthorized;
     if (auth.servername !== undefined) options.servername = auth.servername;
     if (auth.auth !== undefined) options.auth = auth.auth;
