@@ -272,6 +272,8 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   }
 
   private upsert(obj: T): void {
+    // Field ownership is the host's business, and often the largest part of an object.
+    if (obj.metadata.managedFields !== undefined) delete obj.metadata.managedFields;
     const name = obj.metadata.name ?? '';
     const old = this.objects.get(name);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
