@@ -197,8 +197,15 @@ function typed(v: JsonValue, tr: TypeRef, allowDuplicates: boolean): void {
 /** One update through the chain below the skip-non-applied manager. Throws on errors. */
 function updateChain(live: JsonObject, next: JsonObject, managed: Managed, manager: string, ctx: Ctx): Managed {
   const id = managerIdentifier({ manager: manager || 'unknown', operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource });
-  typed(next, ctx.tr, true);
-  if (!ctx.liveChecked) typed(live, ctx.tr, true);
+  if (!ctx.liveChecked) {
+    typed(next, ctx.tr, true);
+    typed(live, ctx.tr, true);
+  } else {
+    // The live object was checked when stored: parts the write shares with it need no second look.
+    const changed: JsonObject = {};
+    for (const [k, v] of Object.entries(next)) if (v !== live[k]) changed[k] = v;
+    typed(changed, ctx.tr, true);
+  }
   const self = 'current-operation';
   const m = updaterUpdate(live, next, ctx.tr, ctx.apiVersion, copyManaged(managed), self, ctx.reset);
   strip(m, self);

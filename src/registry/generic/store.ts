@@ -430,8 +430,10 @@ export class GenericStore {
       obj = next;
     } else if (opts.subresource === 'status') {
       // The status subresource changes status only (and nothing of metadata but what upstream allows).
-      const next = cloneObject(old);
-      next.status = obj.status;
+      // The rest is the stored object's own (immutable) parts, shared: nothing below writes to them,
+      // and field ownership sees at once that they did not change.
+      const next = { ...old, metadata: cloneObject(old.metadata), status: obj.status } as KubeObject;
+      if (process.env.KUBEVISOR_FREEZE_SHARED) for (const [k, v] of Object.entries(next)) if (k !== 'metadata' && k !== 'status') deepFreezeDebug(v);
       if (obj.metadata.resourceVersion) next.metadata.resourceVersion = obj.metadata.resourceVersion;
       obj = next;
     } else if (hasStatusSub) {
@@ -483,6 +485,20 @@ export class GenericStore {
   }
 
   /**
+   * A private copy of a stored object for a read-modify-write. For the status
+   * subresource, which writes nothing but status, only metadata and status are
+   * copied: the rest stays the stored object's (immutable) parts.
+   */
+  private mutable(def: ResourceDef, obj: KubeObject, subresource: string | undefined): KubeObject {
+    const shown = this.present(def, obj);
+    if (subresource !== 'status') return cloneObject(shown);
+    const out = { ...shown, metadata: cloneObject(shown.metadata) } as KubeObject;
+    if (shown.status !== undefined) out.status = cloneObject(shown.status);
+    if (process.env.KUBEVISOR_FREEZE_SHARED) for (const [k, v] of Object.entries(out)) if (k !== 'metadata' && k !== 'status') deepFreezeDebug(v);
+    return out;
+  }
+
+  /**
    * Read-modify-write with retries on conflict: `mutate` gets a private copy of
    * the current object and returns the new one. Used by patch and by controllers.
    */
@@ -493,7 +509,7 @@ export class GenericStore {
       await this.cache.sync();
       const cur = this.cache.getCached(objectKey(def, namespace, name));
       if (!cur && !opts.allowCreate) throw errors.notFound(gr(def), name);
-      const next = await mutate(cur ? cloneObject(this.present(def, cur.obj)) : undefined);
+      const next = await mutate(cur ? this.mutable(def, cur.obj, opts.subresource) : undefined);
       // Pin the write to what mutate saw, unless the caller demanded a specific version.
       const explicit = next.metadata?.resourceVersion && cur && next.metadata.resourceVersion !== cur.obj.metadata.resourceVersion;
       if (cur && !explicit) next.metadata = { ...next.metadata, resourceVersion: cur.obj.metadata.resourceVersion };
@@ -673,4 +689,11 @@ function stripRV(obj: KubeObject): KubeObject {
   if (obj.metadata?.resourceVersion === undefined) return obj;
   const { resourceVersion: _rv, ...meta } = obj.metadata;
   return { ...obj, metadata: meta };
+}
+
+function deepFreezeDebug(v: unknown): void {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v as object)) deepFreezeDebug(x);
+  }
 }
