@@ -116,6 +116,13 @@ function managedFieldsOf(obj: KubeObject | JsonObject | undefined): ManagedField
 // valid for their type, are worked out once per object, not on every update.
 const decodedOf = new WeakMap<ManagedFieldsEntry[], Managed>();
 const checkedLive = new WeakSet<object>();
+/** Objects a write stored after checking them (their whole content is valid for the type). */
+const checkedWrites = new WeakSet<object>();
+
+/** `stored` holds what the checked write `written` did: its next update need not check it again. */
+export function carryTypeCheck(written: object, stored: object): void {
+  if (checkedWrites.has(written)) checkedLive.add(stored);
+}
 
 /** The stored object's managedFields, decoded (once). Treat as read-only. */
 function decodeStored(mf: ManagedFieldsEntry[] | undefined): Managed {
@@ -279,8 +286,13 @@ export function recordUpdate(args: RecordUpdateArgs): ManagedFieldsEntry[] | und
   const liveChecked = live !== undefined && checkedLive.has(live);
   const ctx: Ctx = { tr, zero: liveObj, apiVersion: args.apiVersion, subresource, reset: args.resetFields, now: formatTime(args.now ?? new Date()), liveChecked };
   try {
-    const out = encodeManagedFields(updateChain(liveObj, next, managed, args.manager, ctx));
+    const result = updateChain(liveObj, next, managed, args.manager, ctx);
+    const out = encodeManagedFields(result);
     if (live !== undefined) checkedLive.add(live);
+    checkedWrites.add(object);
+    // The stored object carries these entries as they are (the watch cache adopts written objects):
+    // the next write of it finds them decoded already.
+    if (out !== undefined) decodedOf.set(out, result);
     return out;
   } catch {
     return liveMf;

@@ -19,7 +19,7 @@ export type { Conflict, Managed, ManagerInfo, VersionedSet } from './managers.ts
 export { updaterApply, updaterUpdate } from './updater.ts';
 export type { ApplyOutcome } from './updater.ts';
 export {
-  FIELD_MANAGER_MAX_LENGTH, LAST_APPLIED_ANNOTATION, MAX_UPDATE_MANAGERS, buildLastApplied, defaultManager,
+  FIELD_MANAGER_MAX_LENGTH, LAST_APPLIED_ANNOTATION, MAX_UPDATE_MANAGERS, buildLastApplied, carryTypeCheck, defaultManager,
   managerName, parentManagedFieldsFromScale, recordUpdate, resetFields, revertNoopTimestamps, scaleManagedFields,
   serverSideApply, specResetFields, statusResetFields, withManagedFields,
 } from './fieldmanager.ts';

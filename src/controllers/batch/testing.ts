@@ -95,6 +95,8 @@ export async function failPod(t: BatchTestCluster, pod: KubeObject, code = 1, co
 }
 
 export async function eventReasons(t: BatchTestCluster, obj: KubeObject): Promise<string[]> {
+  // Events are written off the controllers' path: wait for those recorded so far.
+  await t.ctx.events.flush();
   const { items } = await t.vc.store.list(t.events, obj.metadata.namespace, {});
   return items
     .filter((e) => (e.involvedObject as { uid?: string }).uid === obj.metadata.uid)
@@ -103,6 +105,7 @@ export async function eventReasons(t: BatchTestCluster, obj: KubeObject): Promis
 }
 
 export async function eventsOf(t: BatchTestCluster, obj: KubeObject): Promise<{ reason: string; message: string; type: string; count: number }[]> {
+  await t.ctx.events.flush();
   const { items } = await t.vc.store.list(t.events, obj.metadata.namespace, {});
   return items
     .filter((e) => (e.involvedObject as { uid?: string }).uid === obj.metadata.uid)

@@ -170,6 +170,17 @@ export class GenericStore {
     return out;
   }
 
+  /**
+   * The JSON stored for `stored`, which the watch cache then takes as it is rather than
+   * parsing the JSON again: `stored` (built here for this write) is the cache's from now on.
+   */
+  private serialize(key: string, stored: KubeObject, written: KubeObject): string {
+    const value = JSON.stringify(stored);
+    managedFieldsLib?.carryTypeCheck(written, stored);
+    this.cache.adopt(key, value, stored);
+    return value;
+  }
+
   /** The form an object of `def`'s version is stored in. */
   private toStorage(def: ResourceDef, obj: KubeObject): KubeObject {
     const c = def.conversion;
@@ -316,7 +327,7 @@ export class GenericStore {
         if (this.cache.getCached(key)) throw errors.alreadyExists(gr(def), meta.name as string);
         return this.present(def, obj);
       }
-      const res = await this.kv.create(key, JSON.stringify(this.toStorage(def, obj)));
+      const res = await this.kv.create(key, this.serialize(key, this.toStorage(def, obj), obj));
       if (res.succeeded) {
         await this.cache.waitForRevision(res.revision);
         return this.present(def, this.cache.getCached(key)?.obj ?? withRV(obj, res.revision));
@@ -391,7 +402,7 @@ export class GenericStore {
       this.deleted(def, current.obj);
       return { obj: this.present(def, withRV(obj, del.revision)), created: false };
     }
-    const res = await this.kv.update(key, JSON.stringify(stripRV(this.toStorage(def, obj))), current.modRevision);
+    const res = await this.kv.update(key, this.serialize(key, stripRV(this.toStorage(def, obj)), obj), current.modRevision);
     if (!res.succeeded) {
       if (!opts.subresource) this.aborted('update', def, obj);
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
