@@ -52,11 +52,12 @@ export function parseSyncKey(key: string): { kind: SyncKind; namespace: string |
   return { kind: kind as SyncKind, namespace: ns === '' ? undefined : ns, name: rest.join('/') };
 }
 
-/** The parts of a virtual pod that flow down once it runs (labels and annotations are interned by the watch cache). */
+/** The parts of a virtual pod that flow down once it runs. */
 export interface PodFingerprint {
   readonly uid: string | undefined;
-  readonly labels: unknown;
-  readonly annotations: unknown;
+  /** Labels and annotations as JSON. */
+  readonly labels: string;
+  readonly annotations: string;
   readonly rest: string;
   /** The tokens the pod's token Secret holds. */
   readonly tokens: readonly TokenRequest[];

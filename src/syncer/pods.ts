@@ -231,7 +231,7 @@ function fingerprint(v: KubeObject, tokens: PodFingerprint['tokens']): PodFinger
   const spec = (v.spec ?? {}) as MutablePodSpec;
   const images = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c) => c.image ?? '').join(' ');
   return {
-    uid: v.metadata.uid, labels: v.metadata.labels, annotations: v.metadata.annotations,
+    uid: v.metadata.uid, labels: JSON.stringify(v.metadata.labels ?? {}), annotations: JSON.stringify(v.metadata.annotations ?? {}),
     rest: `${images}|${spec.activeDeadlineSeconds ?? ''}|${spec.tolerations ? JSON.stringify(spec.tolerations) : ''}`,
     tokens,
   };

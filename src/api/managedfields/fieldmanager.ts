@@ -286,13 +286,9 @@ export function recordUpdate(args: RecordUpdateArgs): ManagedFieldsEntry[] | und
   const liveChecked = live !== undefined && checkedLive.has(live);
   const ctx: Ctx = { tr, zero: liveObj, apiVersion: args.apiVersion, subresource, reset: args.resetFields, now: formatTime(args.now ?? new Date()), liveChecked };
   try {
-    const result = updateChain(liveObj, next, managed, args.manager, ctx);
-    const out = encodeManagedFields(result);
+    const out = encodeManagedFields(updateChain(liveObj, next, managed, args.manager, ctx));
     if (live !== undefined) checkedLive.add(live);
     checkedWrites.add(object);
-    // The stored object carries these entries as they are (the watch cache adopts written objects):
-    // the next write of it finds them decoded already.
-    if (out !== undefined) decodedOf.set(out, result);
     return out;
   } catch {
     return liveMf;
