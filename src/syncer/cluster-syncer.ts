@@ -15,7 +15,7 @@ import { parseSyncKey, syncKey, type SyncContext, type SyncerOptions, type SyncK
 import type { HostInformer } from './host/index.ts';
 import type { HostLink } from './hosts.ts';
 import { syncObject, type ObjectKind } from './objects.ts';
-import { syncPod } from './pods.ts';
+import { refsOf, syncPod } from './pods.ts';
 import { ReferenceIndex } from './references.ts';
 import { CONFIGMAPS, EVENTS, FIELD_MANAGER, PODS, SECRETS, SERVICEACCOUNTS, SERVICES, WATCHED, WORKLOAD_SERVICE_ACCOUNT, type WatchedKind } from './resources.ts';
 import { hostServiceAdmission, syncService } from './services.ts';
@@ -181,9 +181,14 @@ export class ClusterSyncer {
     switch (kind) {
       case 'pod': {
         const wasLost = this.lost.has(key);
+        // What the pod uses counts as used before it is copied: a config map's own sync running
+        // meanwhile must not take it off the host.
+        const v = s.peek(s.defs.pods, namespace, name);
+        const before = this.refs.remove(key);
+        if (v) this.refs.set(key, refsOf(v).list);
         const r = await syncPod(s, namespace as string, name, wasLost);
         if (wasLost) this.lost.delete(key);
-        const before = r.refs === undefined ? this.refs.remove(key) : (() => { const b = this.refs.remove(key); this.refs.set(key, r.refs); return b; })();
+        if (r.refs === undefined) this.refs.remove(key); else this.refs.set(key, r.refs);
         // What the pod no longer uses may have to leave the host.
         for (const ref of before) if (!this.refs.used(ref)) this.controller.enqueue(ref);
         return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : undefined;

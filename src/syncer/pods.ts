@@ -26,7 +26,7 @@ export interface PodSyncResult {
   refs?: string[];
 }
 
-function refsOf(pod: KubeObject): { list: string[]; kinds: [kind: 'configmap' | 'secret' | 'pvc', name: string][] } {
+export function refsOf(pod: KubeObject): { list: string[]; kinds: [kind: 'configmap' | 'secret' | 'pvc', name: string][] } {
   const r = podReferences(pod);
   const ns = pod.metadata.namespace as string;
   const kinds: ['configmap' | 'secret' | 'pvc', string][] = [
