@@ -35,3 +35,15 @@ test('serve --config: unknown settings, bad values and missing files are usage e
   assert.throws(() => parseServeArgs(['--nodes', '3']), UsageError);
   assert.throws(() => parseUpArgs(['--config', bad]), UsageError);
 });
+
+test('serve: where synced pods reach the server and its DNS', () => {
+  const o = parseServeArgs(['--pod-api-address', '10.96.0.10:443', '--pod-dns-address', '10.96.0.10', '--dns-listen', '0.0.0.0:5353']);
+  assert.notEqual(o, 'help');
+  if (o === 'help') return;
+  assert.deepEqual(o.podApiAddress, { host: '10.96.0.10', port: 443 });
+  assert.equal(o.podDnsAddress, '10.96.0.10');
+  assert.deepEqual(o.dnsListen, { host: '0.0.0.0', port: 5353 });
+  assert.throws(() => parseServeArgs(['--pod-api-address', 'nohost']), (e: unknown) => e instanceof UsageError && /must be HOST:PORT/.test(e.message));
+  assert.throws(() => parseServeArgs(['--pod-dns-address', 'dns.example']), (e: unknown) => e instanceof UsageError && /IP address/.test(e.message));
+  assert.throws(() => parseUpArgs(['--dns-listen', '0.0.0.0:53']), UsageError);
+});

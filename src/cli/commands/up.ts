@@ -25,6 +25,11 @@ export interface UpOptions {
   readonly nodes: number;
   /** up: a server and one cluster; serve: the server only (clusters come through the admin API). */
   readonly mode?: 'up' | 'serve';
+  /** serve: how pods synced to host clusters reach this server (default: the listen address). */
+  readonly podApiAddress?: { host: string; port: number };
+  readonly podDnsAddress?: string;
+  /** serve: where the DNS server for synced pods listens (default: HOST:53). */
+  readonly dnsListen?: { host: string; port: number };
 }
 
 export const DEFAULTS = {
@@ -82,6 +87,13 @@ Flags:
                                 merging into the first file of $KUBECONFIG or ~/.kube/config
       --port int                port to listen on; 0 picks a free one (default ${DEFAULTS.port})
       --storage string          where clusters keep their objects by default: sqlite or etcd (default "${DEFAULTS.storage}")
+
+  For clusters whose pods run on a host cluster (kubevisor create --host-kubeconfig):
+      --dns-listen string       HOST:PORT the DNS server for synced pods listens on (default "HOST:53")
+      --pod-api-address string  HOST:PORT synced pods reach this server at, e.g. a host Service in
+                                front of it (default: --host and --port)
+      --pod-dns-address string  the nameserver synced pods are given; port 53 there must reach
+                                --dns-listen without source NAT (default: --host)
 `;
 
 export const UP_HELP = `Start a virtual cluster's API server, and point kubectl at it once it answers.
@@ -169,7 +181,10 @@ export function parseServeArgs(args: readonly string[]): UpOptions | 'help' {
 function parseServerArgs(args: readonly string[], mode: 'up' | 'serve'): UpOptions | 'help' {
   const COMMAND = `kubevisor ${mode}`;
   const flags: FlagSpecs = mode === 'serve'
-    ? { ...Object.fromEntries(Object.entries(FLAGS).filter(([k]) => k !== 'name' && k !== 'nodes')), config: { type: 'string' } }
+    ? {
+      ...Object.fromEntries(Object.entries(FLAGS).filter(([k]) => k !== 'name' && k !== 'nodes')), config: { type: 'string' },
+      'dns-listen': { type: 'string' }, 'pod-api-address': { type: 'string' }, 'pod-dns-address': { type: 'string' },
+    }
     : FLAGS;
   const parsed = parseFlags(args, flags, COMMAND);
   const { positionals } = parsed;
@@ -217,7 +232,20 @@ function parseServerArgs(args: readonly string[], mode: 'up' | 'serve'): UpOptio
   const kubeconfig = values.kubeconfig === undefined ? undefined : resolve(expandHome(str('kubeconfig', '')));
   const nodesText = str('nodes', String(DEFAULTS.nodes));
   if (!/^\d+$/.test(nodesText) || Number(nodesText) > 1000) throw invalidFlag('nodes', nodesText, 'must be a whole number from 0 to 1000', COMMAND);
+  const hostPort = (flag: string): { host: string; port: number } | undefined => {
+    if (values[flag] === undefined) return undefined;
+    const text = str(flag, '');
+    const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
+    const p = m ? Number(m[2]) : NaN;
+    if (!m || !(p >= 1 && p <= 65535)) throw invalidFlag(flag, text, 'must be HOST:PORT', COMMAND);
+    return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: p };
+  };
+  const podDns = values['pod-dns-address'] === undefined ? undefined : str('pod-dns-address', '');
+  if (podDns !== undefined && !/^[0-9.]+$|^[0-9a-fA-F:]+$/.test(podDns)) throw invalidFlag('pod-dns-address', podDns, 'must be an IP address', COMMAND);
   return {
+    podApiAddress: hostPort('pod-api-address'),
+    podDnsAddress: podDns,
+    dnsListen: hostPort('dns-listen'),
     mode,
     nodes: Number(nodesText),
     port,
@@ -328,8 +356,10 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
       dataDir: o.dataDir,
       storage: o.storage === 'etcd' ? { backend: 'etcd', endpoints: o.etcdEndpoints } : { backend: 'sqlite' },
       pki,
-      // `up` is a single user's server: pods may name host files, commands and addresses.
-      podHostAccess: true,
+      // `up` is a single user's server: pods may name host files, commands and addresses. `serve`
+      // hosts many tenants: such annotations would let any of them run commands on this machine.
+      podHostAccess: o.mode !== 'serve',
+      podAccess: { apiServer: o.podApiAddress, dnsIP: o.podDnsAddress, dns: o.dnsListen },
     }).catch((err: unknown) => {
       throw new Error(describeStartError(err, o));
     });
