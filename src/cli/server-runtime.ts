@@ -12,7 +12,8 @@ import type { ClusterSpec } from '../server/tenancy/spec.ts';
 import { openAdminCluster } from '../server/tenancy/admin-cluster.ts';
 import { VC_API_VERSION, VC_GROUP, VC_PLURAL, VC_VERSION } from '../server/tenancy/virtualcluster-crd.ts';
 import type { KubeObject } from '../api/types.ts';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { bearerToken, peerCertificate } from '../server/auth/authenticate.ts';
 
 export interface RuntimeOptions {
@@ -74,6 +75,11 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
     get apiServer() { return o.podAccess?.apiServer ?? { host: podHost(listening.host), port: listening.port }; },
     get dnsIP() { return o.podAccess?.dnsIP ?? podHost(listening.host); },
     dns: o.podAccess?.dns ?? { host: podHost(o.host), port: 53 },
+    // Servers sharing an etcd are replicas of each other (they share the PKI too): one of them syncs
+    // each host namespace, elected through a Lease named after their common root CA.
+    replica: o.storage.backend === 'etcd'
+      ? { identity: `${hostname()}-${process.pid}`, lease: `kubevisor-syncer-${createHash('sha256').update(o.pki.caCert).digest('hex').slice(0, 10)}` }
+      : undefined,
     onHealth: (name) => phaseChanged(name),
     readSecret: async (namespace, name, key) => {
       const def = admin.registry.find('', 'v1', 'secrets');

@@ -4,6 +4,8 @@
 import { HostConnection, HostInformers, type KubeconfigSource } from './host/index.ts';
 
 export interface HostLink {
+  /** Which host (kubeconfig and context): links with the same key share the connection. */
+  readonly key: string;
   readonly conn: HostConnection;
   readonly informers: HostInformers;
   release(): void;
@@ -36,6 +38,7 @@ export class HostPool {
     entry.informers ??= new HostInformers(conn);
     let released = false;
     return {
+      key,
       conn,
       informers: entry.informers,
       release: () => {

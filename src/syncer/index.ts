@@ -10,7 +10,10 @@ import { backoffDelay, defaultBackoff, type KubeconfigSource } from './host/inde
 import { sleep } from './host/backoff.ts';
 import { ClusterSyncer } from './cluster-syncer.ts';
 import type { SyncerOptions } from './context.ts';
-import { HostPool } from './hosts.ts';
+import { HostPool, type HostLink } from './hosts.ts';
+import { Leadership, type LeadershipTiming } from './leadership.ts';
+import { hostServiceAdmission } from './services.ts';
+import type { SyncContext } from './context.ts';
 import { ClusterDnsView } from './dns-views.ts';
 import { startDnsServer, type DnsServer } from './dns/server.ts';
 import { canonicalIP } from './dns/ip.ts';
@@ -27,6 +30,11 @@ export interface ServerSyncerOptions extends SyncerOptions {
    * this address behind it). Undefined: no DNS server.
    */
   readonly dns?: { readonly host: string; readonly port: number };
+  /**
+   * This server is one of several replicas serving the same clusters (shared storage): per host
+   * namespace, the replica holding the Lease `lease` there syncs; the others wait.
+   */
+  readonly replica?: { readonly identity: string; readonly lease: string; readonly timing?: LeadershipTiming };
   /** A cluster's connection to its host changed (for its VirtualCluster status). */
   onHealth?(name: string): void;
 }
@@ -36,6 +44,9 @@ export type SyncHealth =
   | { readonly state: 'Connecting'; readonly since: number; readonly message?: string }
   | { readonly state: 'Connected'; readonly since: number }
   | { readonly state: 'Retrying'; readonly since: number; readonly message: string };
+
+/** Service objects whose admission made them on the host already. */
+const hostAdmitted = new WeakSet<object>();
 
 /** Why a cluster's syncing stops: the phase the cluster closes into. */
 export type StopReason = 'Pending' | 'Running' | 'Paused' | 'Sleeping' | 'Terminating' | 'Failed';
@@ -49,6 +60,7 @@ export class Syncer {
   private readonly podIPs = new Map<string, string>();
   private readonly ipsOf = new Map<string, Map<string, readonly string[]>>();
   private readonly dnsViews = new Map<string, ClusterDnsView>();
+  private readonly leaderships = new Map<string, Leadership>();
   private dns: Promise<DnsServer | undefined> | undefined;
 
   constructor(opts: ServerSyncerOptions) {
@@ -128,15 +140,18 @@ export class Syncer {
       name: 'HostServiceAllocation',
       admit: async (...args) => {
         if (!(args[1].group === '' && args[1].plural === 'services')) return;
-        const a = this.clusters.get(vc.name) === current ? current?.admission : undefined;
+        // Another syncer's plugin in this chain took it to the host already (replicas in one process).
+        if (hostAdmitted.has(args[3])) return;
+        const a = (this.clusters.get(vc.name) === current ? current?.admission : undefined) ?? standby;
         if (!a) {
           if ((args[3].spec as { type?: string } | undefined)?.type === 'ExternalName') return;
           if (args[3].metadata.namespace === 'default' && args[3].metadata.name === 'kubernetes') return;
           throw errors.serviceUnavailable(`the virtual cluster is not connected to its host cluster yet (namespace ${host.namespace}); try again`);
         }
         await a.admit?.(...args);
+        hostAdmitted.add(args[3]);
       },
-      aborted: (...args) => current?.admission?.aborted?.(...args),
+      aborted: (...args) => (current?.admission ?? standby)?.aborted?.(...args),
       deleted: (...args) => current?.admission?.deleted?.(...args),
     };
     vc.store.admission.push(admission);
@@ -154,17 +169,34 @@ export class Syncer {
     const dnsView = new ClusterDnsView(vc);
     this.dnsViews.set(vc.name, dnsView);
     this.setHealth(vc.name, { state: 'Connecting', since: Date.now() });
+    let standby: AdmissionPlugin | undefined;
+    let releaseLead: (() => Promise<void>) | undefined;
     const started = (async () => {
       for (let failures = 0; !abort.signal.aborted; failures++) {
         let cs: ClusterSyncer | undefined;
+        let link: HostLink | undefined;
         try {
-          const link = await this.pool.acquire(await this.source(host), host.context);
+          link = await this.pool.acquire(await this.source(host), host.context);
+          const lead = this.opts.replica ? this.leadershipFor(link, host.namespace) : undefined;
+          if (lead) {
+            // The Lease lives in the host namespace: it must exist before anyone can lead there.
+            await link.conn.ensureNamespace(host.namespace);
+            releaseLead ??= lead.hold();
+            // Another replica may lead: services are still made on the host, in admission.
+            standby = hostServiceAdmission({ name: vc.name, hostNamespace: host.namespace, conn: link.conn,
+              hosts: { services: { get: () => undefined } }, enqueue: () => {} } as unknown as SyncContext);
+            if (!lead.isLeader) this.setHealth(vc.name, { state: 'Connecting', since: Date.now(), message: 'another kubevisor replica syncs this host namespace' });
+            await lead.until(true, abort.signal);
+            if (abort.signal.aborted) { link.release(); return; }
+          }
           cs = new ClusterSyncer(vc, link, host, this.opts, (pod, ips) => this.trackPod(vc.name, pod, ips));
+          link = undefined; // the ClusterSyncer releases it
           if (abort.signal.aborted) { cs.release(); return; }
           current = cs;
           await cs.start();
           this.clusters.set(vc.name, cs);
           this.setHealth(vc.name, { state: 'Connected', since: Date.now() });
+          failures = -1;
           // Later outages show through the host pod informer (it retries by itself).
           const watched = cs;
           watched.onStop(watched.ctx.hosts.pods.onHealth((h) => {
@@ -172,8 +204,16 @@ export class Syncer {
             if (h.state === 'connected') this.setHealth(vc.name, { state: 'Connected', since: h.since });
             else if (h.state === 'retrying') this.setHealth(vc.name, { state: 'Retrying', since: Date.now(), message: h.error.message });
           }));
-          return;
+          if (!lead) return;
+          // Leading until the lease is lost; then another replica syncs, and this one waits its turn again.
+          await lead.until(false, abort.signal);
+          if (abort.signal.aborted) return;
+          if (this.clusters.get(vc.name) === cs) this.clusters.delete(vc.name);
+          current = undefined;
+          await cs.stop();
+          cs.release();
         } catch (e) {
+          link?.release();
           if (cs) { await cs.stop(); cs.release(); current = undefined; }
           this.setHealth(vc.name, { state: 'Retrying', since: Date.now(), message: (e as Error).message });
           if (failures === 0 || failures % 10 === 0) console.error(`kubevisor: syncer ${vc.name}: host ${host.namespace}: ${(e as Error).message}`);
@@ -191,7 +231,8 @@ export class Syncer {
       if (i >= 0) vc.store.admission.splice(i, 1);
       await started;
       const cs = current;
-      if (!cs) return;
+      const release = releaseLead;
+      if (!cs) { await release?.(); return; }
       if (this.clusters.get(vc.name) === cs) this.clusters.delete(vc.name);
       await cs.stop();
       try {
@@ -201,8 +242,22 @@ export class Syncer {
         console.error(`kubevisor: syncer ${vc.name}: cleaning up the host: ${(e as Error).message}`);
       } finally {
         cs.release();
+        await release?.();
       }
     };
+  }
+
+  private leadershipFor(link: HostLink, namespace: string): Leadership {
+    const replica = this.opts.replica!;
+    const key = `${link.key}\u0000${namespace}`;
+    let l = this.leaderships.get(key);
+    if (!l) {
+      l = new Leadership(link.conn, namespace, replica.lease, replica.identity, replica.timing ?? {}, () => {
+        if (this.leaderships.get(key) === l) this.leaderships.delete(key);
+      });
+      this.leaderships.set(key, l);
+    }
+    return l;
   }
 
   close(): void {
