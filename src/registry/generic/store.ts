@@ -444,7 +444,7 @@ export class GenericStore {
       // The rest is the stored object's own (immutable) parts, shared: nothing below writes to them,
       // and field ownership sees at once that they did not change.
       const next = { ...old, metadata: cloneObject(old.metadata), status: obj.status } as KubeObject;
-      if (process.env.KUBEVISOR_FREEZE_SHARED) for (const [k, v] of Object.entries(next)) if (k !== 'metadata' && k !== 'status') deepFreezeDebug(v);
+      if (FREEZE_SHARED) for (const [k, v] of Object.entries(next)) if (k !== 'metadata' && k !== 'status') deepFreezeDebug(v);
       if (obj.metadata.resourceVersion) next.metadata.resourceVersion = obj.metadata.resourceVersion;
       obj = next;
     } else if (hasStatusSub) {
@@ -505,7 +505,7 @@ export class GenericStore {
     if (subresource !== 'status') return cloneObject(shown);
     const out = { ...shown, metadata: cloneObject(shown.metadata) } as KubeObject;
     if (shown.status !== undefined) out.status = cloneObject(shown.status);
-    if (process.env.KUBEVISOR_FREEZE_SHARED) for (const [k, v] of Object.entries(out)) if (k !== 'metadata' && k !== 'status') deepFreezeDebug(v);
+    if (FREEZE_SHARED) for (const [k, v] of Object.entries(out)) if (k !== 'metadata' && k !== 'status') deepFreezeDebug(v);
     return out;
   }
 
@@ -701,6 +701,12 @@ function stripRV(obj: KubeObject): KubeObject {
   const { resourceVersion: _rv, ...meta } = obj.metadata;
   return { ...obj, metadata: meta };
 }
+
+/**
+ * KUBEVISOR_FREEZE_SHARED=1 (a debugging aid): freeze the stored object's parts that status writes
+ * share instead of copying, so that a writer touching them fails loudly instead of changing the cache.
+ */
+const FREEZE_SHARED = process.env.KUBEVISOR_FREEZE_SHARED !== undefined && process.env.KUBEVISOR_FREEZE_SHARED !== '';
 
 function deepFreezeDebug(v: unknown): void {
   if (v && typeof v === 'object' && !Object.isFrozen(v)) {
