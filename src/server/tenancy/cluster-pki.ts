@@ -46,8 +46,22 @@ export interface ClusterCredentials {
 
 /** EC P-256 key pairs made on libuv's thread pool, off the event loop. */
 const generateEcKeyPair = promisify(generateKeyPair);
+
+/**
+ * A few key pairs made ahead (each cluster needs two: its CA's and its first admin
+ * certificate's), so creating a cluster does not wait for the thread pool. The spare
+ * is made once one is taken; an idle server holds at most SPARE_KEYS.
+ */
+const SPARE_KEYS = 4;
+const spareKeys: Promise<KeyPair>[] = [];
 function newKeyPairAsync(): Promise<KeyPair> {
-  return generateEcKeyPair('ec', { namedCurve: 'prime256v1' });
+  const next = spareKeys.shift() ?? generateEcKeyPair('ec', { namedCurve: 'prime256v1' });
+  while (spareKeys.length < SPARE_KEYS) {
+    const p = generateEcKeyPair('ec', { namedCurve: 'prime256v1' });
+    p.catch(() => undefined);
+    spareKeys.push(p);
+  }
+  return next;
 }
 
 /** The root's certificate and signer, decoded once per root. */
