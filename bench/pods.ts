@@ -88,7 +88,7 @@ async function serverHeap(pid: number, file: string): Promise<number> {
 }
 
 /** Heap that decoded copies of `items` take in this process. */
-function decodedBytes(items: unknown[]): number {
+export function decodedBytes(items: unknown[]): number {
   const texts = items.map((i) => JSON.stringify(i));
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return NaN;

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '../test/support/client.ts';
 import { hostName } from '../src/syncer/translate/names.ts';
 import { serverMemory, startServe, type Serve } from './clusters.ts';
-import { cpuMs } from './pods.ts';
+import { cpuMs, decodedBytes } from './pods.ts';
 
 const VC = '/apis/kubevisor.dev/v1alpha1/virtualclusters';
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -359,19 +359,6 @@ async function runDeployments(places: { c: KubeClient; ns: string; names: string
   return { pods: total, seconds, tenantCpuMs: cpuMs(servers.tenant.pid) - tenantCpu0, hostCpuMs: cpuMs(servers.host.pid) - hostCpu0 };
 }
 
-/** Heap a list of objects takes decoded in this process (as the watch cache holds them). */
-function decodedBytes(items: unknown[]): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return NaN;
-  const texts = items.map((i) => JSON.stringify(i));
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const held = texts.map((t) => JSON.parse(t));
-  gc();
-  const after = process.memoryUsage().heapUsed;
-  if (held.length !== items.length) throw new Error('unreachable');
-  return after - before;
-}
 
 async function virtualObjectsPerPod(c: KubeClient): Promise<number> {
   const pods = (await c.must('GET', '/api/v1/namespaces/default/pods', undefined, [200])).items as unknown[];

@@ -13,6 +13,7 @@
 // as decimal strings, absent strings as "".
 
 import type { KubeObject } from '../api/types.ts';
+import { goQuote } from '../api/decode/go-text.ts';
 import type { FieldGetter } from './types.ts';
 
 type Getters = Record<string, FieldGetter>;
@@ -51,34 +52,6 @@ const metadataNamespace: FieldGetter = (o) => str(o.metadata?.namespace);
 
 // ---- upstream error messages -------------------------------------------------------
 
-/** Go's %q of a string (strconv.Quote). */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"': out += '\\"'; continue;
-      case '\\': out += '\\\\'; continue;
-      case '\x07': out += '\\a'; continue;
-      case '\b': out += '\\b'; continue;
-      case '\f': out += '\\f'; continue;
-      case '\n': out += '\\n'; continue;
-      case '\r': out += '\\r'; continue;
-      case '\t': out += '\\t'; continue;
-      case '\v': out += '\\v'; continue;
-    }
-    if (cp < 0x20 || cp === 0x7f) {
-      out += '\\x' + cp.toString(16).padStart(2, '0');
-    } else if (cp < 0x80 || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(ch)) {
-      out += ch;
-    } else if (cp < 0x10000) {
-      out += '\\u' + cp.toString(16).padStart(4, '0');
-    } else {
-      out += '\\U' + cp.toString(16).padStart(8, '0');
-    }
-  }
-  return out + '"';
-}
 
 /** The message of kinds without a field label conversion (the scheme's default). */
 const defaultError = (key: string): string =>

@@ -19,6 +19,7 @@ import { hasKubectl, startInProcessServer, type InProcessServer } from '../../te
 import { HostConnection, type HostResource } from './host/connection.ts';
 import { hostName } from './translate/names.ts';
 import { attachHostPodStreams, type HostPod } from './streams.ts';
+import { startRelay, type Relay } from './host/testing.ts';
 
 const PODS: HostResource = { apiVersion: 'v1', plural: 'pods' };
 const HOST_NS = 'kv-tenants';
@@ -364,38 +365,6 @@ function exchange(port: number, text: string): Promise<string> {
   });
 }
 
-interface Relay {
-  readonly port: number;
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-/** A TCP relay to the host server that can drop every connection, to play a broken host connection. */
-async function startRelay(targetPort: number): Promise<Relay> {
-  const open = new Set<Socket>();
-  let down = false;
-  const server = createServer((client) => {
-    if (down) { client.destroy(); return; }
-    const upstream = connect(targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on('error', () => {}).on('close', () => { open.delete(s); client.destroy(); upstream.destroy(); });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    cut() { down = true; for (const s of open) s.destroy(); },
-    restore() { down = false; },
-    close() {
-      for (const s of open) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 test('server shutdown (the signal) ends open sessions', { skip }, async () => {
   const shutdown = new AbortController();

@@ -3,6 +3,9 @@
 // its escalation errors. Semantics follow rbac.authorization.k8s.io/v1.
 
 import type { ResourceAttributes } from '../../registry/types.ts';
+import { goQuote } from '../../api/decode/go-text.ts';
+
+export { goQuote };
 
 export interface PolicyRule {
   verbs: string[];
@@ -162,21 +165,6 @@ export function compactRules(rules: readonly PolicyRule[]): PolicyRule[] {
   return [...out, ...simple.values()];
 }
 
-/** A string as Go's %q prints it. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out + '"';
-}
 
 /** A string slice as Go's %q prints it: ["a" "b"]. */
 export function goQuoteList(list: readonly string[]): string {

@@ -82,7 +82,8 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-async function startRelay(targetPort: number): Promise<Relay> {
+/** A TCP relay to a server that can drop every connection, to play a broken connection. */
+export async function startRelay(targetPort: number): Promise<Relay> {
   const open = new Set<Socket>();
   let down = false;
   let accepted = 0;

@@ -12,6 +12,7 @@
 
 import type { KubeObject } from '../../api/types.ts';
 import { deepCopy } from '../../api/json-copy.ts';
+import { goQuote } from '../../api/decode/go-text.ts';
 import type { Toleration } from '../../nodes/api.ts';
 import { ANN_POD_ANNOTATIONS, ANN_POD_LABELS } from './keys.ts';
 import { toHostMeta } from './labels.ts';
@@ -84,28 +85,6 @@ interface VirtualPodSpec {
   [field: string]: unknown;
 }
 
-/** Go's %q of a string (strconv.Quote), as the downward API writes label values. */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"': out += '\\"'; continue;
-      case '\\': out += '\\\\'; continue;
-      case '\x07': out += '\\a'; continue;
-      case '\b': out += '\\b'; continue;
-      case '\f': out += '\\f'; continue;
-      case '\n': out += '\\n'; continue;
-      case '\r': out += '\\r'; continue;
-      case '\t': out += '\\t'; continue;
-      case '\v': out += '\\v'; continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if ((c >= 0x80 && c < 0xa0) || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
 
 /** A map as a downward API file holds it: `key="value"` lines, sorted by key. */
 export function formatDownwardMap(m: Record<string, string> | undefined): string {
