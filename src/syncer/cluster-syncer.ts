@@ -184,9 +184,10 @@ export class ClusterSyncer {
         // What the pod uses counts as used before it is copied: a config map's own sync running
         // meanwhile must not take it off the host.
         const v = s.peek(s.defs.pods, namespace, name);
+        const refs = v ? refsOf(v) : undefined;
         const before = this.refs.remove(key);
-        if (v) this.refs.set(key, refsOf(v).list);
-        const r = await syncPod(s, namespace as string, name, wasLost);
+        if (refs) this.refs.set(key, refs.list);
+        const r = await syncPod(s, namespace as string, name, wasLost, refs);
         if (wasLost) this.lost.delete(key);
         if (r.refs === undefined) this.refs.remove(key); else this.refs.set(key, r.refs);
         // What the pod no longer uses may have to leave the host.

@@ -26,7 +26,10 @@ export interface PodSyncResult {
   refs?: string[];
 }
 
-export function refsOf(pod: KubeObject): { list: string[]; kinds: [kind: 'configmap' | 'secret' | 'pvc', name: string][] } {
+/** What a pod uses, as sync keys and as (kind, name) pairs. */
+export interface PodRefs { list: string[]; kinds: [kind: 'configmap' | 'secret' | 'pvc', name: string][] }
+
+export function refsOf(pod: KubeObject): PodRefs {
   const r = podReferences(pod);
   const ns = pod.metadata.namespace as string;
   const kinds: ['configmap' | 'secret' | 'pvc', string][] = [
@@ -51,10 +54,12 @@ function hostPodFor(s: SyncContext, v: KubeObject): HostPod {
 
 /**
  * `lost`: the host pod was deleted by someone else while the virtual pod ran
- * (rather than never made, or removed while the cluster was paused).
+ * (rather than never made, or removed while the cluster was paused). `known`: the pod's
+ * references, when the caller worked them out from the same object.
  */
-export async function syncPod(s: SyncContext, ns: string, name: string, lost = false): Promise<PodSyncResult> {
+export async function syncPod(s: SyncContext, ns: string, name: string, lost = false, known?: PodRefs): Promise<PodSyncResult> {
   const v = s.peek(s.defs.pods, ns, name);
+  const refsFor = (pod: KubeObject): PodRefs => known ?? refsOf(pod);
   const hName = hostName(name, ns, s.name);
   const tokenSecret = hostTokenSecretName(name, ns, s.name);
   const h = s.hosts.pods.get(hName);
@@ -72,7 +77,7 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
         await deleteHost(s.conn, PODS, s.hostNamespace, hName, h.metadata.uid, v.metadata.deletionGracePeriodSeconds ?? undefined);
       }
       // Its status is left alone meanwhile: a status write would end the virtual pod's grace period.
-      return { refs: refsOf(v).list };
+      return { refs: refsFor(v).list };
     }
     // The host pod has stopped: finish the deletion, as a kubelet does once containers are gone.
     try {
@@ -85,9 +90,9 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
   if (h && !mine) {
     // A host pod of the same name stands for another virtual pod (an older one): replace it.
     await deleteHost(s.conn, PODS, s.hostNamespace, hName, h.metadata.uid, 0);
-    return { requeueAfterMs: 200, refs: refsOf(v).list };
+    return { requeueAfterMs: 200, refs: refsFor(v).list };
   }
-  const refs = refsOf(v);
+  const refs = refsFor(v);
   if (!h) {
     if (isTerminal(v)) return { refs: refs.list };
     if (lost) {

@@ -20,6 +20,7 @@ import { HostConnection, type HostResource } from './host/connection.ts';
 import { hostName } from './translate/names.ts';
 import { attachHostPodStreams, type HostPod } from './streams.ts';
 import { startRelay, type Relay } from './host/testing.ts';
+import { waitForOutput } from '../server/streaming/testing.ts';
 
 const PODS: HostResource = { apiVersion: 'v1', plural: 'pods' };
 const HOST_NS = 'kv-tenants';
@@ -149,22 +150,6 @@ function run(args: string[], opts: { input?: string; env?: Record<string, string
   });
 }
 
-/** Resolves once everything `stream` printed matches `pattern`. */
-function waitFor(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${text}`)), timeoutMs);
-    const onData = (c: Buffer): void => {
-      text += c.toString();
-      const m = pattern.exec(text);
-      if (!m) return;
-      clearTimeout(timer);
-      stream.off('data', onData);
-      resolve(m);
-    };
-    stream.on('data', onData);
-  });
-}
 
 function exited(child: ChildProcess, timeoutMs = 10_000): Promise<number | null> {
   // Killed by a signal, a child keeps exitCode null: signalCode says it is gone.
@@ -234,9 +219,9 @@ test('kubectl logs -f follows the host log and ends when the host pod is deleted
   await syncedPod('follow');
   const child = spawnKubectl(['logs', '-f', 'follow', '--tail=1']);
   try {
-    await waitFor(child.stdout!, /three\n/);
+    await waitForOutput(child.stdout!, /three\n/);
     appendFileSync(appLog, 'four\n');
-    await waitFor(child.stdout!, /four\n/);
+    await waitForOutput(child.stdout!, /four\n/);
     const target = onHost.get('follow')!;
     await host.conn.delete(PODS, target.namespace, target.name, { gracePeriodSeconds: 0 });
     assert.equal(await exited(child), 0);
@@ -300,7 +285,7 @@ test('kubectl port-forward: bytes reach the host pod\'s port and come back (WebS
   for (const websockets of ['true', 'false']) {
     const child = spawnKubectl(['port-forward', 'pod/web', ':80'], { KUBECTL_PORT_FORWARD_WEBSOCKETS: websockets });
     try {
-      const m = await waitFor(child.stdout!, /Forwarding from 127\.0\.0\.1:(\d+) -> 80/);
+      const m = await waitForOutput(child.stdout!, /Forwarding from 127\.0\.0\.1:(\d+) -> 80/);
       for (const word of ['first', 'second']) {
         const reply = await exchange(Number(m[1]), word);
         assert.equal(reply, `echo:${word}`, `websockets=${websockets}`);
@@ -315,7 +300,7 @@ test('kubectl port-forward: bytes reach the host pod\'s port and come back (WebS
 
 test('a host connection that breaks mid-session ends the client\'s session and frees both sockets', { skip }, async () => {
   const child = spawnKubectl(['exec', '-i', 'cut', '--', 'sh', '-c', 'echo ready; cat']);
-  await waitFor(child.stdout!, /ready\n/);
+  await waitForOutput(child.stdout!, /ready\n/);
   assert.equal(tenant.vc.watches, 1);
   host.relay.cut();
   try {
@@ -338,8 +323,8 @@ test('a client that goes away mid-session ends the host session too', { skip }, 
   const child = spawnKubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'echo ready; cat']);
   const logs = spawnKubectl(['logs', '-f', 'web']);
   try {
-    await waitFor(child.stdout!, /ready\n/);
-    await waitFor(logs.stdout!, /three\n/);
+    await waitForOutput(child.stdout!, /ready\n/);
+    await waitForOutput(logs.stdout!, /three\n/);
     assert.equal(host.vc.watches, 1);
     assert.equal(host.vc.inFlight, 1);
   } finally {
@@ -372,8 +357,8 @@ test('server shutdown (the signal) ends open sessions', { skip }, async () => {
   const logs = spawnKubectl(['logs', '-f', 'web']);
   const exec = spawnKubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'echo ready; cat']);
   try {
-    await waitFor(logs.stdout!, /three\n/);
-    await waitFor(exec.stdout!, /ready\n/);
+    await waitForOutput(logs.stdout!, /three\n/);
+    await waitForOutput(exec.stdout!, /ready\n/);
     shutdown.abort();
     // A followed log ends as a log does; the exec session is cut.
     assert.equal(await exited(logs), 0);

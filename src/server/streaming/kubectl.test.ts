@@ -19,6 +19,7 @@ import { serveLogs } from './logs.ts';
 import { handlePortForward } from './portforward.ts';
 import { handleExec } from './remotecommand.ts';
 import type { StreamingOptions } from './pod-config.ts';
+import { waitForOutput } from './testing.ts';
 
 function kubectlPath(version: string): string | undefined {
   const fixed = `/usr/lib/google-cloud-sdk/bin/kubectl.${version}`;
@@ -211,23 +212,6 @@ class Kubectl {
   }
 }
 
-/** Resolves with the accumulated output once `pattern` matches it. */
-function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${text}`)), timeoutMs);
-    const onData = (c: Buffer): void => {
-      text += c.toString();
-      const m = pattern.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        stream.off('data', onData);
-        resolve(m);
-      }
-    };
-    stream.on('data', onData);
-  });
-}
 
 function httpGetText(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -236,3 +236,21 @@ export function readAll(stream: NodeJS.ReadableStream): Promise<string> {
     stream.on('error', reject);
   });
 }
+
+/** Resolves with the accumulated output once `pattern` matches it. */
+export function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${text}`)), timeoutMs);
+    const onData = (c: Buffer): void => {
+      text += c.toString();
+      const m = pattern.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        stream.off('data', onData);
+        resolve(m);
+      }
+    };
+    stream.on('data', onData);
+  });
+}

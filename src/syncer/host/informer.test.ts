@@ -6,6 +6,7 @@ import type { KubeObject } from '../../api/types.ts';
 import { HostConnection, type HostResource } from './connection.ts';
 import { HostInformer, HostInformers } from './informer.ts';
 import { startTestHost, type TestHost } from './testing.ts';
+import { eventually } from '../../../test/support/cluster.ts';
 
 const CM: HostResource = { apiVersion: 'v1', plural: 'configmaps' };
 const FAST = { initialMs: 50, maxMs: 300 };
@@ -36,13 +37,6 @@ after(async () => {
   await host?.close();
 });
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function cm(name: string, vc: string, data: Record<string, string> = {}): KubeObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { [VC_LABEL]: vc } }, data };
@@ -220,3 +214,5 @@ test('a subscriber that throws does not stop the others; stop before sync reject
     host.relay.restore();
   }
 });
+
+const waitFor = (what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> => eventually(cond, timeoutMs, what);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { HostConnection } from './connection.ts';
 import { LEASES, LeaderElector, type LeaderElectionOptions } from './leader.ts';
 import { startTestHost, type TestHost } from './testing.ts';
+import { eventually } from '../../../test/support/cluster.ts';
 
 const NS = 'kubevisor-system';
 /** Short timings so the tests take seconds: lease 2 s, renew deadline 1 s, retry 0.2 s. */
@@ -28,13 +29,6 @@ after(async () => {
   await host?.close();
 });
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** An elector recording its callbacks as "start"/"stop" with the time. */
 function elector(conn: HostConnection, identity: string, lease: string, timing: Partial<LeaderElectionOptions> = TIMING) {
@@ -121,3 +115,5 @@ test('the timings must nest, the lease in whole seconds', () => {
   assert.throws(() => new LeaderElector(direct, { ...cbs, leaseDurationSeconds: 1.5, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.5 }), /whole number of seconds/);
   assert.doesNotThrow(() => new LeaderElector(direct, cbs)); // upstream's 15, 10, 2
 });
+
+const waitFor = (what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> => eventually(cond, timeoutMs, what);
