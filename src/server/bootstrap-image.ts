@@ -38,6 +38,9 @@ export interface ImageEntry {
 
 export type Image = readonly ImageEntry[];
 
+/** The objects a store was written with, by key: their stored JSON and decoded form. */
+export type ImageObjects = Map<string, { value: string; obj: KubeObject }>;
+
 let image: Image | undefined;
 
 function deepFreeze<T>(v: T): T {
@@ -86,13 +89,12 @@ export async function captureImage(kv: KVStore): Promise<void> {
 }
 
 /** The image (then `extra`) for one cluster: each object's stored JSON and decoded form, with a new uid and time. */
-function instances(extra: Image): { key: string; value: string; obj: KubeObject }[] {
+function instances(extra: Image, uids?: readonly string[], now = nowTimestamp()): { key: string; value: string; obj: KubeObject }[] {
   const out: { key: string; value: string; obj: KubeObject }[] = [];
-  const now = nowTimestamp();
   const quotedNow = `"${now}"`;
   for (const list of [image as Image, extra]) {
     for (const e of list) {
-      const uid = newUid();
+      const uid = uids?.[out.length] ?? newUid();
       const quotedUid = `"${uid}"`;
       let value = e.pieces[0];
       for (let i = 0; i < e.holes.length; i++) value += (e.holes[i] === 'uid' ? quotedUid : quotedNow) + e.pieces[i + 1];
@@ -109,7 +111,7 @@ function instances(extra: Image): { key: string; value: string; obj: KubeObject 
  * at revisions 1..n (a backend that chooses revisions: `restoreRows`); returns the
  * decoded objects by key, for the watch cache to start from (WatchCache.start).
  */
-export async function restoreImage(kv: KVStore, extra: Image = []): Promise<Map<string, { value: string; obj: KubeObject }>> {
+export async function restoreImage(kv: KVStore, extra: Image = []): Promise<ImageObjects> {
   const objs = instances(extra);
   const rows = objs.map((o, i) => ({ key: o.key, value: o.value, createRevision: i + 1, modRevision: i + 1 }));
   await (kv.restoreRows as NonNullable<KVStore['restoreRows']>)(rows, rows.length);
@@ -130,6 +132,47 @@ export async function writeImage(kv: KVStore, cache: WatchCache, extra: Image = 
   let rev = 0;
   for (const r of res) if (r.revision > rev) rev = r.revision;
   await cache.waitForRevision(rev);
+}
+
+// A SQLite store written from the image is the same file but for the uids and the time:
+// made once per image (and extra) with marks in their places, copied for each cluster.
+const templateModule = (() => {
+  let m: Promise<typeof import('../storage/sqlite-template.ts')> | undefined;
+  return () => (m ??= import('../storage/sqlite-template.ts'));
+})();
+/** As long as the uids (newUid) and times (nowTimestamp) they stand for. */
+const uidMark = (i: number) => `kubevisor-image-uid-${String(i).padStart(16, '0')}`;
+const TIME_MARK_TEXT = 'kubevisor-image-time';
+const NO_EXTRA: Image = [];
+const templates = new WeakMap<Image, Promise<SqliteTemplate | undefined>>();
+
+type SqliteTemplate = import('../storage/sqlite-template.ts').SqliteTemplate;
+
+function templateOf(extra: Image): Promise<SqliteTemplate | undefined> {
+  let t = templates.get(extra);
+  if (!t) {
+    const objs = instances(extra, (image as Image).concat(extra).map((_, i) => uidMark(i)), TIME_MARK_TEXT);
+    const rows = objs.map((o, i) => ({ key: o.key, value: o.value, createRevision: i + 1, modRevision: i + 1 }));
+    t = templateModule().then((m) => m.makeSqliteTemplate(rows, rows.length, [...objs.map((_, i) => uidMark(i)), TIME_MARK_TEXT]));
+    templates.set(extra, t);
+  }
+  return t;
+}
+
+/**
+ * A new SQLite store holding the image (then `extra`): the bytes of its database file,
+ * and the decoded objects by key for the watch cache to start from; undefined when there
+ * is no image (or no template of it could be made: restoreImage then).
+ */
+export async function imageDatabase(extra: Image = NO_EXTRA): Promise<{ file: Buffer; decoded: ImageObjects } | undefined> {
+  if (!image) return undefined;
+  const template = await templateOf(extra.length === 0 ? NO_EXTRA : extra);
+  if (!template) return undefined;
+  const uids = Array.from({ length: template.marks.length - 1 }, () => newUid());
+  const now = nowTimestamp();
+  const file = (await templateModule()).fillSqliteTemplate(template, [...uids, now]);
+  const objs = instances(extra, uids, now);
+  return { file, decoded: new Map(objs.map((o) => [o.key, { value: o.value, obj: o.obj }])) };
 }
 
 /** The metadata of an object as a controller creates it (no labels, owners, finalizers, deletion). */

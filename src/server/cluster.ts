@@ -7,7 +7,7 @@ import { WatchCache } from '../registry/generic/watch-cache.ts';
 import { GenericStore } from '../registry/generic/store.ts';
 import type { Registry } from '../registry/registry.ts';
 import { bootstrapCluster } from './bootstrap.ts';
-import { hasImage, restoreImage, writeImage, type Image } from './bootstrap-image.ts';
+import { hasImage, restoreImage, writeImage, type Image, type ImageObjects } from './bootstrap-image.ts';
 import { startCompactor } from '../registry/generic/compactor.ts';
 import { groupsOf } from './discovery.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
@@ -87,13 +87,14 @@ export class VirtualCluster {
   /**
    * Load the cluster's state and create what a new cluster holds. `imageExtra`: objects
    * a fresh cluster written from the bootstrap image gets besides (what its controllers
-   * would write right after it opens).
+   * would write right after it opens); `written`: the objects `kv` was made holding.
    */
-  static async open(name: string, kv: KVStore, registry: Registry, opts: { imageExtra?: Image } = {}): Promise<VirtualCluster> {
-    // A store never written to, of a backend that chooses revisions (SQLite): the image
-    // goes in as rows (one transaction, no per-write checks), before the cache loads it.
-    let decoded: Awaited<ReturnType<typeof restoreImage>> | undefined;
-    if (hasImage() && kv.restoreRows !== undefined && (await kv.revision()) === 0) decoded = await restoreImage(kv, opts.imageExtra);
+  static async open(name: string, kv: KVStore, registry: Registry, opts: { imageExtra?: Image; written?: ImageObjects } = {}): Promise<VirtualCluster> {
+    // `written`: the store was made holding the image (imageDatabase). Otherwise, a store
+    // never written to, of a backend that chooses revisions (SQLite): the image goes in as
+    // rows (one transaction, no per-write checks), before the cache loads it.
+    let decoded = opts.written;
+    if (!decoded && hasImage() && kv.restoreRows !== undefined && (await kv.revision()) === 0) decoded = await restoreImage(kv, opts.imageExtra);
     const cache = await WatchCache.start(kv, undefined, undefined, decoded);
     const vc = new VirtualCluster(name, kv, cache, registry);
     if (decoded) {

@@ -164,7 +164,10 @@ export class SqliteStore implements KVStore {
     this.#db = new DatabaseSync(path);
     // WAL + synchronous=NORMAL: a commit is in the WAL file (the OS's page cache) before
     // it returns, which survives the process being killed, though not power loss.
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    // Exclusive locking, set before WAL is first used: the WAL index lives in this
+    // process's memory, not in a -shm file mapped and locked on each transaction (one
+    // process owns the file; another opening it waits, then fails).
+    this.#db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
     this.#db.exec(SCHEMA);
     const db = this.#db;
     this.#stmts = {

@@ -276,6 +276,11 @@ describe('virtual clusters: isolation and lifecycle', () => {
     assert.deepEqual(wa.items.map((i) => [i.apiVersion, i.metadata.name, i.spec]), [['example.com/v1', 'w1', { size: 3 }]]);
     assert.deepEqual(wb.items.map((i) => [i.apiVersion, i.metadata.name, i.spec]), [['example.com/v2', 'w1', { color: 'blue' }]]);
     assert.notEqual(wa.items[0].metadata.uid, wb.items[0].metadata.uid);
+    // Both start from the server's bootstrap image, each with uids of its own (tools take
+    // kube-system's uid as a cluster's identity).
+    const uidOf = async (c: string) => kOk(c, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}']);
+    assert.notEqual(await uidOf('a'), await uidOf('b'));
+    assert.ok(!existsSync(join(dataDir, 'clusters', 'b', 'state.db.new')));
     // b serves its own older version too; a does not know it.
     assert.match(await kOk('b', ['get', 'widgets.v1alpha1.example.com', 'w1', '-n', 'shared', '-o', 'jsonpath={.apiVersion} {.spec.color}']), /^example\.com\/v1alpha1 blue$/);
     assert.match(await kFails('a', ['get', 'widgets.v1alpha1.example.com', '-n', 'shared']), /the server doesn't have a resource type "widgets"/);

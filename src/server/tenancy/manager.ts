@@ -4,7 +4,7 @@
 // API's VirtualCluster controller tells the manager what each cluster should
 // be; requests ask it for a cluster to serve.
 
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
@@ -13,7 +13,7 @@ import { hashToken } from '../pki/admin-token.ts';
 import type { KVStore } from '../../storage/types.ts';
 import { builtinRegistry } from '../../registry/builtin.ts';
 import { VirtualCluster } from '../cluster.ts';
-import { captureImage, extraImage, type Image } from '../bootstrap-image.ts';
+import { captureImage, extraImage, imageDatabase, type Image, type ImageObjects } from '../bootstrap-image.ts';
 import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { attachPodStreams } from '../pod-streams.ts';
 import { versionInfo } from '../version.ts';
@@ -70,6 +70,8 @@ interface Internal extends ClusterRecord {
   pkiLoading: Promise<ClusterPki> | undefined;
   /** Set while the cluster's data is being replaced: nothing opens it meanwhile. */
   replacing: Promise<void> | undefined;
+  /** Its directory was made by this record (so it holds no database yet), until the store is first opened. */
+  newDir: boolean;
 }
 
 /**
@@ -185,6 +187,7 @@ export class ClusterManager {
       r = {
         name, spec, phase: 'Pending', message: '', since: Date.now(), vc: undefined, objects: 0, lastActivity: Date.now(),
         opening: undefined, closing: undefined, stop: undefined, streams: undefined, pki: undefined, pkiLoading: undefined, replacing: undefined,
+        newDir: false,
       };
       this.records.set(name, r);
       const waiting = this.known.get(name);
@@ -269,10 +272,11 @@ export class ClusterManager {
   private async openCluster(r: Internal): Promise<VirtualCluster> {
     // Makes the cluster's directory too.
     await this.loadPki(r);
-    const kv = await this.openStore(r.name, r.spec);
+    const imageExtra = this.imageExtra ?? this.takeImageExtra();
+    const { kv, written } = await this.openStore(r, imageExtra);
     let vc: VirtualCluster;
     try {
-      vc = await VirtualCluster.open(r.name, kv, builtinRegistry(), { imageExtra: this.imageExtra ?? this.takeImageExtra() });
+      vc = await VirtualCluster.open(r.name, kv, builtinRegistry(), { imageExtra, written });
     } catch (e) {
       await kv.close();
       throw e;
@@ -326,23 +330,46 @@ export class ClusterManager {
     return extra;
   }
 
-  private async openStore(name: string, spec: ClusterSpec): Promise<KVStore> {
+  /** A cluster's store on the server's etcd (its own key prefix). */
+  private async etcdStore(name: string): Promise<KVStore> {
+    if (this.opts.storage.backend !== 'etcd') throw new Error('this server has no etcd (start it with --storage etcd)');
     const { openStore } = await storeModule();
-    if (spec.storage === 'etcd') {
-      if (this.opts.storage.backend !== 'etcd') throw new Error('this server has no etcd (start it with --storage etcd)');
-      return openStore({ backend: 'etcd', endpoints: [...this.opts.storage.endpoints], prefix: `/kubevisor/${name}/` });
-    }
+    return openStore({ backend: 'etcd', endpoints: [...this.opts.storage.endpoints], prefix: `/kubevisor/${name}/` });
+  }
+
+  /**
+   * The cluster's store; a new one holds the bootstrap image (then `imageExtra`) unless
+   * `fill` is false. `written`: what it was made holding, for its watch cache.
+   */
+  private async openStore(r: Internal, imageExtra: Image | undefined, fill = true): Promise<{ kv: KVStore; written?: ImageObjects }> {
+    if (r.spec.storage === 'etcd') return { kv: await this.etcdStore(r.name) };
     const { SqliteStore } = await sqliteModule();
-    const path = join(this.clusterDir(name), 'state.db');
-    // A new cluster's database is an empty store's file, written here off the event loop
-    // (the store would write it synchronously); never over an existing one.
+    const path = join(this.clusterDir(r.name), 'state.db');
+    if (r.newDir && fill) {
+      // A new cluster's database is the image's file with its own uids and time. Written
+      // beside and linked into place: a crash leaves no half-written database, and a
+      // database put there meanwhile (a restore) is kept.
+      r.newDir = false;
+      const db = await imageDatabase(imageExtra);
+      if (db) {
+        const made = `${path}.new`;
+        await writeFile(made, db.file, { mode: 0o600, flush: false });
+        const placed = await link(made, path).then(() => true, (e: NodeJS.ErrnoException) => {
+          if (e.code === 'EEXIST') return false;
+          throw e;
+        }).finally(() => unlink(made));
+        if (placed) return { kv: new SqliteStore(path), written: db.decoded };
+      }
+    }
+    // Otherwise an empty store's file, written here off the event loop (the store would
+    // write it synchronously); never over an existing one.
     const empty = await emptyStoreFile();
     if (empty) {
       await writeFile(path, empty, { mode: 0o600, flag: 'wx', flush: false }).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'EEXIST') throw e;
       });
     }
-    return new SqliteStore(path);
+    return { kv: new SqliteStore(path) };
   }
 
   /** Close the cluster's in-memory state, keeping its data; the record stays, in `phase`. */
@@ -381,6 +408,7 @@ export class ClusterManager {
       const dir = this.clusterDir(r.name);
       // mkdir says whether it made the directory: a new cluster has no credentials to read.
       const made = await mkdir(dir, { recursive: true, mode: 0o700 });
+      if (made !== undefined) r.newDir = true;
       return ClusterPki.ensure(dir, r.name, this.opts.rootCA, { fresh: made !== undefined });
     })().then((pki) => {
       r.pki = pki;
@@ -452,7 +480,7 @@ export class ClusterManager {
     }
     const spec = r?.spec;
     if (spec?.storage === 'etcd' && this.opts.storage.backend === 'etcd') {
-      const kv = await this.openStore(name, spec);
+      const kv = await this.etcdStore(name);
       try {
         for (;;) {
           const page = await kv.range('', { limit: 1000 });
@@ -487,7 +515,7 @@ export class ClusterManager {
     this.reconciled.delete(name);
     try {
       if (r.spec.storage === 'etcd') {
-        const kv = await this.openStore(name, r.spec);
+        const kv = await this.etcdStore(name);
         try {
           for (;;) {
             const page = await kv.range('', { limit: 1000 });
@@ -529,7 +557,7 @@ export class ClusterManager {
     if (!r) throw errors.notFound({ group: 'kubevisor.dev', resource: 'virtualclusters' }, name);
     if (r.vc) return fn(r.vc.kv);
     if (r.opening) return fn((await r.opening).kv);
-    const kv = await this.openStore(name, r.spec);
+    const { kv } = await this.openStore(r, undefined, false);
     try {
       return await fn(kv);
     } finally {
