@@ -30,11 +30,12 @@ test('bootstrap image: each new database holds the image with its own uids and t
     const store = new SqliteStore(path);
     const got = await store.range('/registry/');
     assert.equal(got.revision, 2);
+    assert.equal(db.contents.revision, 2);
     assert.deepEqual(got.kvs.map((kv) => kv.key), ['/registry/clusterroles/big', '/registry/namespaces/kube-system']);
     for (const kv of got.kvs) {
       const stored = JSON.parse(kv.value) as { metadata: { uid: string; creationTimestamp: string } };
-      assert.deepEqual(stored, db.decoded.get(kv.key)?.obj, `${kv.key} is what the cache is told`);
-      assert.equal(kv.value, db.decoded.get(kv.key)?.value);
+      assert.deepEqual(stored, db.contents.objects.get(kv.key)?.obj, `${kv.key} is what the cache is told`);
+      assert.equal(kv.modRevision, db.contents.objects.get(kv.key)?.modRevision);
       assert.match(stored.metadata.uid, /^[0-9a-f-]{36}$/);
       assert.notEqual(stored.metadata.creationTimestamp, time);
       uids.add(stored.metadata.uid);

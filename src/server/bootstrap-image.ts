@@ -38,8 +38,14 @@ export interface ImageEntry {
 
 export type Image = readonly ImageEntry[];
 
-/** The objects a store was written with, by key: their stored JSON and decoded form. */
-export type ImageObjects = Map<string, { value: string; obj: KubeObject }>;
+/** What a store written from the image holds, for its watch cache to start from. */
+export type { StoreContents } from '../registry/generic/watch-cache.ts';
+import type { StoreContents } from '../registry/generic/watch-cache.ts';
+
+/** The objects at revisions 1..n, as they were written. */
+function contents(objs: readonly { key: string; obj: KubeObject }[]): StoreContents {
+  return { revision: objs.length, objects: new Map(objs.map((o, i) => [o.key, { obj: o.obj, modRevision: i + 1 }])) };
+}
 
 let image: Image | undefined;
 
@@ -108,14 +114,14 @@ function instances(extra: Image, uids?: readonly string[], now = nowTimestamp())
 
 /**
  * Write the image (then `extra`) into a store never written to, all or nothing, as rows
- * at revisions 1..n (a backend that chooses revisions: `restoreRows`); returns the
- * decoded objects by key, for the watch cache to start from (WatchCache.start).
+ * at revisions 1..n (a backend that chooses revisions: `restoreRows`); returns what
+ * the store then holds, for the watch cache to start from (WatchCache.start).
  */
-export async function restoreImage(kv: KVStore, extra: Image = []): Promise<ImageObjects> {
+export async function restoreImage(kv: KVStore, extra: Image = []): Promise<StoreContents> {
   const objs = instances(extra);
   const rows = objs.map((o, i) => ({ key: o.key, value: o.value, createRevision: i + 1, modRevision: i + 1 }));
   await (kv.restoreRows as NonNullable<KVStore['restoreRows']>)(rows, rows.length);
-  return new Map(objs.map((o) => [o.key, { value: o.value, obj: o.obj }]));
+  return contents(objs);
 }
 
 /**
@@ -161,10 +167,10 @@ function templateOf(extra: Image): Promise<SqliteTemplate | undefined> {
 
 /**
  * A new SQLite store holding the image (then `extra`): the bytes of its database file,
- * and the decoded objects by key for the watch cache to start from; undefined when there
+ * and what it holds for the watch cache to start from; undefined when there
  * is no image (or no template of it could be made: restoreImage then).
  */
-export async function imageDatabase(extra: Image = NO_EXTRA): Promise<{ file: Buffer; decoded: ImageObjects } | undefined> {
+export async function imageDatabase(extra: Image = NO_EXTRA): Promise<{ file: Buffer; contents: StoreContents } | undefined> {
   if (!image) return undefined;
   const template = await templateOf(extra.length === 0 ? NO_EXTRA : extra);
   if (!template) return undefined;
@@ -172,7 +178,7 @@ export async function imageDatabase(extra: Image = NO_EXTRA): Promise<{ file: Bu
   const now = nowTimestamp();
   const file = (await templateModule()).fillSqliteTemplate(template, [...uids, now]);
   const objs = instances(extra, uids, now);
-  return { file, decoded: new Map(objs.map((o) => [o.key, { value: o.value, obj: o.obj }])) };
+  return { file, contents: contents(objs) };
 }
 
 /** The metadata of an object as a controller creates it (no labels, owners, finalizers, deletion). */

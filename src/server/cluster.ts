@@ -7,7 +7,7 @@ import { WatchCache } from '../registry/generic/watch-cache.ts';
 import { GenericStore } from '../registry/generic/store.ts';
 import type { Registry } from '../registry/registry.ts';
 import { bootstrapCluster } from './bootstrap.ts';
-import { hasImage, restoreImage, writeImage, type Image, type ImageObjects } from './bootstrap-image.ts';
+import { hasImage, restoreImage, writeImage, type Image, type StoreContents } from './bootstrap-image.ts';
 import { startCompactor } from '../registry/generic/compactor.ts';
 import { groupsOf } from './discovery.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
@@ -89,15 +89,15 @@ export class VirtualCluster {
    * a fresh cluster written from the bootstrap image gets besides (what its controllers
    * would write right after it opens); `written`: the objects `kv` was made holding.
    */
-  static async open(name: string, kv: KVStore, registry: Registry, opts: { imageExtra?: Image; written?: ImageObjects } = {}): Promise<VirtualCluster> {
+  static async open(name: string, kv: KVStore, registry: Registry, opts: { imageExtra?: Image; written?: StoreContents } = {}): Promise<VirtualCluster> {
     // `written`: the store was made holding the image (imageDatabase). Otherwise, a store
     // never written to, of a backend that chooses revisions (SQLite): the image goes in as
     // rows (one transaction, no per-write checks), before the cache loads it.
-    let decoded = opts.written;
-    if (!decoded && hasImage() && kv.restoreRows !== undefined && (await kv.revision()) === 0) decoded = await restoreImage(kv, opts.imageExtra);
-    const cache = await WatchCache.start(kv, undefined, undefined, decoded);
+    let written = opts.written;
+    if (!written && hasImage() && kv.restoreRows !== undefined && (await kv.revision()) === 0) written = await restoreImage(kv, opts.imageExtra);
+    const cache = await WatchCache.start(kv, undefined, undefined, written);
     const vc = new VirtualCluster(name, kv, cache, registry);
-    if (decoded) {
+    if (written) {
       vc.fromImage = true;
     } else if (cache.size === 0) {
       // A fresh cluster: written from the image of the first fresh cluster, or its bootstrap captured as the image.

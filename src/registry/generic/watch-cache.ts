@@ -26,6 +26,15 @@ export interface CacheEvent {
   readonly prev: KubeObject | undefined;
 }
 
+/**
+ * Everything a store holds under the cache's prefix at `revision`, decoded (objects the
+ * cache may keep as they are, see adopt()), with each key's modRevision.
+ */
+export interface StoreContents {
+  readonly revision: number;
+  readonly objects: ReadonlyMap<string, { readonly obj: KubeObject; readonly modRevision: number }>;
+}
+
 export interface CacheSubscriber {
   readonly prefix: string;
   onEvent(ev: CacheEvent): void;
@@ -139,16 +148,19 @@ export class WatchCache {
   }
 
   /**
-   * Load everything under `prefix` and follow changes. `decoded`: objects their writer
-   * decoded already, by key (see adopt()).
+   * Load everything under `prefix` and follow changes. `holds`: what the store is known
+   * to hold (its writer just made it so): the cache starts from that, without reading.
    */
-  static async start(store: KVStore, prefix = '/registry/', historySize = 10_000,
-    decoded?: ReadonlyMap<string, { value: string; obj: KubeObject }>): Promise<WatchCache> {
+  static async start(store: KVStore, prefix = '/registry/', historySize = 10_000, holds?: StoreContents): Promise<WatchCache> {
     const cache = new WatchCache(store, prefix, historySize);
-    if (decoded) for (const [key, d] of decoded) cache.adopted.set(key, d);
-    await cache.load();
-    cache.adopted.clear();
+    if (holds) cache.fill(holds);
+    else await cache.load();
     return cache;
+  }
+
+  private fill(holds: StoreContents): void {
+    for (const [key, o] of holds.objects) if (key.startsWith(this.prefix)) this.putDecoded(key, o.obj, o.modRevision);
+    this.follow(holds.revision);
   }
 
   private async load(): Promise<void> {
@@ -161,7 +173,12 @@ export class WatchCache {
       if (!page.more || page.kvs.length === 0) break;
       startKey = page.kvs[page.kvs.length - 1].key + '\x00';
     }
-    this.rev = revision ?? 0;
+    this.follow(revision ?? 0);
+  }
+
+  /** Apply the store's changes after `revision`, the revision the cache holds. */
+  private follow(revision: number): void {
+    this.rev = revision;
     this.oldestRev = this.rev;
     this.watcher = this.store.watch(this.prefix, this.rev + 1, {
       onEvents: (events) => this.apply(events),
@@ -202,7 +219,10 @@ export class WatchCache {
   }
 
   private put(key: string, value: string, modRevision: number): CachedObject {
-    const obj = this.decode(key, value);
+    return this.putDecoded(key, this.decode(key, value), modRevision);
+  }
+
+  private putDecoded(key: string, obj: KubeObject, modRevision: number): CachedObject {
     if (key.startsWith(RBAC_PREFIX)) internRbac(obj);
     obj.metadata.resourceVersion = String(modRevision);
     const c: CachedObject = { key, obj, modRevision };

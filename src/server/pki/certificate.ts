@@ -69,16 +69,21 @@ function encodeName(name: DistinguishedName): Buffer {
   return der.sequence(...rdns);
 }
 
-/** RFC 5280 key identifier: SHA-1 of the public key's point. */
-function keyIdentifier(publicKey: KeyObject): Buffer {
-  const jwk = publicKey.export({ format: 'jwk' });
-  if (jwk.kty !== 'EC' || !jwk.x || !jwk.y) throw new Error('only EC public keys are supported');
-  const point = Buffer.concat([
-    Buffer.from([0x04]),
-    Buffer.from(jwk.x, 'base64url'),
-    Buffer.from(jwk.y, 'base64url'),
-  ]);
-  return createHash('sha1').update(point).digest();
+/**
+ * RFC 5280 key identifier: SHA-1 of the public key's point. A P-256 key's SPKI (91 bytes)
+ * ends with its BIT STRING: no unused bits, then the 65-byte uncompressed point.
+ */
+function keyIdentifier(spki: Buffer): Buffer {
+  if (spki.length !== 91 || spki[23] !== 0x03 || spki[25] !== 0x00 || spki[26] !== 0x04) throw new Error('only EC P-256 public keys are supported');
+  return createHash('sha1').update(spki.subarray(26)).digest();
+}
+
+/** The SPKI and key identifier of an issuer's key, worked out once per key. */
+const issuerIds = new WeakMap<KeyObject, Buffer>();
+function issuerKeyIdentifier(publicKey: KeyObject): Buffer {
+  let id = issuerIds.get(publicKey);
+  if (!id) issuerIds.set(publicKey, (id = keyIdentifier(publicKey.export({ type: 'spki', format: 'der' }))));
+  return id;
 }
 
 function extension(oid: string, critical: boolean, value: Buffer): Buffer {
@@ -108,7 +113,7 @@ function serialNumber(): Buffer {
 export function issueCertificate(template: CertificateTemplate, signer: Signer): string {
   const algorithm = der.sequence(der.objectIdentifier(OID.ecdsaWithSha256));
   const spki = template.publicKey.export({ type: 'spki', format: 'der' });
-  const subjectKeyId = keyIdentifier(template.publicKey);
+  const subjectKeyId = keyIdentifier(spki);
   const selfSigned = template.publicKey.equals(signer.publicKey);
 
   const extensions: Buffer[] = [];
@@ -136,7 +141,7 @@ export function issueCertificate(template: CertificateTemplate, signer: Signer):
   }
   extensions.push(extension(OID.subjectKeyIdentifier, false, der.octetString(subjectKeyId)));
   if (!selfSigned) {
-    const authorityKeyId = keyIdentifier(signer.publicKey);
+    const authorityKeyId = issuerKeyIdentifier(signer.publicKey);
     extensions.push(
       extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, authorityKeyId))),
     );

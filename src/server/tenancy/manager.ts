@@ -4,7 +4,8 @@
 // API's VirtualCluster controller tells the manager what each cluster should
 // be; requests ask it for a cluster to serve.
 
-import { link, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
@@ -13,7 +14,7 @@ import { hashToken } from '../pki/admin-token.ts';
 import type { KVStore } from '../../storage/types.ts';
 import { builtinRegistry } from '../../registry/builtin.ts';
 import { VirtualCluster } from '../cluster.ts';
-import { captureImage, extraImage, imageDatabase, type Image, type ImageObjects } from '../bootstrap-image.ts';
+import { captureImage, extraImage, imageDatabase, type Image, type StoreContents } from '../bootstrap-image.ts';
 import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { attachPodStreams } from '../pod-streams.ts';
 import { versionInfo } from '../version.ts';
@@ -107,6 +108,21 @@ const emptyStoreFile = once(async (): Promise<Buffer | undefined> => {
     return undefined; // the store makes the file itself
   }
 });
+
+/** Write `bytes` as a new file at `path` (written beside, then linked in); false when `path` exists. */
+function placeNewFile(path: string, bytes: Buffer): boolean {
+  const made = `${path}.new`;
+  writeFileSync(made, bytes, { mode: 0o600 });
+  try {
+    linkSync(made, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(made);
+  }
+}
 
 /** RBAC (bootstrap policy, authorizer, escalation checks) and impersonation for a cluster. */
 export async function installAccessControl(vc: VirtualCluster): Promise<void> {
@@ -341,7 +357,7 @@ export class ClusterManager {
    * The cluster's store; a new one holds the bootstrap image (then `imageExtra`) unless
    * `fill` is false. `written`: what it was made holding, for its watch cache.
    */
-  private async openStore(r: Internal, imageExtra: Image | undefined, fill = true): Promise<{ kv: KVStore; written?: ImageObjects }> {
+  private async openStore(r: Internal, imageExtra: Image | undefined, fill = true): Promise<{ kv: KVStore; written?: StoreContents }> {
     if (r.spec.storage === 'etcd') return { kv: await this.etcdStore(r.name) };
     const { SqliteStore } = await sqliteModule();
     const path = join(this.clusterDir(r.name), 'state.db');
@@ -349,17 +365,10 @@ export class ClusterManager {
       // A new cluster's database is the image's file with its own uids and time. Written
       // beside and linked into place: a crash leaves no half-written database, and a
       // database put there meanwhile (a restore) is kept.
+      // (Synchronous, as the store's own writes are: cheaper than the thread pool.)
       r.newDir = false;
       const db = await imageDatabase(imageExtra);
-      if (db) {
-        const made = `${path}.new`;
-        await writeFile(made, db.file, { mode: 0o600, flush: false });
-        const placed = await link(made, path).then(() => true, (e: NodeJS.ErrnoException) => {
-          if (e.code === 'EEXIST') return false;
-          throw e;
-        }).finally(() => unlink(made));
-        if (placed) return { kv: new SqliteStore(path), written: db.decoded };
-      }
+      if (db && placeNewFile(path, db.file)) return { kv: new SqliteStore(path), written: db.contents };
     }
     // Otherwise an empty store's file, written here off the event loop (the store would
     // write it synchronously); never over an existing one.
@@ -407,7 +416,7 @@ export class ClusterManager {
     r.pkiLoading ??= (async () => {
       const dir = this.clusterDir(r.name);
       // mkdir says whether it made the directory: a new cluster has no credentials to read.
-      const made = await mkdir(dir, { recursive: true, mode: 0o700 });
+      const made = mkdirSync(dir, { recursive: true, mode: 0o700 });
       if (made !== undefined) r.newDir = true;
       return ClusterPki.ensure(dir, r.name, this.opts.rootCA, { fresh: made !== undefined });
     })().then((pki) => {
@@ -506,7 +515,13 @@ export class ClusterManager {
     const r = this.records.get(name);
     if (!r) throw errors.notFound({ group: 'kubevisor.dev', resource: 'virtualclusters' }, name);
     const { openStore } = await storeModule();
-    while (r.replacing) await r.replacing.catch(() => undefined);
+    // An earlier replacement ends first, and an open under way completes (to be closed
+    // below): only opens that start from here on wait for the new data.
+    for (;;) {
+      if (r.replacing) await r.replacing.catch(() => undefined);
+      else if (r.opening) await r.opening.catch(() => undefined);
+      else break;
+    }
     const before = r.phase;
     let done!: () => void;
     r.replacing = new Promise<void>((resolve) => { done = resolve; });
