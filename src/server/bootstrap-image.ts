@@ -152,7 +152,7 @@ const TIME_MARK_TEXT = 'kubevisor-image-time';
 const NO_EXTRA: Image = [];
 const templates = new WeakMap<Image, Promise<SqliteTemplate | undefined>>();
 
-type SqliteTemplate = import('../storage/sqlite-template.ts').SqliteTemplate;
+export type SqliteTemplate = import('../storage/sqlite-template.ts').SqliteTemplate;
 
 function templateOf(extra: Image): Promise<SqliteTemplate | undefined> {
   let t = templates.get(extra);
@@ -165,20 +165,36 @@ function templateOf(extra: Image): Promise<SqliteTemplate | undefined> {
   return t;
 }
 
+/** The SQLite template of the image (then `extra`); undefined when there is no image or no template of it. */
+export async function imageTemplate(extra: Image = NO_EXTRA): Promise<SqliteTemplate | undefined> {
+  if (!image) return undefined;
+  return templateOf(extra.length === 0 ? NO_EXTRA : extra);
+}
+
+/** The values of a template's marks for one store: the objects' uids (in image order, then `extra`'s), then the time. */
+export function templateValues(uids: readonly string[], time: string): string[] {
+  return [...uids, time];
+}
+
+/** What a store filled from the image's template with `uids` and `time` holds. */
+export function imageContents(extra: Image, uids: readonly string[], time: string): StoreContents {
+  const entries = (image as Image).concat(extra);
+  if (uids.length !== entries.length) throw new Error(`image of ${entries.length} objects, ${uids.length} uids`);
+  return contents(entries.map((e, i) => ({ key: e.key, obj: instance(e.obj, uids[i], time) })));
+}
+
 /**
  * A new SQLite store holding the image (then `extra`): the bytes of its database file,
- * and what it holds for the watch cache to start from; undefined when there
- * is no image (or no template of it could be made: restoreImage then).
+ * and what it holds for the watch cache to start from; undefined when there is no image
+ * (or no template of it could be made: restoreImage then).
  */
 export async function imageDatabase(extra: Image = NO_EXTRA): Promise<{ file: Buffer; contents: StoreContents } | undefined> {
-  if (!image) return undefined;
-  const template = await templateOf(extra.length === 0 ? NO_EXTRA : extra);
+  const template = await imageTemplate(extra);
   if (!template) return undefined;
   const uids = Array.from({ length: template.marks.length - 1 }, () => newUid());
   const now = nowTimestamp();
-  const file = (await templateModule()).fillSqliteTemplate(template, [...uids, now]);
-  const objs = instances(extra, uids, now);
-  return { file, contents: contents(objs) };
+  const file = (await templateModule()).fillSqliteTemplate(template, templateValues(uids, now));
+  return { file, contents: imageContents(extra, uids, now) };
 }
 
 /** The metadata of an object as a controller creates it (no labels, owners, finalizers, deletion). */

@@ -100,22 +100,66 @@ async function readIfThere(path: string): Promise<string | undefined> {
   }
 }
 
+/** A new cluster's client CA certificate (PEM) for `publicKey`, signed by the root. */
+export function issueClusterCA(cluster: string, publicKey: KeyObject, root: RootClientCA, now = Date.now()): string {
+  const { cert: rootCert, signer: rootSigner } = rootOf(root);
+  const notAfter = Math.min(now + 5 * 365 * DAY, rootCert.validToDate.getTime());
+  return issueCertificate({
+    subject: { commonName: `kubevisor-cluster-${cluster}-client-ca@${Math.floor(now / 1000)}` },
+    publicKey, notBefore: new Date(now - BACKDATE), notAfter: new Date(notAfter), isCA: true,
+  }, rootSigner);
+}
+
+/** An admin client certificate (CN kubevisor-admin, O system:masters) for `publicKey`, signed by a cluster's CA. */
+export function issueAdminCertificate(publicKey: KeyObject, ca: Signer, caNotAfter: number, now = Date.now()): string {
+  return issueCertificate({
+    subject: { commonName: ADMIN_USER, organizations: [ADMIN_GROUP] },
+    publicKey,
+    notBefore: new Date(now - BACKDATE),
+    notAfter: new Date(Math.min(now + 365 * DAY, caNotAfter)),
+    extendedKeyUsages: ['clientAuth'],
+  }, ca);
+}
+
+/** A new cluster's credentials, made elsewhere (ClusterKits) and already in its directory. */
+export interface PreparedCredentials {
+  readonly caCertPem: string;
+  readonly caKeyPem: string;
+  /** Admin credentials issued with them, whose token's digest the file holds. */
+  readonly admin: ClusterCredentials;
+}
+
 export class ClusterPki {
   readonly dir: string;
   /** The cluster's client CA; a client certificate is the cluster's when this issued it. */
   readonly caCert: X509Certificate;
   readonly caCertPem: string;
-  private readonly caKey: KeyObject;
+  private caKey: KeyObject | string;
   private readonly tokenHashes: Set<string>;
-  private readonly signer: Signer;
+  private caSigner: Signer | undefined;
+  /** Admin credentials made with the CA, handed out by the first issueAdmin(). */
+  private prepared: ClusterCredentials | undefined;
 
-  private constructor(dir: string, caCertPem: string, caCert: X509Certificate, caKey: KeyObject, tokenHashes: Set<string>) {
+  private constructor(dir: string, caCertPem: string, caCert: X509Certificate, caKey: KeyObject | string, tokenHashes: Set<string>) {
     this.dir = dir;
     this.caCertPem = caCertPem;
     this.caCert = caCert;
     this.caKey = caKey;
     this.tokenHashes = tokenHashes;
-    this.signer = { name: nameOf(caCert), privateKey: caKey, publicKey: caCert.publicKey };
+  }
+
+  /** The CA as a signer (its key decoded on first use). */
+  private get signer(): Signer {
+    if (typeof this.caKey === 'string') this.caKey = createPrivateKey(this.caKey);
+    this.caSigner ??= { name: nameOf(this.caCert), privateKey: this.caKey, publicKey: this.caCert.publicKey };
+    return this.caSigner;
+  }
+
+  /** The credentials of a cluster whose directory was made with `prepared` in it. */
+  static fromPrepared(dir: string, prepared: PreparedCredentials): ClusterPki {
+    const pki = new ClusterPki(dir, prepared.caCertPem, new X509Certificate(prepared.caCertPem), prepared.caKeyPem, new Set([hashToken(prepared.admin.token)]));
+    pki.prepared = prepared.admin;
+    return pki;
   }
 
   /**
@@ -124,7 +168,7 @@ export class ClusterPki {
    */
   static async ensure(dir: string, cluster: string, root: RootClientCA, opts: { fresh?: boolean } = {}): Promise<ClusterPki> {
     const path = join(dir, FILE);
-    const { cert: rootCert, signer: rootSigner } = rootOf(root);
+    const { cert: rootCert } = rootOf(root);
     let found: ReturnType<typeof parseFile> | undefined;
     let legacy = false;
     if (!opts.fresh) {
@@ -149,19 +193,14 @@ export class ClusterPki {
         // Still ours: signed by this server's root, key matching, not about to expire.
         if (cert.checkPrivateKey(key) && cert.checkIssued(rootCert) && cert.verify(rootCert.publicKey) &&
           cert.validToDate.getTime() - Date.now() > 30 * DAY) {
-          if (legacy) await writePrivateFile(path, fileText(found.certPem, found.keyPem, hashes), { flush: false });
+          if (legacy) await writePrivateFile(path, credentialsFileText(found.certPem, found.keyPem, hashes), { flush: false });
           return new ClusterPki(dir, found.certPem, cert, key, hashes);
         }
       } catch { /* remade below */ }
     }
-    const now = Date.now();
     const keys = await newKeyPairAsync();
-    const notAfter = Math.min(now + 5 * 365 * DAY, rootCert.validToDate.getTime());
-    const caPem = issueCertificate({
-      subject: { commonName: `kubevisor-cluster-${cluster}-client-ca@${Math.floor(now / 1000)}` },
-      publicKey: keys.publicKey, notBefore: new Date(now - BACKDATE), notAfter: new Date(notAfter), isCA: true,
-    }, rootSigner);
-    const text = fileText(caPem, privateKeyPem(keys.privateKey), hashes);
+    const caPem = issueClusterCA(cluster, keys.publicKey, root);
+    const text = credentialsFileText(caPem, privateKeyPem(keys.privateKey), hashes);
     // A new cluster's file is written in place (see above); a replaced one, whose token
     // digests must survive, through a temporary file.
     if (found === undefined) writePrivateFileInPlace(path, text);
@@ -181,15 +220,13 @@ export class ClusterPki {
 
   /** New admin credentials (CN kubevisor-admin, O system:masters) for this cluster. */
   async issueAdmin(): Promise<ClusterCredentials> {
+    const prepared = this.prepared;
+    if (prepared) {
+      this.prepared = undefined;
+      return prepared;
+    }
     const keys = await newKeyPairAsync();
-    const now = Date.now();
-    const leaf = issueCertificate({
-      subject: { commonName: ADMIN_USER, organizations: [ADMIN_GROUP] },
-      publicKey: keys.publicKey,
-      notBefore: new Date(now - BACKDATE),
-      notAfter: new Date(Math.min(now + 365 * DAY, this.caCert.validToDate.getTime())),
-      extendedKeyUsages: ['clientAuth'],
-    }, this.signer);
+    const leaf = issueAdminCertificate(keys.publicKey, this.signer, this.caCert.validToDate.getTime());
     const token = newAdminToken();
     const hash = hashToken(token);
     appendFileSync(join(this.dir, FILE), `${hash}\n`, { mode: 0o600 });
@@ -198,7 +235,8 @@ export class ClusterPki {
   }
 }
 
-function fileText(certPem: string, keyPem: string, hashes: Iterable<string>): string {
+/** The text of a credentials file. */
+export function credentialsFileText(certPem: string, keyPem: string, hashes: Iterable<string>): string {
   let text = (certPem.endsWith('\n') ? certPem : `${certPem}\n`) + (keyPem.endsWith('\n') ? keyPem : `${keyPem}\n`);
   for (const h of hashes) text += `${h}\n`;
   return text;

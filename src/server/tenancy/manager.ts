@@ -4,7 +4,8 @@
 // API's VirtualCluster controller tells the manager what each cluster should
 // be; requests ask it for a cluster to serve.
 
-import { linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { placeNewFileSync } from '../pki/private-file.ts';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ import { hashToken } from '../pki/admin-token.ts';
 import type { KVStore } from '../../storage/types.ts';
 import { builtinRegistry } from '../../registry/builtin.ts';
 import { VirtualCluster } from '../cluster.ts';
-import { captureImage, extraImage, imageDatabase, type Image, type StoreContents } from '../bootstrap-image.ts';
+import { captureImage, extraImage, imageContents, imageDatabase, imageTemplate, type Image, type StoreContents } from '../bootstrap-image.ts';
+import { ClusterKits, type Kit } from './cluster-kits.ts';
 import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { attachPodStreams } from '../pod-streams.ts';
 import { versionInfo } from '../version.ts';
@@ -73,6 +75,10 @@ interface Internal extends ClusterRecord {
   replacing: Promise<void> | undefined;
   /** Its directory was made by this record (so it holds no database yet), until the store is first opened. */
   newDir: boolean;
+  /** Its database was made from the image's template (ClusterKits), with these uids and time, and is as made. */
+  kitDb: { readonly uids: readonly string[]; readonly time: string; readonly extra: Image } | undefined;
+  /** Counts replacements of its data (a kit made across one does not describe the data). */
+  replaced: number;
 }
 
 /**
@@ -109,21 +115,6 @@ const emptyStoreFile = once(async (): Promise<Buffer | undefined> => {
   }
 });
 
-/** Write `bytes` as a new file at `path` (written beside, then linked in); false when `path` exists. */
-function placeNewFile(path: string, bytes: Buffer): boolean {
-  const made = `${path}.new`;
-  writeFileSync(made, bytes, { mode: 0o600 });
-  try {
-    linkSync(made, path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  } finally {
-    unlinkSync(made);
-  }
-}
-
 /** RBAC (bootstrap policy, authorizer, escalation checks) and impersonation for a cluster. */
 export async function installAccessControl(vc: VirtualCluster): Promise<void> {
   const { installRbac, impersonate } = await rbacModules();
@@ -154,8 +145,12 @@ export class ClusterManager {
   /** Callers waiting for a cluster the manager has not been told of yet. */
   private readonly known = new Map<string, (() => void)[]>();
 
+  /** Makes new clusters' directories on a worker thread. */
+  private readonly kits: ClusterKits;
+
   constructor(opts: ManagerOptions) {
     this.opts = opts;
+    this.kits = new ClusterKits(opts.rootCA);
   }
 
   /** The cluster's directory: its database, credentials and signing key. */
@@ -203,7 +198,7 @@ export class ClusterManager {
       r = {
         name, spec, phase: 'Pending', message: '', since: Date.now(), vc: undefined, objects: 0, lastActivity: Date.now(),
         opening: undefined, closing: undefined, stop: undefined, streams: undefined, pki: undefined, pkiLoading: undefined, replacing: undefined,
-        newDir: false,
+        newDir: false, kitDb: undefined, replaced: 0,
       };
       this.records.set(name, r);
       const waiting = this.known.get(name);
@@ -361,6 +356,13 @@ export class ClusterManager {
     if (r.spec.storage === 'etcd') return { kv: await this.etcdStore(r.name) };
     const { SqliteStore } = await sqliteModule();
     const path = join(this.clusterDir(r.name), 'state.db');
+    if (r.kitDb && fill) {
+      // Made from the image's template by the kits' worker.
+      const { uids, time, extra } = r.kitDb;
+      r.kitDb = undefined;
+      r.newDir = false;
+      return { kv: new SqliteStore(path), written: imageContents(extra, uids, time) };
+    }
     if (r.newDir && fill) {
       // A new cluster's database is the image's file with its own uids and time. Written
       // beside and linked into place: a crash leaves no half-written database, and a
@@ -368,7 +370,7 @@ export class ClusterManager {
       // (Synchronous, as the store's own writes are: cheaper than the thread pool.)
       r.newDir = false;
       const db = await imageDatabase(imageExtra);
-      if (db && placeNewFile(path, db.file)) return { kv: new SqliteStore(path), written: db.contents };
+      if (db && placeNewFileSync(path, db.file)) return { kv: new SqliteStore(path), written: db.contents };
     }
     // Otherwise an empty store's file, written here off the event loop (the store would
     // write it synchronously); never over an existing one.
@@ -416,6 +418,11 @@ export class ClusterManager {
     r.pkiLoading ??= (async () => {
       const dir = this.clusterDir(r.name);
       // mkdir says whether it made the directory: a new cluster has no credentials to read.
+      if (!existsSync(dir)) {
+        // A new cluster: its directory is made on the kits' worker (on failure, here).
+        const kit = await this.makeKit(r, dir).catch(() => undefined);
+        if (kit) return ClusterPki.fromPrepared(dir, kit);
+      }
       const made = mkdirSync(dir, { recursive: true, mode: 0o700 });
       if (made !== undefined) r.newDir = true;
       return ClusterPki.ensure(dir, r.name, this.opts.rootCA, { fresh: made !== undefined });
@@ -429,6 +436,23 @@ export class ClusterManager {
       throw e;
     });
     return r.pkiLoading;
+  }
+
+  /** Make cluster `r`'s directory `dir` on the kits' worker; undefined when it exists. */
+  private async makeKit(r: Internal, dir: string): Promise<Kit | undefined> {
+    let template: number | undefined;
+    const extra = this.imageExtra ?? this.takeImageExtra() ?? [];
+    if (r.spec.storage !== 'etcd') {
+      const t = await imageTemplate(extra);
+      template = t ? this.kits.setTemplate(t) : undefined;
+    }
+    const replaced = r.replaced;
+    const kit = await this.kits.make(dir, r.name, template);
+    if (kit && r.replaced === replaced) {
+      r.newDir = true;
+      if (kit.db) r.kitDb = { uids: kit.db.uids, time: kit.db.time, extra };
+    }
+    return kit;
   }
 
   /**
@@ -523,6 +547,9 @@ export class ClusterManager {
       else break;
     }
     const before = r.phase;
+    // The database made with the cluster is about to be replaced.
+    r.kitDb = undefined;
+    r.replaced++;
     let done!: () => void;
     r.replacing = new Promise<void>((resolve) => { done = resolve; });
     await this.close(r, 'Pending');
@@ -611,6 +638,7 @@ export class ClusterManager {
 
   async closeAll(): Promise<void> {
     this.closed = true;
+    this.kits.close();
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     await Promise.all([...this.records.values()].map((r) => this.close(r, r.phase === 'Running' ? 'Pending' : r.phase)));
   }
