@@ -153,3 +153,31 @@ test('sqlite: writes made in one turn commit together, each answered as if alone
     await reopened.close();
   }
 });
+
+test('sqlite: a store told what its file holds opens the database only when first needed', async (t) => {
+  const { dir, remove } = await tempDir();
+  t.after(remove);
+  const path = join(dir, 'kv.db');
+  const first = new SqliteStore(path);
+  await first.restoreRows([{ key: '/a', value: '1', createRevision: 1, modRevision: 1 }], 1);
+  await first.close();
+  const { rmSync, existsSync } = await import('node:fs');
+  rmSync(`${path}-wal`, { force: true });
+
+  const store = new SqliteStore(path, { holds: { revision: 1 } });
+  assert.equal(await store.revision(), 1);
+  const seen: number[] = [];
+  store.watch('/', 2, { onEvents: (evs) => { for (const e of evs) seen.push(e.kv.modRevision); }, onError: () => {} });
+  assert.equal(existsSync(`${path}-wal`), false, 'a watch from the next revision needs no database');
+  // The first write opens it; the watch sees the write.
+  assert.equal((await store.create('/b', '2')).revision, 2);
+  assert.deepEqual((await store.range('/')).kvs.map((kv) => kv.key), ['/a', '/b']);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(seen, [2]);
+  await store.close();
+  // Closed before any use: nothing to do.
+  await new SqliteStore(path, { holds: { revision: 2 } }).close();
+  const again = new SqliteStore(path);
+  assert.equal(await again.revision(), 2);
+  await again.close();
+});

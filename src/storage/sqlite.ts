@@ -144,8 +144,9 @@ interface Statements {
 
 export class SqliteStore implements KVStore {
   readonly backend = 'sqlite' as const;
-  readonly #db: DatabaseSync;
-  readonly #stmts: Statements;
+  readonly #path: string;
+  /** The database connection, made on first use when the constructor was told the revision. */
+  #conn: { readonly db: DatabaseSync; readonly stmts: Statements } | undefined;
   readonly #watches = new Set<SqliteWatch>();
   #rev: number;
   #compacted: number;
@@ -157,20 +158,44 @@ export class SqliteStore implements KVStore {
   #batchRev = 0;
   #flushScheduled = false;
 
-  /** Open (or create) the store in the file at `path` (`:memory:` for a throwaway store). */
-  constructor(path: string) {
+  /**
+   * Open (or create) the store in the file at `path` (`:memory:` for a throwaway store).
+   * `holds`: the file is known to hold a store at `revision`, compacted to it (written
+   * from a template just now): the database is opened only when first needed, so a
+   * store that is only ever read through a cache never opens it.
+   */
+  constructor(path: string, opts: { holds?: { readonly revision: number } } = {}) {
+    this.#path = path;
+    if (opts.holds) {
+      this.#rev = opts.holds.revision;
+      this.#compacted = opts.holds.revision;
+      return;
+    }
     // A new file starts as a copy of an empty store: no fsyncs for switching to WAL and creating the schema.
     if (path !== ':memory:' && !existsSync(path)) writeFileSync(path, emptyDatabase(), { mode: 0o600, flag: 'wx' });
-    this.#db = new DatabaseSync(path);
+    this.#conn = this.#connect();
+    this.#rev = this.#sequence();
+    this.#compacted = (this.#stmts.getMeta.get('compact_revision')?.value as number | undefined) ?? 0;
+  }
+
+  get #db(): DatabaseSync {
+    return (this.#conn ??= this.#connect()).db;
+  }
+
+  get #stmts(): Statements {
+    return (this.#conn ??= this.#connect()).stmts;
+  }
+
+  #connect(): { db: DatabaseSync; stmts: Statements } {
+    const db = new DatabaseSync(this.#path);
     // WAL + synchronous=NORMAL: a commit is in the WAL file (the OS's page cache) before
     // it returns, which survives the process being killed, though not power loss.
     // Exclusive locking, set before WAL is first used: the WAL index lives in this
     // process's memory, not in a -shm file mapped and locked on each transaction (one
     // process owns the file; another opening it waits, then fails).
-    this.#db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    this.#db.exec(SCHEMA);
-    const db = this.#db;
-    this.#stmts = {
+    db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    db.exec(SCHEMA);
+    const stmts: Statements = {
       latest: db.prepare(`SELECT ${ROW} FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1`),
       insert: db.prepare(`INSERT INTO kv (${ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       sequence: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'kv'`),
@@ -192,8 +217,7 @@ export class SqliteStore implements KVStore {
       getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
       setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
     };
-    this.#rev = this.#sequence();
-    this.#compacted = (this.#stmts.getMeta.get('compact_revision')?.value as number | undefined) ?? 0;
+    return { db, stmts };
   }
 
   async revision(): Promise<number> {
@@ -287,7 +311,7 @@ export class SqliteStore implements KVStore {
     this.#closed = true;
     for (const w of [...this.#watches]) w.delivery.fail(new Error('store is closed'));
     await this.#compacting;
-    this.#db.close();
+    this.#conn?.db.close();
   }
 
   /**
@@ -357,6 +381,11 @@ export class SqliteStore implements KVStore {
     this.#flush();
     if (w.cursor <= this.#compacted) {
       w.delivery.fail(new CompactedError(w.cursor, this.#compacted));
+      return;
+    }
+    if (w.cursor > this.#rev) {
+      // Nothing to replay: live from here.
+      w.live = true;
       return;
     }
     const rows = this.#stmts.history.all(w.prefix, upperBound(w.prefix), w.cursor) as unknown as Row[];
@@ -430,7 +459,7 @@ export class SqliteStore implements KVStore {
 
   /** Commit the open transaction, then answer its writes and publish their rows in order. */
   #flush(): void {
-    if (this.#closed || !this.#db.isTransaction) return;
+    if (this.#closed || !this.#conn?.db.isTransaction) return;
     const batch = this.#pending;
     this.#pending = [];
     try {

@@ -361,7 +361,8 @@ export class ClusterManager {
       const { uids, time, extra } = r.kitDb;
       r.kitDb = undefined;
       r.newDir = false;
-      return { kv: new SqliteStore(path), written: imageContents(extra, uids, time) };
+      const written = imageContents(extra, uids, time);
+      return { kv: new SqliteStore(path, { holds: written }), written };
     }
     if (r.newDir && fill) {
       // A new cluster's database is the image's file with its own uids and time. Written
@@ -370,7 +371,7 @@ export class ClusterManager {
       // (Synchronous, as the store's own writes are: cheaper than the thread pool.)
       r.newDir = false;
       const db = await imageDatabase(imageExtra);
-      if (db && placeNewFileSync(path, db.file)) return { kv: new SqliteStore(path), written: db.contents };
+      if (db && placeNewFileSync(path, db.file)) return { kv: new SqliteStore(path, { holds: db.contents }), written: db.contents };
     }
     // Otherwise an empty store's file, written here off the event loop (the store would
     // write it synchronously); never over an existing one.
