@@ -19,6 +19,22 @@ export function compareVersions(a: string, b: string): number {
   return pb[2] - pa[2];
 }
 
+interface Indexes { byPath: Map<string, ResourceDef>; byKind: Map<string, ResourceDef> }
+
+function indexOf(defs: readonly ResourceDef[]): Indexes {
+  const byPath = new Map<string, ResourceDef>();
+  const byKind = new Map<string, ResourceDef>();
+  for (const r of defs) {
+    const p = `${r.group}/${r.version}/${r.plural}`;
+    if (!byPath.has(p)) byPath.set(p, r);
+    const k = `${r.group}/${r.version}/${r.kind}`;
+    if (!byKind.has(k)) byKind.set(k, r);
+  }
+  return { byPath, byKind };
+}
+
+const builtinIndexes = new WeakMap<readonly ResourceDef[], Indexes>();
+
 export class Registry {
   private readonly builtin: readonly ResourceDef[];
   private dynamic: readonly ResourceDef[] = [];
@@ -32,18 +48,15 @@ export class Registry {
     this.builtin = resources;
     this.all = resources;
     this.preferred = new Map(Object.entries(preferredVersions));
-    this.index();
+    // The built-ins' index is made once and shared by every registry of them (an index is
+    // replaced, never changed).
+    let base = builtinIndexes.get(resources);
+    if (!base) builtinIndexes.set(resources, (base = indexOf(resources)));
+    ({ byPath: this.byPath, byKind: this.byKind } = base);
   }
 
   private index(): void {
-    this.byPath = new Map();
-    this.byKind = new Map();
-    for (const r of this.all) {
-      const p = `${r.group}/${r.version}/${r.plural}`;
-      if (!this.byPath.has(p)) this.byPath.set(p, r);
-      const k = `${r.group}/${r.version}/${r.kind}`;
-      if (!this.byKind.has(k)) this.byKind.set(k, r);
-    }
+    ({ byPath: this.byPath, byKind: this.byKind } = indexOf(this.all));
   }
 
   /** Everything served, built-ins first, then custom resources by group and version priority. */

@@ -6,8 +6,7 @@
 import { ApiError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { resourcePrefix } from '../../registry/generic/keys.ts';
-import { aggregatedRules, aggregationSelectors, sameRules } from '../../server/rbac/aggregate.ts';
-import { rulesOf } from '../../server/rbac/rules.ts';
+import { aggregatedRules, aggregationSelectors, sameRules, storedRules } from '../../server/rbac/aggregate.ts';
 import type { ControllerContext } from '../context.ts';
 import { Controller } from '../runtime.ts';
 
@@ -23,7 +22,7 @@ export function startClusterRoleAggregationController(ctx: ControllerContext): (
     const role = store.peek(def, undefined, name);
     if (!role || aggregationSelectors(role) === undefined) return;
     const rules = aggregatedRules(role, all()) ?? [];
-    if (sameRules(rules, rulesOf(role as { rules?: unknown }))) return;
+    if (sameRules(rules, storedRules((role as { rules?: unknown }).rules))) return;
     try {
       await store.guaranteedUpdate(def, undefined, name, (cur) => {
         const next = cur as KubeObject;

@@ -15,13 +15,42 @@ export function aggregationSelectors(role: KubeObject): unknown[] | undefined {
 
 /** A rule in a canonical form: empty lists and missing lists are the same (as upstream's semantic equality). */
 function canonical(r: PolicyRule): string {
+  const known = canonicalOf.get(r);
+  if (known !== undefined) return known;
   const parts = [r.verbs, r.apiGroups ?? [], r.resources ?? [], r.resourceNames ?? [], r.nonResourceURLs ?? []];
-  return JSON.stringify(parts);
+  const key = JSON.stringify(parts);
+  if (Object.isFrozen(r)) canonicalOf.set(r, key);
+  return key;
+}
+
+// The bootstrap policy's rule lists are frozen and shared by every cluster (the watch
+// cache interns them): each is normalized once, not once per cluster and reconcile.
+const canonicalOf = new WeakMap<PolicyRule, string>();
+const normalized = new WeakMap<readonly unknown[], readonly PolicyRule[]>();
+
+/** A stored rules list as PolicyRules (frozen, and remembered, for a frozen list). */
+export function storedRules(raw: unknown): readonly PolicyRule[] {
+  if (!Array.isArray(raw)) return [];
+  const known = normalized.get(raw);
+  if (known) return known;
+  const out: PolicyRule[] = [];
+  for (const x of raw) {
+    const r = asRule(x);
+    if (r) out.push(r);
+  }
+  if (Object.isFrozen(raw)) {
+    for (const r of out) {
+      for (const v of Object.values(r)) Object.freeze(v);
+      Object.freeze(r);
+    }
+    normalized.set(raw, Object.freeze(out));
+  }
+  return out;
 }
 
 export function sameRules(a: readonly PolicyRule[], b: readonly PolicyRule[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (canonical(a[i]) !== canonical(b[i])) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && canonical(a[i]) !== canonical(b[i])) return false;
   return true;
 }
 
@@ -39,11 +68,7 @@ export function aggregatedRules(role: KubeObject, clusterRoles: readonly KubeObj
     const sel = fromLabelSelector(s);
     for (const cr of byName) {
       if (cr.metadata.name === role.metadata.name || !sel.matches(cr.metadata.labels)) continue;
-      const rules = (cr as { rules?: unknown }).rules;
-      if (!Array.isArray(rules)) continue;
-      for (const raw of rules) {
-        const r = asRule(raw);
-        if (!r) continue;
+      for (const r of storedRules((cr as { rules?: unknown }).rules)) {
         const k = canonical(r);
         if (seen.has(k)) continue;
         seen.add(k);
