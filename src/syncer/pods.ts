@@ -116,6 +116,7 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
     const renewIn = depsDone.value[depsDone.value.length - 1] as number | undefined;
     try {
       if (podDone.status === 'rejected') throw podDone.reason;
+      s.hosts.pods.observe(podDone.value);
     } catch (e) {
       if (raced(e)) return { requeueAfterMs: 200, refs: refs.list };
       if (e instanceof HostError && !e.transient && e.code >= 400 && e.code < 500) {

@@ -61,9 +61,9 @@ export async function syncTokenSecret(s: SyncContext, vPod: KubeObject, tokens: 
     type: 'Opaque', data: out,
   };
   try {
-    if (!have) await s.conn.create(SECRETS, s.hostNamespace, secret, { fieldManager: FIELD_MANAGER });
+    if (!have) s.hosts.secrets.observe(await s.conn.create(SECRETS, s.hostNamespace, secret, { fieldManager: FIELD_MANAGER }));
     else if (!jsonEqual(data, out) || !sameOwner || due <= now) {
-      await s.conn.update(SECRETS, s.hostNamespace, { ...secret, metadata: { ...secret.metadata, resourceVersion: have.metadata.resourceVersion } }, { fieldManager: FIELD_MANAGER });
+      s.hosts.secrets.observe(await s.conn.update(SECRETS, s.hostNamespace, { ...secret, metadata: { ...secret.metadata, resourceVersion: have.metadata.resourceVersion } }, { fieldManager: FIELD_MANAGER }));
     }
   } catch (e) {
     if (!raced(e)) throw e;

@@ -241,6 +241,10 @@ function search<T>(list: readonly T[], pe: PathElement, get: (x: T) => PathEleme
   return { found: false, at: lo };
 }
 
+// toFieldsV1's memory (see there); a set changed by insert forgets its object.
+const fieldsV1Of = new WeakMap<FieldSet, JsonObject>();
+const setOfFieldsV1 = new WeakMap<object, FieldSet>();
+
 const self = (e: PathElement) => e;
 const childPe = (c: Child) => c.pe;
 
@@ -268,6 +272,11 @@ export class FieldSet {
   /** Adds a path (its parents are not added). The empty path is never a member. */
   insert(p: Path): void {
     if (p.length === 0) return;
+    const f = fieldsV1Of.get(this);
+    if (f) {
+      fieldsV1Of.delete(this);
+      setOfFieldsV1.delete(f);
+    }
     let s: FieldSet = this;
     for (let i = 0; i < p.length - 1; i++) s = s.descend(p[i]!);
     const pe = p[p.length - 1]!;
@@ -424,9 +433,20 @@ export class FieldSet {
     return this.paths().map(pathString).join('\n');
   }
 
-  /** The FieldsV1 object of this set. */
+  /**
+   * The FieldsV1 object of this set. Remembered both ways: a manager whose fields a write
+   * leaves alone keeps its set, so the next write decodes the stored FieldsV1 object back
+   * to this set, and encodes it again to the same object, without reading or emitting it.
+   * The object is shared: read-only, as stored objects are.
+   */
   toFieldsV1(): JsonObject {
-    return emit(this, false);
+    let f = fieldsV1Of.get(this);
+    if (!f) {
+      f = emit(this, false);
+      fieldsV1Of.set(this, f);
+      setOfFieldsV1.set(f, this);
+    }
+    return f;
   }
 
   /** The FieldsV1 text exactly as upstream serializes it. */
@@ -437,6 +457,8 @@ export class FieldSet {
   /** Reads a FieldsV1 object (null or undefined is the empty set). Throws FieldsV1Error. */
   static fromFieldsV1(f: JsonValue | undefined): FieldSet {
     if (f === undefined || f === null) return new FieldSet();
+    const known = typeof f === 'object' ? setOfFieldsV1.get(f) : undefined;
+    if (known) return known;
     if (!isJsonObject(f)) throw new FieldsV1Error(`ReadMapCB: expect { or n, but found ${goJsonMarshal(f).charAt(0)}`);
     return readLevel(f).children ?? new FieldSet();
   }

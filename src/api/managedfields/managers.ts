@@ -49,7 +49,20 @@ export function managerIdentifier(e: ManagerInfo): string {
   return `{${parts.join(',')}}`;
 }
 
+// Identifiers are few (one per manager, operation, version and subresource): parsed once.
+const parsedIds = new Map<string, Readonly<ManagerInfo>>();
+
 export function parseIdentifier(id: string): ManagerInfo {
+  let info = parsedIds.get(id);
+  if (!info) {
+    info = Object.freeze(parseIdentifierText(id));
+    if (parsedIds.size >= 1000) parsedIds.clear();
+    parsedIds.set(id, info);
+  }
+  return info;
+}
+
+function parseIdentifierText(id: string): ManagerInfo {
   try {
     const v = JSON.parse(id) as unknown;
     if (!isJsonObject(v)) return {};

@@ -216,3 +216,25 @@ test('a subscriber that throws does not stop the others; stop before sync reject
 });
 
 const waitFor = (what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> => eventually(cond, timeoutMs, what);
+
+test('an object this process wrote is seen before its watch event, and the watch\'s newer one after', async () => {
+  const ns = 'observe';
+  await direct.ensureNamespace(ns);
+  const inf = track(new HostInformer(direct, ns, CM)).start();
+  await inf.synced;
+  const created = await direct.create(CM, ns, cm('mine', 'a', { v: '1' }));
+  inf.observe(created);
+  // Read right away: the write, whether or not the watch has brought it.
+  assert.equal(inf.get('mine')?.metadata.resourceVersion, created.metadata.resourceVersion);
+  // A newer version from the watch wins over the remembered write.
+  const updated = await direct.update(CM, ns, { ...created, data: { v: '2' } });
+  await eventually(() => inf.get('mine')?.metadata.resourceVersion === updated.metadata.resourceVersion, 5000, 'the watch brings the update');
+  assert.deepEqual(inf.get('mine')?.data, { v: '2' });
+  // A remembered write older than what the watch has is not returned.
+  inf.observe(created);
+  assert.deepEqual(inf.get('mine')?.data, { v: '2' });
+  // Deleted on the host: the watch's delete also forgets the write.
+  inf.observe(updated);
+  await direct.delete(CM, ns, 'mine');
+  await eventually(() => inf.get('mine') === undefined, 5000, 'the delete reaches the informer');
+});

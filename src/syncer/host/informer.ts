@@ -50,6 +50,15 @@ const WATCH_GRACE_MS = 30_000;
 /** A watch that ends (without error) sooner than this after opening is retried with backoff, not at once. */
 const SHORT_WATCH_MS = 1_000;
 
+/** How long a written object stands in for one the watch has not brought (a lost event ends there). */
+const WRITTEN_TTL_MS = 30_000;
+
+/** `a` has an older resourceVersion than `b` (integers, as etcd's; anything else counts as not older). */
+function olderThan(a: KubeObject, b: KubeObject): boolean {
+  const x = Number(a.metadata.resourceVersion), y = Number(b.metadata.resourceVersion);
+  return Number.isSafeInteger(x) && Number.isSafeInteger(y) && x < y;
+}
+
 export class HostInformer<T extends KubeObject = KubeObject> {
   readonly namespace: string;
   readonly resource: HostResource;
@@ -64,6 +73,8 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   private readonly pageSize: number;
   private readonly onHandlerError: (err: unknown) => void;
   private readonly objects = new Map<string, T>();
+  /** Objects this process wrote that the watch has not brought yet (see observe()), with when they were written. */
+  private readonly written = new Map<string, { obj: T; at: number }>();
   /** label key → label value → names. Built on first use of a key. */
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
   private readonly subscribers = new Set<InformerHandlers<T>>();
@@ -122,7 +133,26 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   }
 
   get(name: string): T | undefined {
-    return this.objects.get(name);
+    const cached = this.objects.get(name);
+    if (this.written.size === 0) return cached;
+    const w = this.written.get(name);
+    if (!w) return cached;
+    if ((cached && !olderThan(cached, w.obj)) || Date.now() - w.at > WRITTEN_TTL_MS) {
+      this.written.delete(name);
+      return cached;
+    }
+    return w.obj;
+  }
+
+  /**
+   * Remember `obj` as a write of this process answered it, so get() returns it until the
+   * watch brings it or something newer (as client-go's mutation cache does): a sync
+   * running before the watch event does not write the same object again.
+   */
+  observe(obj: T): void {
+    if (obj.metadata.managedFields !== undefined) delete obj.metadata.managedFields;
+    const name = obj.metadata.name;
+    if (name) this.written.set(name, { obj, at: Date.now() });
   }
 
   list(): T[] {
@@ -290,6 +320,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   private remove(cached: T, final: T = cached): void {
     const name = cached.metadata.name ?? '';
     this.objects.delete(name);
+    this.written.delete(name);
     this.reindex(name, cached, undefined);
     for (const s of [...this.subscribers]) if (s.onDelete) this.call(() => s.onDelete?.(final));
   }
