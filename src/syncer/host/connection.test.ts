@@ -157,3 +157,26 @@ test('pod streams: a log through an authenticated request, exec through an upgra
   assert.ok(refused instanceof HostError && refused.code === 404, String(refused));
   await conn.delete(PODS, NS, 'logger', { gracePeriodSeconds: 0 });
 });
+
+test('past the host\'s limit of requests in flight, requests wait their turn or are tried again after the 429', async () => {
+  await host.server.ensureCluster(host.name, { limits: { maxRequestsInFlight: 2 } });
+  const eager = await HostConnection.connect({ text: host.kubeconfig }, { maxInFlight: 16 });
+  try {
+    await conn.ensureNamespace('limited');
+    const cm = (i: number) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } });
+    // 16 at a time against a limit of 2: the host answers 429 to most; each is tried again.
+    const made = await Promise.all(Array.from({ length: 24 }, (_, i) => eager.create(CM, 'limited', cm(i))));
+    assert.equal(new Set(made.map((o) => o.metadata.name)).size, 24);
+    // One at a time (maxInFlight 1): never past the limit.
+    const polite = await HostConnection.connect({ text: host.kubeconfig }, { maxInFlight: 1 });
+    try {
+      await Promise.all(Array.from({ length: 12 }, (_, i) => polite.create(CM, 'limited', cm(100 + i))));
+    } finally {
+      polite.close();
+    }
+    assert.equal((await conn.list(CM, 'limited')).items.length, 36);
+  } finally {
+    eager.close();
+    await host.server.ensureCluster(host.name, { limits: { maxRequestsInFlight: 64 } });
+  }
+});

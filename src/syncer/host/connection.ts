@@ -30,12 +30,23 @@ export type HostResource =
   | { readonly apiVersion: string; readonly plural: string }
   | { readonly apiVersion: string; readonly kind: string };
 
+/** 429s a request is tried again after (client-go: 10). */
+const MAX_429_RETRIES = 10;
+
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+
 export interface ConnectOptions {
   /** The kubeconfig context to use; default: its current context. */
   readonly context?: string;
   readonly userAgent?: string;
   /** For requests other than watches and streams; default 30 s. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Requests (not watches or streams) in flight at once; more wait their turn, as
+   * client-go's rate limiter makes them: a host limits what one client may have in
+   * flight (kubevisor: 64 per cluster) and answers 429 past it. Default 32.
+   */
+  readonly maxInFlight?: number;
 }
 
 export interface ListOptions {
@@ -139,6 +150,9 @@ export class HostConnection {
   private readonly agent: Agent;
   private readonly userAgent: string;
   private readonly requestTimeoutMs: number;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
   private readonly plurals = new Map<string, Promise<Map<string, string>>>();
   private closed = false;
 
@@ -169,6 +183,7 @@ export class HostConnection {
     this.context = context;
     this.userAgent = opts.userAgent ?? 'kubevisor-syncer';
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 32);
     // One pool for every request; Node keys its sockets by TLS material, so
     // rotated client certificates get new connections. No socket limit: each
     // open watch holds one, and requests must never queue behind watches.
@@ -425,8 +440,38 @@ export class HostConnection {
 
   // --- plumbing -----------------------------------------------------------------
 
-  /** A request answered with JSON; non-2xx answers become HostErrors. */
+  /** Wait for a free request slot (see ConnectOptions.maxInFlight); returns the function that frees it. */
+  private async slot(): Promise<() => void> {
+    if (this.inFlight >= this.maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.inFlight++;
+    let freed = false;
+    return () => {
+      if (freed) return;
+      freed = true;
+      // The slot passes straight to the next waiter, if any.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inFlight--;
+    };
+  }
+
+  /** A request answered with JSON; non-2xx answers become HostErrors. A 429 is tried again after its Retry-After, as client-go does. */
   private async json(method: string, path: string, query?: Query, body?: string, contentType = 'application/json'): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      const free = await this.slot();
+      try {
+        return await this.jsonOnce(method, path, query, body, contentType);
+      } catch (e) {
+        if (!(e instanceof HostError) || e.code !== 429 || attempt >= MAX_429_RETRIES || this.closed) throw e;
+        free();
+        await sleepMs(Math.min(10_000, Math.max(100, (e.retryAfterSeconds ?? 1) * 1000)));
+      } finally {
+        free();
+      }
+    }
+  }
+
+  private async jsonOnce(method: string, path: string, query: Query | undefined, body: string | undefined, contentType: string): Promise<unknown> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (body !== undefined) {
       headers['Content-Type'] = contentType;
