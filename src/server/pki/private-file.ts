@@ -1,6 +1,6 @@
 // Writing secrets: owner-only permissions, and never a half-written file.
 import { randomBytes } from 'node:crypto';
-import { linkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, linkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -31,7 +31,16 @@ export function placeNewFileSync(path: string, data: string | Uint8Array): boole
   const made = `${path}.new`;
   writeFileSync(made, data, { mode: 0o600 });
   try {
-    linkSync(made, path);
+    try {
+      linkSync(made, path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
+      // A filesystem without hard links: an exclusive copy (never over a file, though a
+      // crash during it can leave a short one).
+      copyFileSync(made, path, constants.COPYFILE_EXCL);
+    }
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
