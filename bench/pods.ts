@@ -43,8 +43,9 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-function deployment(name: string, replicas: number): string {
-  return JSON.stringify({
+/** The bench's Deployment: `replicas` pods of one small container. */
+export function deployment(name: string, replicas: number): Record<string, unknown> {
+  return {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
     spec: {
       replicas, selector: { matchLabels: { app: name } },
@@ -53,7 +54,7 @@ function deployment(name: string, replicas: number): string {
         spec: { containers: [{ name: 'app', image: 'nginx:1.27', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] },
       },
     },
-  });
+  };
 }
 
 async function readyPods(c: Client, path: string): Promise<number> {
@@ -128,7 +129,7 @@ export async function podsReady(opts: PodBenchOptions): Promise<PodBenchResult> 
     const half = Math.floor(opts.deployments / 2);
     const create = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        const r = await c.request('POST', path, { body: deployment(`web-${i}`, opts.replicas), headers: JSON_HEADERS });
+        const r = await c.request('POST', path, { body: JSON.stringify(deployment(`web-${i}`, opts.replicas)), headers: JSON_HEADERS });
         if (r.status !== 201) throw new Error(`create deployment ${r.status}: ${r.body}`);
       }
     };
@@ -186,7 +187,7 @@ export async function idleCpu(namespaces: number, podsPerNamespace: number, node
     for (let n = 0; n < namespaces; n++) {
       const ns = `idle-${n}`;
       await c.request('POST', '/api/v1/namespaces', { body: JSON.stringify({ metadata: { name: ns } }), headers: JSON_HEADERS });
-      const r = await c.request('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { body: deployment('app', podsPerNamespace), headers: JSON_HEADERS });
+      const r = await c.request('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { body: JSON.stringify(deployment('app', podsPerNamespace)), headers: JSON_HEADERS });
       if (r.status !== 201) throw new Error(`create deployment ${r.status}: ${r.body}`);
     }
     const want = namespaces * podsPerNamespace;

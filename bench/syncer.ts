@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '../test/support/client.ts';
 import { hostName } from '../src/syncer/translate/names.ts';
 import { serverMemory, startServe, type Serve } from './clusters.ts';
-import { cpuMs, decodedBytes } from './pods.ts';
+import { cpuMs, decodedBytes, deployment } from './pods.ts';
 
 const VC = '/apis/kubevisor.dev/v1alpha1/virtualclusters';
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -233,19 +233,6 @@ class KubeClient {
   close(): void {
     this.agent.destroy();
   }
-}
-
-function deployment(name: string, replicas: number): Record<string, unknown> {
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
-    spec: {
-      replicas, selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: 'nginx:1.27', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] },
-      },
-    },
-  };
 }
 
 function pod(name: string): Record<string, unknown> {

@@ -157,9 +157,10 @@ export type SqliteTemplate = import('../storage/sqlite-template.ts').SqliteTempl
 function templateOf(extra: Image): Promise<SqliteTemplate | undefined> {
   let t = templates.get(extra);
   if (!t) {
-    const objs = instances(extra, (image as Image).concat(extra).map((_, i) => uidMark(i)), TIME_MARK_TEXT);
+    const uidMarks = (image as Image).concat(extra).map((_, i) => uidMark(i));
+    const objs = instances(extra, uidMarks, TIME_MARK_TEXT);
     const rows = objs.map((o, i) => ({ key: o.key, value: o.value, createRevision: i + 1, modRevision: i + 1 }));
-    t = templateModule().then((m) => m.makeSqliteTemplate(rows, rows.length, [...objs.map((_, i) => uidMark(i)), TIME_MARK_TEXT]));
+    t = templateModule().then((m) => m.makeSqliteTemplate(rows, rows.length, templateValues(uidMarks, TIME_MARK_TEXT)));
     templates.set(extra, t);
   }
   return t;

@@ -61,12 +61,15 @@ export async function makeSqliteTemplate(rows: readonly KeyValue[], revision: nu
 export function fillSqliteTemplate(t: SqliteTemplate, values: readonly string[]): Buffer {
   if (values.length !== t.marks.length) throw new Error(`template: ${t.marks.length} marks, ${values.length} values`);
   const out = Buffer.from(t.bytes);
-  for (let i = 0; i < values.length; i++) {
-    const v = Buffer.from(values[i], 'utf8');
-    if (v.length !== t.marks[i].length) throw new Error(`template: "${values[i]}" is not ${t.marks[i].length} bytes long`);
-    for (const place of t.places[i]) for (const [at, from, len] of place) v.copy(out, at, from, from + len);
-  }
+  for (let i = 0; i < values.length; i++) writeMark(out, t, i, values[i]);
   return out;
+}
+
+/** Write `value` (the same byte length) in every place of mark `i` of a file made from `t`, in place. */
+export function writeMark(file: Uint8Array, t: SqliteTemplate, i: number, value: string): void {
+  const v = Buffer.from(value, 'utf8');
+  if (v.length !== t.marks[i].length) throw new Error(`template: "${value}" is not ${t.marks[i].length} bytes long`);
+  for (const place of t.places[i]) for (const [at, from, len] of place) v.copy(file, at, from, from + len);
 }
 
 function occurrences(s: string, m: string): number {

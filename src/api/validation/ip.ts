@@ -64,6 +64,11 @@ function formatIPv6(groups: number[]): string {
     const a = groups[6] as number, b = groups[7] as number;
     return `::ffff:${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
   }
+  return compressIPv6(groups);
+}
+
+/** Eight 16-bit groups in RFC 5952 form: lowercase hex, the longest run of two or more zero groups as "::". */
+export function compressIPv6(groups: readonly number[]): string {
   let bestStart = -1, bestLen = 0;
   for (let i = 0; i < 8;) {
     if (groups[i] !== 0) { i++; continue; }

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { X509Certificate, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fillSqliteTemplate, type SqliteTemplate } from '../../storage/sqlite-template.ts';
+import { fillSqliteTemplate, writeMark, type SqliteTemplate } from '../../storage/sqlite-template.ts';
 import { newUid, nowTimestamp } from '../../registry/generic/metadata.ts';
 import { hashToken, newAdminToken } from '../pki/admin-token.ts';
 import { privateKeyPem } from '../pki/certificate.ts';
@@ -79,9 +79,9 @@ function make(req: Extract<KitRequest, { type: 'make' }>): KitReply {
   let db: Extract<KitReply, { made: true }>['db'];
   if (kit.db && template && req.template === kit.db.template) {
     const time = nowTimestamp(new Date(now));
-    const t = template.t;
     // Only the time mark is left to fill: every other place holds this kit's uid already.
-    const filled = fillSqliteTemplate({ bytes: kit.db.file, marks: [t.marks[t.marks.length - 1]], places: [t.places[t.places.length - 1]] }, [time]);
+    const filled = kit.db.file;
+    writeMark(filled, template.t, template.t.marks.length - 1, time);
     // Never over a database put there meanwhile (a restore into the new cluster). The
     // store's empty WAL file is made here too, so opening the store on the main thread
     // creates no file (an empty WAL is no WAL to SQLite).

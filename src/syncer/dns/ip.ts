@@ -2,6 +2,7 @@
 // form for lookups (so "2001:DB8:0::1" and "2001:db8::1" find the same
 // service), and the in-addr.arpa / ip6.arpa names of PTR queries.
 import { isIPv4, isIPv6 } from 'node:net';
+import { compressIPv6 } from '../../api/validation/ip.ts';
 
 /** IPv4 as 4 bytes, IPv6 as 16; undefined when the text is not an IP address. */
 export function ipBytes(text: string): Uint8Array | undefined {
@@ -36,17 +37,7 @@ export function formatIP(bytes: Uint8Array): string {
   if (bytes.length === 4) return Array.from(bytes).join('.');
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  let bestStart = -1, bestLen = 1; // a single zero group is not compressed
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+  return compressIPv6(groups);
 }
 
 /** The one text form addresses are compared in; undefined for non-addresses. IPv4-mapped IPv6 becomes IPv4. */
