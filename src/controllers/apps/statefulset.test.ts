@@ -359,7 +359,9 @@ test('orphans: matching pods and revisions are adopted, pods no longer selected 
     await markReady(vc, ns, 'web-0');
     await eventually(() => pods(vc, ns).find((p) => p.metadata.name === 'web-0')?.metadata.labels?.['statefulset.kubernetes.io/pod-name'] === 'web-0', 5000, 'identity');
     // Relabel the pod: the set lets go of it and makes a new web-0... which exists, so it keeps failing until the orphan is gone.
-    await vc.store.guaranteedUpdate(ctx.def('', 'v1', 'pods'), ns, 'web-0', (cur) => { cur!.metadata.labels = { app: 'elsewhere' }; return cur!; });
+    // (The set may be replacing web-0 with a pod of its current revision at this moment: relabel whichever web-0 there is.)
+    await eventually(() => vc.store.guaranteedUpdate(ctx.def('', 'v1', 'pods'), ns, 'web-0', (cur) => { cur!.metadata.labels = { app: 'elsewhere' }; return cur!; })
+      .then(() => true, (e: unknown) => { if ((e as { code?: number }).code === 404) return false; throw e; }), 5000, 'relabelled');
     await eventually(() => pods(vc, ns).find((p) => p.metadata.name === 'web-0')?.metadata.ownerReferences === undefined, 5000, 'released');
   });
 });
