@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readSpec } from './spec.ts';
+import { DEFAULT_SYNC, readSpec } from './spec.ts';
 import { virtualClusterCRD } from './virtualcluster-crd.ts';
 
 const vc = (spec: Record<string, unknown>) => ({ apiVersion: 'kubevisor.dev/v1alpha1', kind: 'VirtualCluster', metadata: { name: 'a' }, spec });
@@ -18,6 +18,7 @@ const defaultGuardrails = {
   limitRange: undefined,
   podSecurity: { enforce: 'baseline', audit: undefined, warn: undefined },
   isolation: { networkPolicy: true, nodeSelector: undefined, tolerations: undefined, runtimeClassName: undefined },
+  sync: DEFAULT_SYNC,
 };
 
 test('a host from a kubeconfig file or a Secret, with defaults for the Secret', () => {
@@ -85,4 +86,26 @@ test('the CRD describes every host guardrail field', () => {
   for (const field of ['quota', 'limitRange', 'podSecurity', 'isolation']) assert.ok(host[field]?.description, field);
   for (const field of ['enforce', 'audit', 'warn']) assert.ok(host.podSecurity.properties?.[field]?.description, field);
   for (const field of ['networkPolicy', 'nodeSelector', 'tolerations', 'runtimeClassName']) assert.ok(host.isolation.properties?.[field]?.description, field);
+});
+
+test('host sync options: defaults, given flags, and bad values named by field', () => {
+  assert.deepEqual(withHost({}).spec.host?.sync, {
+    toHost: { allConfigMaps: false, allSecrets: false, ingresses: false, networkPolicies: false, podDisruptionBudgets: false, priorityClasses: false },
+    fromHost: { persistentVolumes: true, storageClasses: false, ingressClasses: false, priorityClasses: false },
+    nodes: 'fake',
+  });
+  const given = withHost({ sync: { toHost: { ingresses: true, allSecrets: true }, fromHost: { persistentVolumes: false, storageClasses: true }, nodes: 'real' } });
+  assert.deepEqual(given.errors, []);
+  assert.equal(given.spec.host?.sync.toHost.ingresses, true);
+  assert.equal(given.spec.host?.sync.toHost.allSecrets, true);
+  assert.equal(given.spec.host?.sync.toHost.networkPolicies, false);
+  assert.equal(given.spec.host?.sync.fromHost.persistentVolumes, false);
+  assert.equal(given.spec.host?.sync.fromHost.storageClasses, true);
+  assert.equal(given.spec.host?.sync.nodes, 'real');
+  const errs = (sync: unknown) => withHost({ sync }).errors.map((e) => `${e.field}: ${e.detail ?? e.type}`);
+  assert.deepEqual(errs({ toHost: { ingresses: 'yes' } }), ['spec.host.sync.toHost.ingresses: must be true or false']);
+  assert.match(errs({ toHost: { deployments: true } })[0]!, /^spec\.host\.sync\.toHost\.deployments: supported fields: "allConfigMaps"/);
+  assert.deepEqual(errs({ nodes: 'copied' }), ['spec.host.sync.nodes: supported values: "fake", "real"']);
+  assert.deepEqual(errs({ fromHost: [] }), ['spec.host.sync.fromHost: must be an object']);
+  assert.equal(withHost({ sync: { nodes: 'copied' } }).spec.host, undefined);
 });

@@ -78,7 +78,45 @@ export interface HostSpec {
   readonly limitRange: readonly LimitRangeItem[] | undefined;
   readonly podSecurity: PodSecurityModes;
   readonly isolation: HostIsolation;
+  readonly sync: HostSync;
 }
+
+/** Optional kinds the syncer copies to the host (beyond pods, services, endpoints and what pods use). */
+export interface SyncToHost {
+  /** Every config map, not only those synced pods use. */
+  readonly allConfigMaps: boolean;
+  /** Every secret, not only those synced pods use. */
+  readonly allSecrets: boolean;
+  readonly ingresses: boolean;
+  /** Translated so they select only this virtual cluster's pods. */
+  readonly networkPolicies: boolean;
+  readonly podDisruptionBudgets: boolean;
+  readonly priorityClasses: boolean;
+}
+
+/** Kinds the syncer copies from the host into the virtual cluster. */
+export interface SyncFromHost {
+  /** Persistent volumes bound to synced claims (on by default). */
+  readonly persistentVolumes: boolean;
+  readonly storageClasses: boolean;
+  readonly ingressClasses: boolean;
+  readonly priorityClasses: boolean;
+}
+
+/** What the virtual nodes standing for host nodes show: made-up data, or the host node's own. */
+export type NodeData = 'fake' | 'real';
+
+export interface HostSync {
+  readonly toHost: SyncToHost;
+  readonly fromHost: SyncFromHost;
+  readonly nodes: NodeData;
+}
+
+export const DEFAULT_SYNC: HostSync = {
+  toHost: { allConfigMaps: false, allSecrets: false, ingresses: false, networkPolicies: false, podDisruptionBudgets: false, priorityClasses: false },
+  fromHost: { persistentVolumes: true, storageClasses: false, ingressClasses: false, priorityClasses: false },
+  nodes: 'fake',
+};
 
 export interface ClusterSpec {
   /** "v1.33.0": what /version and discovery report. */
@@ -191,6 +229,7 @@ function readHost(v: unknown, errs: FieldError[]): HostSpec | undefined {
     errs.push({ type: 'FieldValueRequired', field: 'spec.host.kubeconfigSecret.name', value: '', detail: 'the Secret holding the host kubeconfig' });
   }
   const guardrails = readGuardrails(raw, errs);
+  const sync = readSync(raw.sync, 'spec.host.sync', errs);
   if (errs.length > before) return undefined;
   const kubeconfig: HostKubeconfig = file !== undefined ? { file } : {
     secret: {
@@ -200,7 +239,38 @@ function readHost(v: unknown, errs: FieldError[]): HostSpec | undefined {
     },
   };
   const context = typeof raw.context === 'string' && raw.context !== '' ? raw.context : undefined;
-  return { kubeconfig, context, namespace, ...guardrails };
+  return { kubeconfig, context, namespace, ...guardrails, sync };
+}
+
+function readFlags<T extends object>(v: unknown, path: string, defaults: T, errs: FieldError[]): T {
+  const o = objectAt(v, path, errs);
+  if (!o) return defaults;
+  const out = { ...defaults } as Record<string, boolean>;
+  for (const [k, val] of Object.entries(o)) {
+    if (!(k in defaults)) {
+      errs.push({ type: 'FieldValueNotSupported', field: `${path}.${k}`, value: k, detail: `supported fields: ${Object.keys(defaults).map((n) => `"${n}"`).join(', ')}` });
+    } else if (val === undefined || val === null) {
+      continue;
+    } else if (typeof val !== 'boolean') {
+      errs.push({ type: 'FieldValueTypeInvalid', field: `${path}.${k}`, value: val, detail: 'must be true or false' });
+    } else {
+      out[k] = val;
+    }
+  }
+  return out as T;
+}
+
+/** The optional kinds synced each way, and the virtual nodes' data. */
+function readSync(v: unknown, path: string, errs: FieldError[]): HostSync {
+  const o = objectAt(v, path, errs) ?? {};
+  const toHost = readFlags(o.toHost, `${path}.toHost`, DEFAULT_SYNC.toHost, errs);
+  const fromHost = readFlags(o.fromHost, `${path}.fromHost`, DEFAULT_SYNC.fromHost, errs);
+  let nodes: NodeData = DEFAULT_SYNC.nodes;
+  if (o.nodes !== undefined && o.nodes !== null && o.nodes !== '') {
+    if (o.nodes === 'fake' || o.nodes === 'real') nodes = o.nodes;
+    else errs.push({ type: 'FieldValueNotSupported', field: `${path}.nodes`, value: o.nodes, detail: 'supported values: "fake", "real"' });
+  }
+  return { toHost, fromHost, nodes };
 }
 
 type Guardrails = Pick<HostSpec, 'quota' | 'limitRange' | 'podSecurity' | 'isolation'>;

@@ -111,6 +111,35 @@ const specSchema = {
             runtimeClassName: { ...str, description: 'The RuntimeClass every host pod of the cluster runs with (e.g. a gVisor or Kata runtime), replacing the pod\'s own.' },
           },
         },
+        sync: {
+          type: 'object',
+          description: 'Optional kinds the syncer copies each way, and what the virtual nodes show.',
+          properties: {
+            toHost: {
+              type: 'object',
+              description: 'Kinds copied from the virtual cluster to the host namespace, besides pods, services, endpoints and what synced pods use.',
+              properties: {
+                allConfigMaps: { type: 'boolean', description: 'Every config map, not only those synced pods use. Default false.' },
+                allSecrets: { type: 'boolean', description: 'Every secret, not only those synced pods use. Default false.' },
+                ingresses: { type: 'boolean', description: 'Ingresses, with their backends renamed. Default false.' },
+                networkPolicies: { type: 'boolean', description: 'NetworkPolicies, translated so they select only this cluster\'s pods. Default false.' },
+                podDisruptionBudgets: { type: 'boolean', description: 'PodDisruptionBudgets, selecting only this cluster\'s pods. Default false.' },
+                priorityClasses: { type: 'boolean', description: 'PriorityClasses (cluster-scoped, renamed per cluster). Default false.' },
+              },
+            },
+            fromHost: {
+              type: 'object',
+              description: 'Kinds copied from the host cluster into the virtual cluster.',
+              properties: {
+                persistentVolumes: { type: 'boolean', description: 'The persistent volumes bound to synced claims. Default true.' },
+                storageClasses: { type: 'boolean', description: 'The host\'s storage classes. Default false.' },
+                ingressClasses: { type: 'boolean', description: 'The host\'s ingress classes. Default false.' },
+                priorityClasses: { type: 'boolean', description: 'The host\'s priority classes. Default false.' },
+              },
+            },
+            nodes: { ...str, enum: ['fake', 'real'], description: 'What the virtual nodes standing for host nodes show: fake (made-up addresses and capacity, the default) or real (the host node\'s labels, capacity and status).' },
+          },
+        },
       },
     },
   },
