@@ -11,11 +11,15 @@ import type { JsonObject, JsonValue } from '../types.ts';
 import { compareUtf8, goFormatFloat, goJsonMarshal, goQuote } from '../decode/go-text.ts';
 import { hasOwn, isJsonObject, jsonEqual } from '../patch/json-values.ts';
 
-/** One step of a path. Key fields are sorted by name. */
+/**
+ * One step of a path. Key fields are sorted by name. Key and value elements keep their
+ * FieldsV1 text once worked out (`text`): elements are shared by the sets built from
+ * one another.
+ */
 export type PathElement =
   | { readonly t: 'f'; readonly name: string }
-  | { readonly t: 'k'; readonly fields: ReadonlyArray<readonly [string, JsonValue]> }
-  | { readonly t: 'v'; readonly value: JsonValue }
+  | { readonly t: 'k'; readonly fields: ReadonlyArray<readonly [string, JsonValue]>; text?: string }
+  | { readonly t: 'v'; readonly value: JsonValue; text?: string }
   | { readonly t: 'i'; readonly index: number };
 
 export type Path = readonly PathElement[];
@@ -28,11 +32,11 @@ export function fieldElement(name: string): PathElement {
 export function keyElement(fields: Record<string, JsonValue> | ReadonlyArray<readonly [string, JsonValue]>): PathElement {
   const list = Array.isArray(fields) ? [...fields] as [string, JsonValue][] : Object.entries(fields);
   list.sort((a, b) => compareUtf8(a[0], b[0]));
-  return { t: 'k', fields: list };
+  return { t: 'k', fields: list, text: undefined };
 }
 
 export function valueElement(value: JsonValue): PathElement {
-  return { t: 'v', value };
+  return { t: 'v', value, text: undefined };
 }
 
 export function indexElement(index: number): PathElement {
@@ -169,9 +173,9 @@ export function pathString(p: Path): string {
 export function serializeElement(e: PathElement): string {
   switch (e.t) {
     case 'f': return `f:${e.name}`;
-    case 'k': return `k:{${e.fields.map(([n, v]) => `${goJsonMarshal(n)}:${goJsonMarshal(v)}`).join(',')}}`;
-    case 'v': return `v:${goJsonMarshal(e.value)}`;
     case 'i': return `i:${e.index}`;
+    case 'k': return e.text ??= `k:{${e.fields.map(([n, v]) => `${goJsonMarshal(n)}:${goJsonMarshal(v)}`).join(',')}}`;
+    case 'v': return e.text ??= `v:${goJsonMarshal(e.value)}`;
   }
 }
 
@@ -207,7 +211,7 @@ function parseElement(s: string): PathElement | typeof UNKNOWN_ELEMENT {
   const rest = s.slice(2);
   switch (s[0]) {
     case 'f': return { t: 'f', name: rest };
-    case 'v': return { t: 'v', value: parseJsonExact(rest) };
+    case 'v': return { t: 'v', value: parseJsonExact(rest), text: undefined };
     case 'k': {
       const v = parseJsonExact(rest);
       if (!isJsonObject(v)) throw new FieldsV1Error(`expected an object of key fields: ${rest}`);
@@ -241,9 +245,14 @@ function search<T>(list: readonly T[], pe: PathElement, get: (x: T) => PathEleme
   return { found: false, at: lo };
 }
 
-// toFieldsV1's memory (see there); a set changed by insert forgets its object.
-const fieldsV1Of = new WeakMap<FieldSet, JsonObject>();
+// toFieldsV1's reverse memory (see there).
 const setOfFieldsV1 = new WeakMap<object, FieldSet>();
+
+function forget(s: FieldSet): void {
+  if (s.emitted) setOfFieldsV1.delete(s.emitted);
+  s.emitted = undefined;
+  s.emittedMember = undefined;
+}
 
 const self = (e: PathElement) => e;
 const childPe = (c: Child) => c.pe;
@@ -257,6 +266,13 @@ export class FieldSet {
   members: PathElement[];
   /** Elements below which members live, sorted. */
   children: Child[];
+  /**
+   * The FieldsV1 object of this set, once built, and of this set as a member (starting
+   * with ".": {}): the sets an operation returns share the subtrees it left alone, whose
+   * objects are then not built again. insert forgets them along the path it changes.
+   */
+  emitted: JsonObject | undefined = undefined;
+  emittedMember: JsonObject | undefined = undefined;
 
   constructor(members: PathElement[] = [], children: Child[] = []) {
     this.members = members;
@@ -272,13 +288,12 @@ export class FieldSet {
   /** Adds a path (its parents are not added). The empty path is never a member. */
   insert(p: Path): void {
     if (p.length === 0) return;
-    const f = fieldsV1Of.get(this);
-    if (f) {
-      fieldsV1Of.delete(this);
-      setOfFieldsV1.delete(f);
-    }
     let s: FieldSet = this;
-    for (let i = 0; i < p.length - 1; i++) s = s.descend(p[i]!);
+    forget(s);
+    for (let i = 0; i < p.length - 1; i++) {
+      s = s.descend(p[i]!);
+      forget(s);
+    }
     const pe = p[p.length - 1]!;
     const { found, at } = search(s.members, pe, self);
     if (!found) s.members.splice(at, 0, pe);
@@ -440,12 +455,8 @@ export class FieldSet {
    * The object is shared: read-only, as stored objects are.
    */
   toFieldsV1(): JsonObject {
-    let f = fieldsV1Of.get(this);
-    if (!f) {
-      f = emit(this, false);
-      fieldsV1Of.set(this, f);
-      setOfFieldsV1.set(f, this);
-    }
+    const f = emit(this, false);
+    if (!setOfFieldsV1.has(f)) setOfFieldsV1.set(f, this);
     return f;
   }
 
@@ -465,6 +476,11 @@ export class FieldSet {
 }
 
 function emit(s: FieldSet, includeSelf: boolean): JsonObject {
+  if (includeSelf) return s.emittedMember ??= emitLevel(s, true);
+  return s.emitted ??= emitLevel(s, false);
+}
+
+function emitLevel(s: FieldSet, includeSelf: boolean): JsonObject {
   const out: JsonObject = {};
   if (includeSelf && (s.members.length > 0 || s.children.length > 0)) out['.'] = {};
   let i = 0;

@@ -183,52 +183,80 @@ const peKey = serializeElement;
  * associative-list keys and (unless allowed) duplicate items. Returns the problems.
  */
 export function validate(v: JsonValue, tr: TypeRef, allowDuplicates = false): TypedError[] {
-  if ('none' in tr) return noTypeError(tr);
+  const errs: TypedError[] = [];
+  validateInto(v, tr, allowDuplicates, errs);
+  return errs;
+}
+
+/** Prefix the paths of the errors from `start` on (path texts are only made for errors). */
+function prefixFrom(errs: TypedError[], start: number, prefix: string): void {
+  for (let i = start; i < errs.length; i++) errs[i]!.path = prefix + errs[i]!.path;
+}
+
+function validateInto(v: JsonValue, tr: TypeRef, allowDuplicates: boolean, errs: TypedError[]): void {
+  if ('none' in tr) {
+    errs.push(...noTypeError(tr));
+    return;
+  }
   const a = resolve(tr);
   switch (handlerOf(a, pick(a, v))) {
-    case 'scalar': return validateScalar(a.scalar!, v, '');
+    case 'scalar':
+      errs.push(...validateScalar(a.scalar!, v, ''));
+      return;
     case 'map': {
-      if (v === null) return [];
+      if (v === null) return;
       const m = asMap(v);
-      if (!m) return mapValueError(v);
-      const errs: TypedError[] = [];
-      for (const k of Object.keys(m)) {
-        const declared = a.map!.fields.get(k);
+      if (!m) {
+        errs.push(...mapValueError(v));
+        return;
+      }
+      const fields = a.map!.fields;
+      for (const k in m) {
+        const declared = fields.get(k);
         const t = declared ?? a.map!.elem;
         if (!declared && 'none' in t) {
-          errs.push(...prefixed(err('field not declared in schema'), elementString({ t: 'f', name: k })));
+          errs.push({ path: elementString({ t: 'f', name: k }), message: 'field not declared in schema' });
           break;
         }
-        errs.push(...prefixed(validate(m[k]!, t, allowDuplicates), elementString({ t: 'f', name: k })));
+        const start = errs.length;
+        validateInto(m[k]!, t, allowDuplicates, errs);
+        if (errs.length > start) prefixFrom(errs, start, elementString({ t: 'f', name: k }));
       }
-      return errs;
+      return;
     }
     case 'list': {
-      if (v === null) return [];
+      if (v === null) return;
       const l = asList(v);
-      if (!l) return listValueError(v);
+      if (!l) {
+        errs.push(...listValueError(v));
+        return;
+      }
       const list = a.list!;
-      const errs: TypedError[] = [];
-      const seen = new Set<string>();
+      const seen = allowDuplicates ? undefined : new Set<string>();
       for (let i = 0; i < l.length; i++) {
         let pe: PathElement;
         if (list.atomic) pe = { t: 'i', index: i };
         else {
           const r = listItemElement(list, l[i]!);
           if (typeof r === 'string') {
-            errs.push(...err(`element ${i}: ${r}`));
-            return errs;
+            errs.push({ path: '', message: `element ${i}: ${r}` });
+            return;
           }
           pe = r;
-          const key = peKey(pe);
-          if (seen.has(key) && !allowDuplicates) errs.push(...err(`duplicate entries for key ${elementString(pe)}`));
-          seen.add(key);
+          if (seen) {
+            const key = peKey(pe);
+            if (seen.has(key)) errs.push({ path: '', message: `duplicate entries for key ${elementString(pe)}` });
+            seen.add(key);
+          }
         }
-        errs.push(...prefixed(validate(l[i]!, list.elem, allowDuplicates), elementString(pe)));
+        const start = errs.length;
+        validateInto(l[i]!, list.elem, allowDuplicates, errs);
+        if (errs.length > start) prefixFrom(errs, start, elementString(pe));
       }
-      return errs;
+      return;
     }
-    default: return invalidAtomError();
+    default:
+      errs.push(...invalidAtomError());
   }
 }
 
@@ -318,34 +346,48 @@ interface CmpWalker {
   path: PathElement[];
   inLeaf: boolean;
   out: Comparison;
+  /** Problems found, in walk order; paths relative to the walk's start until prefixed. */
+  errs: TypedError[];
 }
 
 /** Which fields `rhs` added, modified and removed relative to `lhs` (either may be absent). */
 export function compare(lhs: Value, rhs: Value, tr: TypeRef): Comparison {
   const out: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  const errs = cmpWalk({ lhs, rhs, tr, path: [], inLeaf: false, out });
+  const errs: TypedError[] = [];
+  cmpWalk({ lhs, rhs, tr, path: [], inLeaf: false, out, errs });
   if (errs.length > 0) throw new TypedValueError(errs);
   return out;
 }
 
-function cmpWalk(w: CmpWalker): TypedError[] {
-  if (w.lhs === undefined && w.rhs === undefined) return err('at least one of lhs and rhs must be provided');
-  if ('none' in w.tr) return noTypeError(w.tr);
+/** Walk one child; its errors get the child's path element in front (made only when there are some). */
+function cmpChild(w: CmpWalker, pe: PathElement, lhs: Value, rhs: Value, tr: TypeRef): void {
+  const start = w.errs.length;
+  cmpWalk({ lhs, rhs, tr, path: [...w.path, pe], inLeaf: false, out: w.out, errs: w.errs });
+  if (w.errs.length > start) prefixFrom(w.errs, start, elementString(pe));
+}
+
+function cmpWalk(w: CmpWalker): void {
+  if (w.lhs === undefined && w.rhs === undefined) {
+    w.errs.push({ path: '', message: 'at least one of lhs and rhs must be provided' });
+    return;
+  }
+  if ('none' in w.tr) {
+    w.errs.push(...noTypeError(w.tr));
+    return;
+  }
   const a = resolve(w.tr);
   const pl = pick(a, w.lhs);
   const pr = pick(a, w.rhs);
-  const errs: TypedError[] = [];
-  if (w.rhs === undefined) errs.push(...cmpHandle(a, pl, w));
-  else if (w.lhs === undefined || pl === pr) errs.push(...cmpHandle(a, pr, w));
+  if (w.rhs === undefined) cmpHandle(a, pl, w);
+  else if (w.lhs === undefined || pl === pr) cmpHandle(a, pr, w);
   else {
-    errs.push(...cmpHandle(a, pl, { ...w }));
-    errs.push(...cmpHandle(a, pr, w));
+    cmpHandle(a, pl, { ...w });
+    cmpHandle(a, pr, w);
   }
   if (!w.inLeaf) {
     if (w.lhs === undefined) w.out.added.insert(w.path);
     else if (w.rhs === undefined) w.out.removed.insert(w.path);
   }
-  return errs;
 }
 
 function cmpLeaf(w: CmpWalker): void {
@@ -356,59 +398,61 @@ function cmpLeaf(w: CmpWalker): void {
   else if (!jsonEqual(w.lhs, w.rhs)) w.out.modified.insert(w.path);
 }
 
-function cmpHandle(a: Atom, p: Picked, w: CmpWalker): TypedError[] {
+function cmpHandle(a: Atom, p: Picked, w: CmpWalker): void {
   switch (handlerOf(a, p)) {
     case 'scalar': {
       const le = validateScalar(a.scalar!, w.lhs, 'lhs: ');
       const re = validateScalar(a.scalar!, w.rhs, 'rhs: ');
-      if (le.length > 0 && re.length > 0) return [...le, ...re];
-      cmpLeaf(w);
-      return [];
+      if (le.length > 0 && re.length > 0) w.errs.push(...le, ...re);
+      else cmpLeaf(w);
+      return;
     }
     case 'list': {
       const list = a.list!;
       const l = asList(w.lhs);
       const r = asList(w.rhs);
       const emptyPromote = (!l || l.length === 0) && (!r || r.length === 0);
-      if (list.atomic || emptyPromote) {
-        cmpLeaf(w);
-        return [];
-      }
-      return cmpListItems(list, l, r, w);
+      if (list.atomic || emptyPromote) cmpLeaf(w);
+      else cmpListItems(list, l, r, w);
+      return;
     }
     case 'map': {
       const m = a.map!;
       const l = asMap(w.lhs);
       const r = asMap(w.rhs);
-      const emptyPromote = (!l || Object.keys(l).length === 0) && (!r || Object.keys(r).length === 0);
+      const emptyPromote = (!l || isEmptyMap(l)) && (!r || isEmptyMap(r));
       if (m.atomic || emptyPromote) {
         cmpLeaf(w);
-        return [];
+        return;
       }
-      const errs: TypedError[] = [];
       const visit = (k: string, lv: Value, rv: Value) => {
         // Equal subtrees hold no differences; most updates change a small part of an object.
         if (lv !== undefined && rv !== undefined && (lv === rv || jsonEqual(lv, rv))) return;
-        const pe: PathElement = { t: 'f', name: k };
-        errs.push(...prefixed(cmpWalk({ lhs: lv, rhs: rv, tr: fieldType(m, k), path: [...w.path, pe], inLeaf: false, out: w.out }), elementString(pe)));
+        cmpChild(w, { t: 'f', name: k }, lv, rv, fieldType(m, k));
       };
-      if (l) for (const k of Object.keys(l)) visit(k, l[k], r && hasOwn(r, k) ? r[k] : undefined);
-      if (r) for (const k of Object.keys(r)) if (!l || !hasOwn(l, k)) visit(k, undefined, r[k]);
-      return errs;
+      if (l) for (const k in l) visit(k, l[k], r && hasOwn(r, k) ? r[k] : undefined);
+      if (r) for (const k in r) if (!l || !hasOwn(l, k)) visit(k, undefined, r[k]);
+      return;
     }
-    default: return invalidAtomError();
+    default:
+      w.errs.push(...invalidAtomError());
   }
 }
 
-function cmpListItems(list: ListAtom, lhs: JsonValue[] | undefined, rhs: JsonValue[] | undefined, w: CmpWalker): TypedError[] {
-  const errs: TypedError[] = [];
+function isEmptyMap(m: JsonObject): boolean {
+  for (const _ in m) return false;
+  return true;
+}
+
+function cmpListItems(list: ListAtom, lhs: JsonValue[] | undefined, rhs: JsonValue[] | undefined, w: CmpWalker): void {
+  const errs = w.errs;
   const all: PathElement[] = [];
   const lv = new Map<string, JsonValue[]>();
   const rv = new Map<string, JsonValue[]>();
   (lhs ?? []).forEach((item, i) => {
     const pe = listItemElement(list, item);
     if (typeof pe === 'string') {
-      errs.push(...err(`element ${i}: ${pe}`));
+      errs.push({ path: '', message: `element ${i}: ${pe}` });
       return;
     }
     const k = peKey(pe);
@@ -422,7 +466,7 @@ function cmpListItems(list: ListAtom, lhs: JsonValue[] | undefined, rhs: JsonVal
   (rhs ?? []).forEach((item, i) => {
     const pe = listItemElement(list, item);
     if (typeof pe === 'string') {
-      errs.push(...err(`element ${i}: ${pe}`));
+      errs.push({ path: '', message: `element ${i}: ${pe}` });
       return;
     }
     const k = peKey(pe);
@@ -433,27 +477,23 @@ function cmpListItems(list: ListAtom, lhs: JsonValue[] | undefined, rhs: JsonVal
       if (!lv.has(k)) all.push(pe);
     }
   });
-  const item = (pe: PathElement, l: Value, r: Value) => {
-    errs.push(...prefixed(cmpWalk({ lhs: l, rhs: r, tr: list.elem, path: [...w.path, pe], inLeaf: false, out: w.out }), elementString(pe)));
-  };
   for (const pe of all) {
     const k = peKey(pe);
     const ll = lv.get(k) ?? [];
     const rl = rv.get(k) ?? [];
     if (ll.length === 1 && rl.length === 1 && jsonEqual(ll[0], rl[0])) continue;
-    if (ll.length <= 1 && rl.length <= 1) item(pe, ll[0], rl[0]);
+    if (ll.length <= 1 && rl.length <= 1) cmpChild(w, pe, ll[0], rl[0], list.elem);
     else if (ll.length >= 2 && rl.length >= 2) {
       const same = ll.length === rl.length && ll.every((x, i) => jsonEqual(x, rl[i]));
       if (!same) w.out.modified.insert([...w.path, pe]);
     } else if (ll.length >= 2) {
-      if (rl.length !== 0) item(pe, undefined, rl[0]);
+      if (rl.length !== 0) cmpChild(w, pe, undefined, rl[0], list.elem);
       w.out.removed.insert([...w.path, pe]);
     } else {
-      if (ll.length !== 0) item(pe, ll[0], undefined);
+      if (ll.length !== 0) cmpChild(w, pe, ll[0], undefined, list.elem);
       w.out.added.insert([...w.path, pe]);
     }
   }
-  return errs;
 }
 
 // ---- merge ---------------------------------------------------------------------------

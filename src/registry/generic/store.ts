@@ -362,6 +362,12 @@ export class GenericStore {
    */
   async update(def: ResourceDef, namespace: string | undefined, name: string, input: KubeObject,
     opts: UpdateOptions = {}): Promise<{ obj: KubeObject; created: boolean }> {
+    return this.replace(def, namespace, name, input, opts, false);
+  }
+
+  /** update(); `owned`: `input` is a private copy no one else holds, kept as it is rather than copied. */
+  private async replace(def: ResourceDef, namespace: string | undefined, name: string, input: KubeObject,
+    opts: UpdateOptions, owned: boolean): Promise<{ obj: KubeObject; created: boolean }> {
     await def.loadBehaviour?.();
     const mf = await loadManagedFields();
     const key = objectKey(def, namespace, name);
@@ -380,7 +386,7 @@ export class GenericStore {
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     const old = this.present(def, current.obj);
-    const prepared = this.prepareUpdate(def, namespace, cloneObject(input), old, opts);
+    const prepared = this.prepareUpdate(def, namespace, owned ? input : cloneObject(input), old, opts);
     if (!opts.subresource) await this.admit('update', def, namespace, prepared, old, opts.user, opts.dryRun === true);
     // A write that changes nothing leaves managedFields' times alone too.
     const obj = mf.revertNoopTimestamps(old, prepared);
@@ -520,12 +526,14 @@ export class GenericStore {
       await this.cache.sync();
       const cur = this.cache.getCached(objectKey(def, namespace, name));
       if (!cur && !opts.allowCreate) throw errors.notFound(gr(def), name);
-      const next = await mutate(cur ? this.mutable(def, cur.obj, opts.subresource) : undefined);
+      const copy = cur ? this.mutable(def, cur.obj, opts.subresource) : undefined;
+      const next = await mutate(copy);
       // Pin the write to what mutate saw, unless the caller demanded a specific version.
       const explicit = next.metadata?.resourceVersion && cur && next.metadata.resourceVersion !== cur.obj.metadata.resourceVersion;
       if (cur && !explicit) next.metadata = { ...next.metadata, resourceVersion: cur.obj.metadata.resourceVersion };
       try {
-        return await this.update(def, namespace, name, next, opts);
+        // The copy mutate changed and gave back is the store's own: it is not copied again.
+        return await this.replace(def, namespace, name, next, opts, next === copy);
       } catch (e) {
         if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict' && !explicit && attempt < 8) continue;
         throw e;

@@ -180,3 +180,19 @@ test('past the host\'s limit of requests in flight, requests wait their turn or 
     await host.server.ensureCluster(host.name, { limits: { maxRequestsInFlight: 64 } });
   }
 });
+
+test('a watch delivers events larger than one chunk of the stream whole, and several small ones in order', async () => {
+  await conn.ensureNamespace(NS);
+  const start = await conn.list(CM, NS);
+  const seen: { name: string; size: number }[] = [];
+  const w = await conn.watch(CM, NS, { resourceVersion: start.metadata.resourceVersion }, (ev) => {
+    if (ev.type === 'ADDED') seen.push({ name: ev.object.metadata.name as string, size: String((ev.object as { data?: { big?: string } }).data?.big ?? '').length });
+  });
+  const big = randomBytes(300_000).toString('hex');
+  await conn.create(CM, NS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big-1' }, data: { big } });
+  for (const n of ['small-1', 'small-2']) await conn.create(CM, NS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n } });
+  await conn.create(CM, NS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big-2' }, data: { big } });
+  for (let i = 0; i < 100 && seen.length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+  w.stop();
+  assert.deepEqual(seen, [{ name: 'big-1', size: big.length }, { name: 'small-1', size: 0 }, { name: 'small-2', size: 0 }, { name: 'big-2', size: big.length }]);
+});

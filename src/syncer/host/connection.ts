@@ -368,13 +368,23 @@ export class HostConnection {
         }
       };
       res.on('data', (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while (settle && (nl = buffered.indexOf('\n')) >= 0) {
-          const text = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          line(text);
+        // Events are one per line; a long one comes in many chunks, and only the new chunk
+        // can hold its end.
+        let nl = chunk.indexOf('\n');
+        if (nl < 0) {
+          buffered += chunk;
+          return;
         }
+        let text = buffered + chunk;
+        nl += buffered.length;
+        let from = 0;
+        while (settle && nl >= 0) {
+          line(text.slice(from, nl));
+          from = nl + 1;
+          nl = text.indexOf('\n', from);
+        }
+        buffered = text.slice(from);
+        text = '';
       });
       res.on('end', () => {
         if (settle && buffered !== '') line(buffered);
