@@ -22,6 +22,8 @@ import { hostServiceAdmission, syncService } from './services.ts';
 import { deleteHost } from './sync-errors.ts';
 import { MANAGED_SELECTOR, managedSelector, virtualIdentity } from './translate/index.ts';
 import { syncVirtualNode } from './virtual-nodes.ts';
+import { FromHost } from './from-host.ts';
+import { removeToHostCopies, ToHostSync } from './to-host.ts';
 import { ENDPOINTS, syncEndpoints } from './endpoints.ts';
 import { eventTarget, HOST_EVENT_SELECTOR, syncHostEvent } from './events-up.ts';
 import { HostError } from './host/index.ts';
@@ -46,6 +48,8 @@ export class ClusterSyncer {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly host: HostSpec;
   private readonly hostEvents: HostInformer;
+  private readonly fromHost: FromHost;
+  private readonly toHost: ToHostSync;
   private timer: NodeJS.Timeout | undefined;
   /** Service admission through the host, once started. */
   admission: AdmissionPlugin | undefined;
@@ -68,6 +72,8 @@ export class ClusterSyncer {
     const ev = link.informers.acquire(host.namespace, EVENTS, undefined, HOST_EVENT_SELECTOR);
     this.hostEvents = ev.informer;
     this.releases.push(ev.release);
+    this.fromHost = new FromHost(link, host.sync);
+    this.releases.push(() => this.fromHost.release());
     this.controller = new Controller(`syncer/${vc.name}`, (key) => this.reconcile(key), { workers: opts.workers ?? 8 });
     this.ctx = {
       name: vc.name, vc, ctl: controllerContext(vc), hostNamespace: host.namespace, conn: link.conn, hosts,
@@ -80,7 +86,11 @@ export class ClusterSyncer {
       enqueue: (key) => this.controller.enqueue(key),
       podIPs,
       sentDown: new Map(),
+      fromHost: this.fromHost,
+      hostPriorityClass: (n) => this.toHost.hostPriorityClass(n),
     };
+    this.toHost = new ToHostSync(this.ctx, link.informers, host.sync.toHost);
+    this.releases.push(() => this.toHost.release());
   }
 
   /** Connect both sides; resolves once the host namespace exists and the host caches are filled. */
@@ -88,7 +98,7 @@ export class ClusterSyncer {
     const s = this.ctx;
     await this.checkGuardrails();
     await this.ensureWorkloadAccount();
-    await Promise.all([...Object.values(s.hosts), this.hostEvents].map((i) => i.synced));
+    await Promise.all([...[...Object.values(s.hosts), this.hostEvents].map((i) => i.synced), this.toHost.ready()]);
     this.admission = hostServiceAdmission(s);
     const sub = (def: ResourceDef, kind: SyncKind, filter?: (key: string, obj: KubeObject) => boolean) => {
       this.unsubscribe.push(s.vc.cache.subscribe({
@@ -107,8 +117,8 @@ export class ClusterSyncer {
     sub(s.defs.services, 'service');
     const epDef = s.vc.registry.find('', 'v1', 'endpoints');
     if (epDef) sub(epDef, 'endpoints');
-    sub(s.defs.configmaps, 'configmap', (key) => this.refs.used(key));
-    sub(s.defs.secrets, 'secret', (key) => this.refs.used(key));
+    sub(s.defs.configmaps, 'configmap', (key, obj) => this.refs.used(key) || this.toHost.wants(key, obj));
+    sub(s.defs.secrets, 'secret', (key, obj) => this.refs.used(key) || this.toHost.wants(key, obj));
     sub(s.defs.pvcs, 'pvc', (key) => this.refs.used(key));
     for (const [kind, inf] of Object.entries(s.hosts) as [WatchedKind, HostInformer][]) {
       const onHost = (obj: KubeObject, deleted: boolean) => {
@@ -133,6 +143,9 @@ export class ClusterSyncer {
     const onEvent = (o: KubeObject) => { if (eventTarget(s, o)) this.controller.enqueue(syncKey('event', undefined, o.metadata.name as string)); };
     this.unsubscribe.push(this.hostEvents.subscribe({ onAdd: onEvent, onUpdate: onEvent }));
     this.resyncAll();
+    this.fromHost.start(s);
+    this.unsubscribe.push(() => this.fromHost.stop());
+    this.unsubscribe.push(this.toHost.start());
     // One timer per cluster: guardrails every minute, a look at everything every five.
     let ticks = 0;
     this.timer = setInterval(() => {
@@ -151,6 +164,7 @@ export class ClusterSyncer {
         this.controller.enqueue(syncKey('endpoints', c.obj.metadata.namespace, c.obj.metadata.name as string));
       }
     }
+    this.toHost.resync();
   }
 
   /** The host namespace with its quota, limit range, network policies and pod security labels. */
@@ -195,7 +209,7 @@ export class ClusterSyncer {
         return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : undefined;
       }
       case 'configmap': case 'secret': case 'pvc':
-        return syncObject(s, kind as ObjectKind, namespace as string, name, this.refs.used(key));
+        return syncObject(s, kind as ObjectKind, namespace as string, name, this.refs.used(key) || this.toHost.wants(key));
       case 'service':
         return syncService(s, namespace as string, name);
       case 'endpoints':
@@ -204,6 +218,10 @@ export class ClusterSyncer {
         return syncVirtualNode(s, name);
       case 'event':
         return syncHostEvent(s, name, this.hostEvents);
+      case 'fromhost':
+        return this.fromHost.reconcile(s, name);
+      case 'ingress': case 'networkpolicy': case 'pdb': case 'priorityclass':
+        return this.toHost.reconcile(kind, namespace, name);
     }
   }
 
@@ -246,6 +264,7 @@ export class ClusterSyncer {
         removed++;
       }
     }
+    if (what === 'all') removed += await removeToHostCopies(s, this.host.sync.toHost);
     if (what === 'all') removed += (await removeGuardrails(s.conn, s.name, s.hostNamespace)).length;
     return removed;
   }

@@ -6,6 +6,7 @@ import type { ControllerContext } from '../controllers/context.ts';
 import type { HostConnection, HostInformer } from './host/index.ts';
 import type { WatchedKind } from './resources.ts';
 import type { EnforcedScheduling, TokenRequest } from './translate/index.ts';
+import type { FromHost } from './from-host.ts';
 
 export interface SyncerOptions {
   /** Where synced pods reach this kubevisor server (their KUBERNETES_SERVICE_HOST/PORT). */
@@ -39,9 +40,14 @@ export interface SyncContext {
   readonly sentDown: Map<string, PodFingerprint>;
   /** A host pod of this cluster has these IPs now (empty: it is gone), for the DNS server. */
   podIPs(hostPod: string, ips: readonly string[]): void;
+  /** What the cluster copies from the host (classes, volumes, node data). */
+  readonly fromHost: FromHost;
+  /** The host priority class a synced pod naming virtual class `name` gets; undefined: the pod's class is dropped. */
+  hostPriorityClass(name: string): string | undefined;
 }
 
-export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'endpoints' | 'node' | 'event';
+export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'endpoints' | 'node' | 'event' | 'fromhost'
+  | 'ingress' | 'networkpolicy' | 'pdb' | 'priorityclass';
 
 export function syncKey(kind: SyncKind, namespace: string | undefined, name: string): string {
   return namespace === undefined ? `${kind}//${name}` : `${kind}/${namespace}/${name}`;

@@ -49,6 +49,7 @@ function hostPodFor(s: SyncContext, v: KubeObject): HostPod {
     hostServiceAccount: WORKLOAD_SERVICE_ACCOUNT,
     tokenSecretName: hostTokenSecretName(v.metadata.name as string, ns, s.name),
     enforced: s.enforced,
+    priorityClassName: (n) => s.hostPriorityClass(n),
   });
 }
 
@@ -106,11 +107,15 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
     const hp = hostPodFor(s, v);
     // What the pod uses, its token Secret and the pod itself are written side by side: a pod
     // made before its volumes' sources waits for them in ContainerCreating, as on any cluster.
+    // The pod goes first (one turn of the event loop lets its request leave): its tokens
+    // are signed while it is on its way.
+    const created = s.conn.create(PODS, s.hostNamespace, hp.pod, { fieldManager: FIELD_MANAGER });
+    created.catch(() => {}); // looked at below
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const deps = Promise.all([
       ...refs.kinds.map(([kind, n]) => syncObject(s, kind, ns, n, true)),
       syncTokenSecret(s, v, hp.tokens, tokenSecret),
     ]);
-    const created = s.conn.create(PODS, s.hostNamespace, hp.pod, { fieldManager: FIELD_MANAGER });
     const [depsDone, podDone] = await Promise.allSettled([deps, created]);
     if (depsDone.status === 'rejected') throw depsDone.reason;
     const renewIn = depsDone.value[depsDone.value.length - 1] as number | undefined;

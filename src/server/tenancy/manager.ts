@@ -209,7 +209,9 @@ export class ClusterManager {
     }
     if (r.phase === 'Terminating') return;
     await this.loadPki(r);
-    const reopen = r.vc !== undefined && (r.spec.storage !== spec.storage || r.spec.nodes !== spec.nodes);
+    // A new host spec (connection, guardrails, what is synced) takes effect through a fresh syncer.
+    const reopen = r.vc !== undefined && (r.spec.storage !== spec.storage || r.spec.nodes !== spec.nodes ||
+      JSON.stringify(r.spec.host) !== JSON.stringify(spec.host));
     r.spec = spec;
     if (spec.paused) {
       await this.close(r, 'Paused');

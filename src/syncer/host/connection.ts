@@ -198,7 +198,8 @@ export class HostConnection {
     const plural = await this.plural(resource);
     const [group, version] = splitApiVersion(resource.apiVersion);
     let p = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
-    p += `/namespaces/${encodeURIComponent(namespace)}/${plural}`;
+    // Namespace '': a cluster-scoped kind (or, for lists and watches, every namespace).
+    p += namespace === '' ? `/${plural}` : `/namespaces/${encodeURIComponent(namespace)}/${plural}`;
     if (name !== undefined) p += `/${encodeURIComponent(name)}`;
     if (subresource !== undefined) p += `/${subresource}`;
     return p;

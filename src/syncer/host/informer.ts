@@ -89,6 +89,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   private watchesOpened = 0;
   private listsDone = 0;
 
+  /** `namespace` '': a cluster-scoped kind (or every namespace). */
   constructor(conn: HostConnection, namespace: string, resource: HostResource, opts: InformerOptions = {}) {
     this.conn = conn;
     this.namespace = namespace;
@@ -371,7 +372,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
 
   private describe(): string {
     const kind = 'plural' in this.resource ? this.resource.plural : this.resource.kind;
-    return `${kind} in ${this.namespace}${this.labelSelector ? ` (${this.labelSelector})` : ''}`;
+    return `${kind} in ${this.namespace || 'the cluster'}${this.labelSelector ? ` (${this.labelSelector})` : ''}`;
   }
 }
 
