@@ -530,6 +530,30 @@ export class HostConnection {
     return ctx;
   }
 
+  private cachedCredentials: { at: number; auth: AuthOptions; secureContext: () => SecureContext } | undefined;
+
+  /**
+   * The kubeconfig's credentials as request options. Static ones (certificates, tokens, their
+   * files) are worked out at most every few seconds: decoding them and finding their TLS context
+   * cost more than an idle request's whole trip. Exec plugins and auth providers are asked every time.
+   */
+  private async credentials(): Promise<{ auth: AuthOptions; secureContext: () => SecureContext }> {
+    const now = performance.now();
+    const c = this.cachedCredentials;
+    if (c && now - c.at < CREDENTIALS_REUSE_MS) return c;
+    const auth: AuthOptions = {};
+    try {
+      await this.kc.applyToHTTPSOptions(auth);
+    } catch (e) {
+      throw new HostError(0, '', `cannot get credentials for the host: ${(e as Error).message}`, undefined, undefined, e);
+    }
+    let ctx: SecureContext | undefined;
+    const out = { at: now, auth, secureContext: () => (ctx ??= this.secureContext(auth.ca, auth.cert, auth.key)) };
+    const user = this.kc.getCurrentUser();
+    this.cachedCredentials = user?.exec || user?.authProvider ? undefined : out;
+    return out;
+  }
+
   private async prepare(method: string, path: string, query: Query | URLSearchParams | undefined, headers: Record<string, string | string[]>): Promise<PreparedRequest> {
     if (this.closed) throw new HostError(0, '', 'the host connection is closed');
     const url = new URL(this.server + path);
@@ -538,12 +562,7 @@ export class HostConnection {
     } else if (query) {
       for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     }
-    const auth: RequestOptions & { headers?: Record<string, string> } = {};
-    try {
-      await this.kc.applyToHTTPSOptions(auth);
-    } catch (e) {
-      throw new HostError(0, '', `cannot get credentials for the host: ${(e as Error).message}`, undefined, undefined, e);
-    }
+    const { auth, secureContext } = await this.credentials();
     const proxied = Boolean(this.kc.getCurrentCluster()?.proxyUrl);
     const options: RequestOptions = {
       method,
@@ -556,7 +575,7 @@ export class HostConnection {
       ca: auth.ca, cert: auth.cert, key: auth.key,
     };
     // One TLS context per set of credentials, not one per new socket.
-    if (url.protocol === 'https:') (options as RequestOptions & { secureContext?: SecureContext }).secureContext = this.secureContext(auth.ca, auth.cert, auth.key);
+    if (url.protocol === 'https:') (options as RequestOptions & { secureContext?: SecureContext }).secureContext = secureContext();
     if (auth.rejectUnauthorized !== undefined) options.rejectUnauthorized = auth.rejectUnauthorized;
     if (auth.servername !== undefined) options.servername = auth.servername;
     if (auth.auth !== undefined) options.auth = auth.auth;
@@ -566,6 +585,11 @@ export class HostConnection {
     return { url, send, options };
   }
 }
+
+type AuthOptions = RequestOptions & { headers?: Record<string, string> };
+
+/** How long static credentials are used before the kubeconfig is asked again (rotated files). */
+const CREDENTIALS_REUSE_MS = 5000;
 
 function splitApiVersion(apiVersion: string): [group: string, version: string] {
   const slash = apiVersion.indexOf('/');
