@@ -119,7 +119,8 @@ export class ClusterSyncer {
     if (epDef) sub(epDef, 'endpoints');
     sub(s.defs.configmaps, 'configmap', (key, obj) => this.refs.used(key) || this.toHost.wants(key, obj));
     sub(s.defs.secrets, 'secret', (key, obj) => this.refs.used(key) || this.toHost.wants(key, obj));
-    sub(s.defs.pvcs, 'pvc', (key) => this.refs.used(key));
+    // A claim's host copy holds the data: it lives as long as the virtual claim, used or not.
+    sub(s.defs.pvcs, 'pvc');
     for (const [kind, inf] of Object.entries(s.hosts) as [WatchedKind, HostInformer][]) {
       const onHost = (obj: KubeObject, deleted: boolean) => {
         const id = virtualIdentity(obj);
@@ -158,6 +159,7 @@ export class ClusterSyncer {
   private resyncAll(): void {
     const s = this.ctx;
     for (const c of s.vc.cache.scan(resourcePrefix(s.defs.pods))) this.controller.enqueue(syncKey('pod', c.obj.metadata.namespace, c.obj.metadata.name as string));
+    for (const c of s.vc.cache.scan(resourcePrefix(s.defs.pvcs))) this.controller.enqueue(syncKey('pvc', c.obj.metadata.namespace, c.obj.metadata.name as string));
     for (const c of s.vc.cache.scan(resourcePrefix(s.defs.services))) {
       this.controller.enqueue(syncKey('service', c.obj.metadata.namespace, c.obj.metadata.name as string));
       if (Object.keys((c.obj.spec as { selector?: object } | undefined)?.selector ?? {}).length === 0) {
@@ -208,8 +210,10 @@ export class ClusterSyncer {
         for (const ref of before) if (!this.refs.used(ref)) this.controller.enqueue(ref);
         return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : undefined;
       }
-      case 'configmap': case 'secret': case 'pvc':
+      case 'configmap': case 'secret':
         return syncObject(s, kind as ObjectKind, namespace as string, name, this.refs.used(key) || this.toHost.wants(key));
+      case 'pvc':
+        return syncObject(s, 'pvc', namespace as string, name, true);
       case 'service':
         return syncService(s, namespace as string, name);
       case 'endpoints':

@@ -1,7 +1,8 @@
-// Config maps, secrets and claims that synced pods use: copied to the host
-// under translated names while a pod uses them, kept equal to the virtual
-// object, restored when changed or deleted on the host, removed when no pod
-// uses them any more. Claims report their host status back.
+// Config maps and secrets that synced pods use, and every claim: copied to the
+// host under translated names, kept equal to the virtual object, restored when
+// changed or deleted on the host. Config maps and secrets go when no pod uses
+// them any more; a claim (whose host copy holds the data) only with the virtual
+// claim. Claims report their host status back.
 import type { KubeObject } from '../api/types.ts';
 import { jsonEqual } from '../registry/generic/metadata.ts';
 import type { SyncContext } from './context.ts';

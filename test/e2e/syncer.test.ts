@@ -43,7 +43,7 @@ describe('syncer', { skip: !(await hasKubectl()) && 'kubectl is not installed' }
   });
   after(async () => { await t?.close(); });
 
-  test('a Deployment with a Service, ConfigMap and Secret runs through the host, status back in the virtual cluster', async () => {
+  test('a Deployment with a Service, ConfigMap, Secret and PVC runs through the host, status back in the virtual cluster', async () => {
     const manifest = join(t.dir, 'app.yaml');
     writeFileSync(manifest, `
 apiVersion: v1
@@ -55,6 +55,16 @@ apiVersion: v1
 kind: Secret
 metadata: { name: web-secret }
 stringData: { password: s3cret }
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: web-data }
+spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: spare }
+spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -69,8 +79,8 @@ spec:
       - name: app
         image: nginx:1.27
         envFrom: [{ configMapRef: { name: web-config } }]
-        volumeMounts: [{ name: creds, mountPath: /creds }]
-      volumes: [{ name: creds, secret: { secretName: web-secret } }]
+        volumeMounts: [{ name: creds, mountPath: /creds }, { name: data, mountPath: /data }]
+      volumes: [{ name: creds, secret: { secretName: web-secret } }, { name: data, persistentVolumeClaim: { claimName: web-data } }]
 ---
 apiVersion: v1
 kind: Service
@@ -100,10 +110,15 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     assert.equal(names.filter((n) => /^web-.*-x-default-x-a$/.test(n)).length, 2, names.join(' '));
     assert.equal(names.filter((n) => /^web-.*-x-default-x-b$/.test(n)).length, 2, names.join(' '));
     const hp = hostPods.find((p) => (p.metadata.name as string).endsWith('-x-default-x-a'))!;
-    const hspec = hp.spec as { automountServiceAccountToken?: boolean; serviceAccountName?: string; containers: { envFrom?: { configMapRef?: { name: string } }[] }[]; volumes: { name: string; secret?: { secretName: string } }[] };
+    const hspec = hp.spec as { automountServiceAccountToken?: boolean; serviceAccountName?: string; containers: { envFrom?: { configMapRef?: { name: string } }[] }[];
+      volumes: { name: string; secret?: { secretName: string }; persistentVolumeClaim?: { claimName: string } }[] };
     assert.equal(hspec.automountServiceAccountToken, false);
     assert.equal(hspec.containers[0]!.envFrom?.[0]?.configMapRef?.name, 'web-config-x-default-x-a');
     assert.equal(hspec.volumes.find((v) => v.name === 'creds')?.secret?.secretName, 'web-secret-x-default-x-a');
+    assert.equal(hspec.volumes.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName, 'web-data-x-default-x-a');
+    // Every claim is on the host, used by a pod or not: its host copy holds the data.
+    const claims = (await hostItems('persistentvolumeclaims')).map((c) => c.metadata.name).sort();
+    assert.deepEqual(claims, ['spare-x-default-x-a', 'spare-x-default-x-b', 'web-data-x-default-x-a', 'web-data-x-default-x-b']);
     const cms = (await hostItems('configmaps')).map((c) => c.metadata.name);
     assert.ok(cms.includes('web-config-x-default-x-a') && cms.includes('web-config-x-default-x-b'), cms.join(' '));
 
@@ -149,6 +164,11 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
       assert.notEqual(webA, webC);
       // The same name, answered for the asking pod's own cluster.
       assert.deepEqual(await ask('web.default.svc.cluster.local'), { rcode: 0, ips: [webC] });
+      // kubernetes.default is where the pods reach the API (their KUBERNETES_SERVICE_HOST), as the Service says.
+      const apiC = (await json(envC, 'get', 'service', 'kubernetes')).spec.clusterIP as string;
+      const hostEnv = (await json(await host2.env('host'), 'get', 'pod', 'client-x-default-x-c', '-n', HOST_NS)).spec.containers[0].env as { name: string; value?: string }[];
+      assert.equal(hostEnv.find((e) => e.name === 'KUBERNETES_SERVICE_HOST')?.value, apiC);
+      assert.deepEqual(await ask('kubernetes.default.svc.cluster.local'), { rcode: 0, ips: [apiC] });
       assert.equal((await ask('nothing.default.svc.cluster.local')).rcode, 3, 'NXDOMAIN');
       // An address that is no synced pod gets no cluster's answers.
       assert.equal((await ask('web.default.svc.cluster.local', '127.0.0.9')).rcode, 2, 'SERVFAIL');
@@ -196,6 +216,12 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     const r = await kubectl(envA, ['exec', 'shell', '--', 'sh', '-c', 'echo from-host; exit 3']);
     assert.equal(r.code, 3, r.out);
     assert.equal(r.stdout, 'from-host\n');
+    // The pod reaches the API where the virtual cluster's kubernetes Service says it is.
+    const env = await kubectl(envA, ['exec', 'shell', '--', 'sh', '-c', 'echo "$KUBERNETES_SERVICE_HOST"']);
+    assert.equal(env.code, 0, env.out);
+    const apiHost = env.stdout.trim();
+    assert.match(apiHost, /^[\d.]+$|:/);
+    await eventually(async () => (await k(envA, 'get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}')) === apiHost, 10_000, `kubernetes Service at ${apiHost}`);
     // A label set on the running virtual pod reaches the host pod.
     await k(envA, 'label', 'pod', 'shell', 'tier=debug');
     await eventually(async () => (await json(hostEnv, 'get', 'pod', 'shell-x-default-x-a', '-n', HOST_NS)).metadata.labels?.tier === 'debug', 10_000, 'label on the host pod');
@@ -209,6 +235,10 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     await k(envB, 'delete', 'deployment', 'web', '--wait=true');
     await eventually(async () => (await hostItems('pods', 'kubevisor.dev/vcluster=b')).length === 0, 30_000, 'b\'s host pods gone');
     assert.equal((await hostItems('pods', 'kubevisor.dev/vcluster=a')).length, 2, 'a\'s pods stay');
+    // The claims outlive the pods that used them; deleting one removes its host copy.
+    assert.ok((await hostItems('persistentvolumeclaims')).some((c) => c.metadata.name === 'web-data-x-default-x-b'), 'b\'s claim stays');
+    await k(envB, 'delete', 'pvc', 'spare', '--wait=true');
+    await eventually(async () => !(await hostItems('persistentvolumeclaims')).some((c) => c.metadata.name === 'spare-x-default-x-b'), 30_000, 'b\'s spare claim gone from the host');
     await t.tenant.server.ensureCluster('a', { paused: true }).catch((e: { code?: number }) => { if (e.code !== 503) throw e; });
     await eventually(async () => (await hostItems('pods', 'kubevisor.dev/vcluster=a')).length === 0, 30_000, 'a\'s host pods gone on pause');
     await t.tenant.server.ensureCluster('a', { paused: false });
