@@ -90,9 +90,14 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
   }));
   const controllers = o.controllers ?? (async (vc: VirtualCluster, spec: ClusterSpec): Promise<ClusterStop> => {
     const host = spec.host;
-    const stopControllers = startControllers({ nodes: host ? 0 : spec.nodes, caCert: o.pki.caCert, hosted: host !== undefined, podCIDR: o.podCIDR })(vc);
-    if (!host) return stopControllers;
-    const stopSync = (await syncerOf()).attach(vc, host);
+    const syncer = host ? await syncerOf() : undefined;
+    const stopControllers = startControllers({
+      nodes: host ? 0 : spec.nodes, caCert: o.pki.caCert, hosted: host !== undefined, podCIDR: o.podCIDR,
+      // The synced pods' API address is the cluster's default/kubernetes.
+      apiServer: syncer?.apiServerEndpoint(),
+    })(vc);
+    if (!host || !syncer) return stopControllers;
+    const stopSync = syncer.attach(vc, host);
     return async (phase) => {
       await stopSync(phase);
       stopControllers();

@@ -10,7 +10,8 @@ import { startCrdControllers } from './crd.ts';
 import { controllerContext, type ControllerContext } from './context.ts';
 import { startScheduler } from './scheduler/index.ts';
 import { startNodeLifecycleController, startSimulatedNodes } from '../nodes/index.ts';
-import { serviceAllocator, startCoreControllers } from './core/index.ts';
+import { serviceAllocator, startCoreControllers, startKubernetesServiceController, type APIServerEndpoint } from './core/index.ts';
+import { validateNonSpecialIP } from '../api/validation/ip.ts';
 import { startPolicy } from './policy/index.ts';
 import { startDeploymentController } from './workloads/deployment.ts';
 import { startReplicaSetController } from './workloads/replicaset.ts';
@@ -28,6 +29,16 @@ export interface StandaloneOptions {
   hosted?: boolean;
   /** The pod CIDR simulated nodes take their /24s from (default 10.244.0.0/16). */
   podCIDR?: string;
+  /**
+   * Where the pods of a hosted cluster reach its API server (the syncer's address for them),
+   * read at each use: default/kubernetes takes it as its ClusterIP, and its endpoints.
+   */
+  apiServer?: APIServerEndpoint;
+}
+
+/** The API server as an endpoint of default/kubernetes: not when endpoints may not hold its IP (loopback, link-local). */
+function asEndpoint(api: APIServerEndpoint | undefined): APIServerEndpoint | undefined {
+  return api && validateNonSpecialIP('ip', api.ip).length === 0 ? api : undefined;
 }
 
 /** The controllers of a standalone cluster, for ServerOptions.onClusterOpen. */
@@ -93,7 +104,8 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
       return () => alloc.stop();
     },
     startPolicy,
-    (c) => startCoreControllers(c, { caPem: opts.caCert }).stop,
+    (c) => startCoreControllers(c, { caPem: opts.caCert, apiServer: asEndpoint(opts.apiServer) }).stop,
+    (c) => (opts.hosted && opts.apiServer ? startKubernetesServiceController(c, opts.apiServer) : () => {}),
     startNamespaceController,
     startClusterRoleAggregationController,
     (c) => startCrdControllers(c.vc),

@@ -4,6 +4,7 @@
 // informers with the others on the same host.
 import { errors } from '../api/errors.ts';
 import type { AdmissionPlugin } from '../registry/generic/admission.ts';
+import type { APIServerEndpoint } from '../controllers/core/index.ts';
 import type { VirtualCluster } from '../server/cluster.ts';
 import type { HostSpec } from '../server/tenancy/spec.ts';
 import { backoffDelay, defaultBackoff, type KubeconfigSource } from './host/index.ts';
@@ -65,6 +66,20 @@ export class Syncer {
 
   constructor(opts: ServerSyncerOptions) {
     this.opts = opts;
+  }
+
+  /**
+   * Where synced pods reach the API server, for the virtual clusters' default/kubernetes (its
+   * ClusterIP and endpoints); undefined when that is a name. Read at each use: the port is known
+   * only once the server listens.
+   */
+  apiServerEndpoint(): APIServerEndpoint | undefined {
+    const opts = this.opts;
+    if (canonicalIP(opts.apiServer.host) === undefined) return undefined;
+    return {
+      get ip() { return canonicalIP(opts.apiServer.host) ?? opts.apiServer.host; },
+      get port() { return opts.apiServer.port; },
+    };
   }
 
   /** The cluster's syncing state; undefined when it has no host (or is not open). */
@@ -163,10 +178,10 @@ export class Syncer {
       const h = cs.ctx.hosts.pods.get(hName);
       const v = cs.ctx.peek(cs.ctx.defs.pods, namespace, name);
       if (!h || !v || !standsFor(h, v, 'Pod', vc.name)) return undefined;
-      return { conn: cs.ctx.conn, namespace: cs.ctx.hostNamespace, name: hName };
+      return { conn: cs.ctx.conn, namespace: cs.ctx.hostNamespace, name: hName, uid: h.metadata.uid };
     }, { signal: abort.signal });
     this.startDns();
-    const dnsView = new ClusterDnsView(vc);
+    const dnsView = new ClusterDnsView(vc, () => canonicalIP(this.opts.apiServer.host));
     this.dnsViews.set(vc.name, dnsView);
     this.setHealth(vc.name, { state: 'Connecting', since: Date.now() });
     let standby: AdmissionPlugin | undefined;

@@ -13,6 +13,9 @@ test('reword replaces the host pod and namespace with the virtual ones', () => {
   assert.equal(reword('error forwarding port 80 to pod tenants/web-x-shop-x-dev, uid 1', pod), 'error forwarding port 80 to pod shop/web, uid 1');
   assert.equal(reword('container nope is not valid for pod web-x-shop-x-dev', pod), 'container nope is not valid for pod web');
   assert.equal(reword('pods "web-x-shop-x-dev" is forbidden in namespace "tenants"', pod), 'pods "web" is forbidden in namespace "shop"');
+  assert.equal(reword('pod web-x-shop-x-dev in namespace tenants, not in namespace tenants-b', pod), 'pod web in namespace shop, not in namespace tenants-b');
+  const withUids = { ...pod, uid: 'v-1', hostUid: 'h-1' };
+  assert.equal(reword('to pod tenants/web-x-shop-x-dev, uid h-1: refused', withUids), 'to pod shop/web, uid v-1: refused');
 });
 
 test('a host 400 keeps its code and reason, re-worded, with the host uid dropped', () => {

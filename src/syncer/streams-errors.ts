@@ -11,6 +11,9 @@ export interface PodPair {
   readonly name: string;
   readonly hostNamespace: string;
   readonly hostName: string;
+  /** The pods' uids, when known: the host's is replaced by the virtual one. */
+  readonly uid?: string;
+  readonly hostUid?: string;
 }
 
 const PODS = { group: '', resource: 'pods' };
@@ -39,12 +42,19 @@ function reasonFor(code: number): StatusReason {
   }
 }
 
+/** `namespace NS` (or `namespace: NS`, `namespace=NS`) as a whole word, with what precedes NS as group 1. */
+function namespaceWord(ns: string): RegExp {
+  return new RegExp(`(\\bnamespace[ :=]+)${ns.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![a-z0-9.-])`, 'g');
+}
+
 /** `text` with the host pod's name and namespace replaced by the virtual ones. */
 export function reword(text: string, pod: PodPair): string {
-  return text
+  const out = text
     .replaceAll(`${pod.hostNamespace}/${pod.hostName}`, `${pod.namespace}/${pod.name}`)
     .replaceAll(pod.hostName, pod.name)
-    .replaceAll(`"${pod.hostNamespace}"`, `"${pod.namespace}"`);
+    .replaceAll(`"${pod.hostNamespace}"`, `"${pod.namespace}"`)
+    .replace(namespaceWord(pod.hostNamespace), (_m, lead: string) => lead + pod.namespace);
+  return pod.hostUid && pod.uid ? out.replaceAll(pod.hostUid, pod.uid) : out;
 }
 
 /**

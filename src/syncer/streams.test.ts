@@ -74,6 +74,7 @@ before(async () => {
   onHost.set('gone', { conn, namespace: HOST_NS, name: hostName('gone', 'default', VCLUSTER) }); // mapped, but the host has no such pod
   await syncedPod('cut', relayConn);
   await syncedPod('drift', conn, containers.slice(0, 1)); // the host pod lacks the sidecar
+  await syncedPod('quiet', conn, containers, true);
 });
 
 after(async () => {
@@ -91,14 +92,14 @@ after(async () => {
 const containers = [{ name: 'app', image: 'example/app:1' }, { name: 'sidecar', image: 'example/sidecar:1' }];
 
 /** A Running virtual pod in the tenant's `default` namespace. */
-async function virtualPod(name: string): Promise<void> {
+async function virtualPod(name: string): Promise<KubeObject> {
   const pod = await tenantConn.create(PODS, 'default', {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name, annotations: { 'kubectl.kubernetes.io/default-container': 'app' } },
     spec: { containers },
   });
   const now = new Date().toISOString();
-  await tenantConn.update(PODS, 'default', {
+  return await tenantConn.update(PODS, 'default', {
     ...pod,
     status: {
       phase: 'Running', startTime: now,
@@ -107,8 +108,11 @@ async function virtualPod(name: string): Promise<void> {
   }, { subresource: 'status' });
 }
 
-/** A virtual pod and the host pod it runs as, configured to answer logs, exec and port-forward. */
-async function syncedPod(name: string, conn = host.conn, hostContainers = containers): Promise<KubeObject> {
+/**
+ * A virtual pod and the host pod it runs as, configured to answer logs, exec and port-forward
+ * (`simulated`: the host pod answers exec and port-forward with errors that name it).
+ */
+async function syncedPod(name: string, conn = host.conn, hostContainers = containers, simulated = false): Promise<KubeObject> {
   await virtualPod(name);
   const hostPod = await host.conn.create(PODS, HOST_NS, {
     apiVersion: 'v1', kind: 'Pod',
@@ -118,13 +122,15 @@ async function syncedPod(name: string, conn = host.conn, hostContainers = contai
         'kubectl.kubernetes.io/default-container': 'app',
         'kubevisor.dev/logs-file': appLog,
         'kubevisor.dev/logs-file.sidecar': join(dir, 'sidecar.log'),
-        'kubevisor.dev/exec-command': '/bin/sh',
-        'kubevisor.dev/port-forward-80': `127.0.0.1:${echoPort}`,
+        ...simulated ? {} : {
+          'kubevisor.dev/exec-command': '/bin/sh',
+          'kubevisor.dev/port-forward-80': `127.0.0.1:${echoPort}`,
+        },
       },
     },
     spec: { containers: hostContainers, automountServiceAccountToken: false },
   });
-  onHost.set(name, { conn, namespace: HOST_NS, name: hostPod.metadata.name as string });
+  onHost.set(name, { conn, namespace: HOST_NS, name: hostPod.metadata.name as string, uid: hostPod.metadata.uid });
   return hostPod;
 }
 
@@ -278,6 +284,44 @@ test('kubectl exec: refusals name the virtual pod', { skip }, async () => {
   assert.notEqual(gone.code, 0);
   assert.match(gone.stderr, /pods "gone" not found/);
   assertNoHostNames(gone.stderr);
+  await noOpenSessions();
+});
+
+test('kubectl exec: the host\'s status inside the session names the virtual pod (WebSocket and SPDY)', { skip }, async () => {
+  for (const websockets of ['true', 'false']) {
+    for (const args of [['exec', 'quiet', '--', 'true'], ['attach', 'quiet']]) {
+      const r = await run(args, { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets } });
+      assert.notEqual(r.code, 0);
+      // The host sends this Status on the error channel once the session is open.
+      assert.match(r.stderr, /container "app" of pod default\/quiet is simulated by kubevisor/, `websockets=${websockets}: ${r.stderr}`);
+      assertNoHostNames(r.stderr);
+    }
+  }
+  await noOpenSessions();
+});
+
+test('kubectl port-forward: the host\'s error stream names the virtual pod and its uid (WebSocket and SPDY)', { skip }, async () => {
+  const uid = (await tenantConn.get(PODS, 'default', 'quiet')).metadata.uid as string;
+  const hostUid = onHost.get('quiet')!.uid!;
+  for (const websockets of ['true', 'false']) {
+    const child = spawnKubectl(['port-forward', 'pod/quiet', ':80'], { KUBECTL_PORT_FORWARD_WEBSOCKETS: websockets });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+    try {
+      const m = await waitForOutput(child.stdout!, /Forwarding from 127\.0\.0\.1:(\d+) -> 80/);
+      const s = connect(Number(m[1]), '127.0.0.1', () => s.write('hello'));
+      s.on('error', () => {});
+      const deadline = Date.now() + 10_000;
+      while (!/error forwarding port 80/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      s.destroy();
+      assert.match(stderr, new RegExp(`error forwarding port 80 to pod default/quiet, uid ${uid}: pod default/quiet is simulated`), `websockets=${websockets}: ${stderr}`);
+      assertNoHostNames(stderr);
+      assert.doesNotMatch(stderr, new RegExp(hostUid));
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  }
   await noOpenSessions();
 });
 

@@ -3,7 +3,8 @@
 // host credentials, in the client's own protocol. The server has already
 // authenticated the caller and authorized the request against the virtual
 // cluster before these handlers run; what comes back names the virtual pod,
-// never the host pod or namespace.
+// never the host pod or namespace: refusals before a session opens, and the
+// host's own text inside one (streams-rewrite.ts).
 //
 // They replace, for a synced cluster, the handlers of server/pod-streams.ts
 // (which serve simulated pods from their annotations).
@@ -17,6 +18,7 @@ import type { ResourceContext } from '../server/handlers/resource.ts';
 import { selectContainer } from '../server/streaming/pod-config.ts';
 import type { HostConnection, PodStreamSubresource, Upgraded } from './host/connection.ts';
 import { virtualPodError, type PodPair } from './streams-errors.ts';
+import { sessionRewrite } from './streams-rewrite.ts';
 import { splice, upgradeHeaders } from './streams-splice.ts';
 
 /** Where a virtual pod runs: the connection to its host, and its namespace and name there. */
@@ -24,6 +26,8 @@ export interface HostPod {
   readonly conn: HostConnection;
   readonly namespace: string;
   readonly name: string;
+  /** The host pod's uid, when known: re-worded to the virtual pod's in what the host says. */
+  readonly uid?: string;
 }
 
 /** The host pod of a virtual pod; undefined while it is not (yet) on the host. */
@@ -62,7 +66,8 @@ export function attachHostPodStreams(vc: VirtualCluster, resolve: ResolveHostPod
     const pod = await vc.store.get(podsDef, namespace, name);
     const target = resolve(namespace, name);
     if (!target) return { pod, hosted: undefined };
-    return { pod, hosted: { target, pair: { namespace, name, hostNamespace: target.namespace, hostName: target.name } } };
+    const pair: PodPair = { namespace, name, hostNamespace: target.namespace, hostName: target.name, uid: pod.metadata.uid, hostUid: target.uid };
+    return { pod, hosted: { target, pair } };
   };
 
   vc.subresources.set('/pods/log', async (ctx) => {
@@ -139,7 +144,7 @@ async function relayLogs(ctx: ResourceContext, { target, pair }: Hosted, open: S
   });
 }
 
-async function relayUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams, sub: PodStreamSubresource,
+async function relayUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams, sub: Exclude<PodStreamSubresource, 'log'>,
   { target, pair }: Hosted, open: Set<() => void>): Promise<void> {
   let up: Upgraded;
   try {
@@ -155,6 +160,6 @@ async function relayUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, 
     cut = splice(socket, head, up, () => {
       open.delete(end);
       done();
-    });
+    }, sessionRewrite(up.response, sub, pair));
   });
 }

@@ -166,8 +166,8 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
       assert.deepEqual(await ask('web.default.svc.cluster.local'), { rcode: 0, ips: [webC] });
       // kubernetes.default is where the pods reach the API (their KUBERNETES_SERVICE_HOST), as the Service says.
       const apiC = (await json(envC, 'get', 'service', 'kubernetes')).spec.clusterIP as string;
-      const hostEnv = (await json(await host2.env('host'), 'get', 'pod', 'client-x-default-x-c', '-n', HOST_NS)).spec.containers[0].env as { name: string; value?: string }[];
-      assert.equal(hostEnv.find((e) => e.name === 'KUBERNETES_SERVICE_HOST')?.value, apiC);
+      const clientEnv = (await json(await host2.env('host'), 'get', 'pod', 'client-x-default-x-c', '-n', HOST_NS)).spec.containers[0].env as { name: string; value?: string }[];
+      assert.equal(clientEnv.find((e) => e.name === 'KUBERNETES_SERVICE_HOST')?.value, apiC);
       assert.deepEqual(await ask('kubernetes.default.svc.cluster.local'), { rcode: 0, ips: [apiC] });
       assert.equal((await ask('nothing.default.svc.cluster.local')).rcode, 3, 'NXDOMAIN');
       // An address that is no synced pod gets no cluster's answers.

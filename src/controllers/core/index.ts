@@ -17,6 +17,7 @@ export { startEndpointSliceController, type EndpointSliceControllerOptions } fro
 export { type APIServerEndpoint } from './endpoint-util.ts';
 export { ServiceAllocator, serviceAllocator, type Allocation, type ServiceAllocatorOptions } from './ipalloc.ts';
 export { startPodGC, type PodGCOptions } from './podgc.ts';
+export { startKubernetesServiceController } from './kubernetes-service.ts';
 
 export interface CoreControllerOptions {
   /** The cluster CA (PEM) to publish as kube-root-ca.crt; not published when absent. */

@@ -168,7 +168,7 @@ export function decodeHeaderBlock(block: Buffer): SpdyHeaders {
  * one is sync-flushed, so its output is complete on its own yet continues the
  * same compression stream, as SPDY requires.
  */
-class ZlibContext {
+export class ZlibContext {
   readonly #z: Deflate | Inflate;
   #chain: Promise<unknown> = Promise.resolve();
   #out: Buffer[] = [];
@@ -234,7 +234,7 @@ function newCompressor(): ZlibContext {
   return new ZlibContext(createDeflate({ dictionary: SPDY3_DICTIONARY, flush: zlibConstants.Z_SYNC_FLUSH }));
 }
 
-function newDecompressor(): ZlibContext {
+export function newDecompressor(): ZlibContext {
   return new ZlibContext(createInflate({ dictionary: SPDY3_DICTIONARY, flush: zlibConstants.Z_SYNC_FLUSH }));
 }
 

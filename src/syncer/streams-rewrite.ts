@@ -1,0 +1,109 @@
+// What the host writes into an open exec, attach or port-forward session in
+// its own words (the exec status, port-forward errors) names the host pod;
+// these re-word it on the way to the client, by the protocol the host chose:
+//
+// - WebSocket channel protocols: whole messages of the error channel (3 for
+//   exec and attach; every odd channel for port-forward);
+// - SPDY/3.1, raw or tunnelled in WebSocket: DATA frames of `error` streams.
+//
+// stdin, stdout, stderr and forwarded bytes are the user's: they pass as they
+// come. Log streams are not re-worded (their body is the container's output).
+// Not re-worded either: a name split across two SPDY DATA frames (hosts write
+// each message at once), an error message over 256 KiB, close-frame reasons.
+// WebSocket extensions are not offered to the host, so no message is compressed.
+
+import type { IncomingMessage } from 'node:http';
+import { Transform } from 'node:stream';
+import type { PodStreamSubresource } from './host/connection.ts';
+import { reword, type PodPair } from './streams-errors.ts';
+import { SpdyErrorRewriter, SpdyStreamTypes } from './streams-spdy-rewrite.ts';
+import { WsFrameReader, type ByteRewriter } from './streams-ws-frames.ts';
+import { WsChannelRewriter, WsTunnelRewriter, WsTunnelWatcher, type BytesRewrite } from './streams-ws-rewrite.ts';
+
+const SPDY_TUNNEL = 'spdy/3.1+portforward.k8s.io';
+
+export interface SessionRewrite {
+  /** The host's bytes go through this on their way to the client. */
+  readonly toClient: Transform;
+  /** Sees the client's bytes on their way to the host (they are not changed). */
+  readonly watchClient?: (chunk: Buffer) => void;
+  /** The session is over. */
+  close(): void;
+}
+
+/** Bytes (any encoding that keeps ASCII as it is) with the host pod's names replaced. */
+export function rewordBytes(pod: PodPair): BytesRewrite {
+  return (bytes) => {
+    const text = bytes.toString('latin1');
+    const out = reword(text, pod);
+    return out === text ? bytes : Buffer.from(out, 'latin1');
+  };
+}
+
+/** The re-wording for a session the host upgraded with `response`; undefined for a protocol it does not know. */
+export function sessionRewrite(response: IncomingMessage, sub: Exclude<PodStreamSubresource, 'log'>, pod: PodPair): SessionRewrite | undefined {
+  const upgrade = headerText(response, 'upgrade').toLowerCase();
+  const rewrite = rewordBytes(pod);
+  if (upgrade === 'websocket') {
+    const protocol = headerText(response, 'sec-websocket-protocol').trim();
+    if (protocol.toLowerCase() === SPDY_TUNNEL) {
+      const types = new SpdyStreamTypes();
+      const fromClient = new WsFrameReader(new WsTunnelWatcher((b) => types.watch(b)));
+      return {
+        toClient: rewritingTransform((emit) => new WsFrameReader(new WsTunnelRewriter((inner) => new SpdyErrorRewriter(types, rewrite, inner), emit))),
+        // The watcher is synchronous: each chunk is read before the next comes.
+        watchClient: watching(types, (chunk) => void fromClient.push(chunk)),
+        close: () => types.close(),
+      };
+    }
+    const errorChannel = sub === 'portforward' ? (ch: number) => ch % 2 === 1 : (ch: number) => ch === 3;
+    return {
+      toClient: rewritingTransform((emit) => new WsFrameReader(new WsChannelRewriter({ base64: protocol.includes('base64'), errorChannel, rewrite, emit }))),
+      close: () => {},
+    };
+  }
+  if (upgrade.startsWith('spdy/')) {
+    const types = new SpdyStreamTypes();
+    return {
+      toClient: rewritingTransform((emit) => new SpdyErrorRewriter(types, rewrite, emit)),
+      watchClient: watching(types, (chunk) => types.watch(chunk)),
+      close: () => types.close(),
+    };
+  }
+  return undefined;
+}
+
+/** A watcher of the client's bytes that, should it fail, stops (the session then passes as it comes) rather than throw in a socket's listener. */
+function watching(types: SpdyStreamTypes, watch: (chunk: Buffer) => void): (chunk: Buffer) => void {
+  let failed = false;
+  return (chunk) => {
+    if (failed) return;
+    try {
+      watch(chunk);
+    } catch {
+      failed = true;
+      types.close();
+    }
+  };
+}
+
+function headerText(response: IncomingMessage, name: string): string {
+  const v = response.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v ?? '';
+}
+
+function rewritingTransform(make: (emit: (bytes: Buffer) => void) => ByteRewriter): Transform {
+  const t: Transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        const p = rewriter.push(chunk);
+        if (p) p.then(() => done(), done);
+        else done();
+      } catch (e) {
+        done(e as Error);
+      }
+    },
+  });
+  const rewriter = make((b) => { t.push(b); });
+  return t;
+}

@@ -1,0 +1,168 @@
+// SPDY/3.1 sessions passed through (exec, attach and port-forward from older
+// kubectl, and port-forward tunnelled in WebSocket): the client opens every
+// stream and names its kind in the `streamType` header of its SYN_STREAM, so
+// the client's header blocks are read (one zlib context per direction) to
+// know which streams are `error` streams; the host's DATA frames on those are
+// re-worded, one frame at a time. Everything else passes as it arrives.
+//
+// A re-worded frame changes length; the peers' flow-control windows then
+// differ by that many bytes, a few per error message, which no window of a
+// session's lifetime comes near.
+
+import { ByteQueue } from '../server/streaming/bytes.ts';
+import { decodeHeaderBlock, FrameType, headerValue, newDecompressor } from '../server/streaming/spdy.ts';
+import type { BytesRewrite } from './streams-ws-rewrite.ts';
+import type { ByteRewriter } from './streams-ws-frames.ts';
+
+const FLAG_FIN = 0x01;
+const FRAME_HEADER = 8;
+/** Larger control frames are not header blocks we need: reading stops (everything then passes). */
+const MAX_CONTROL_FRAME = 1024 * 1024;
+/** The most of one DATA frame held to re-word it; a longer one passes as it came. */
+const MAX_HELD = 256 * 1024;
+
+/** Where the header block starts in the payload of the control frames that carry one. */
+function headerBlockOffset(type: number): number | undefined {
+  if (type === FrameType.synStream) return 10;
+  if (type === FrameType.synReply || type === FrameType.headers) return 4;
+  return undefined;
+}
+
+/** The `streamType` of each stream the client opened, from the client's side of a session. */
+export class SpdyStreamTypes {
+  readonly #q = new ByteQueue();
+  readonly #inflate = newDecompressor();
+  readonly #types = new Map<number, string>();
+  #skip = 0;
+  #read: Promise<void> = Promise.resolve();
+  #broken = false;
+
+  /** The client's next bytes (not changed). */
+  watch(chunk: Buffer): void {
+    if (this.#broken) return;
+    this.#q.push(chunk);
+    const q = this.#q;
+    for (;;) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, q.length);
+        q.take(n);
+        this.#skip -= n;
+        if (this.#skip > 0) return;
+      }
+      if (q.length < FRAME_HEADER) return;
+      const h = q.peek(FRAME_HEADER);
+      const length = h.readUInt32BE(4) & 0xffffff;
+      const offset = (h[0]! & 0x80) !== 0 ? headerBlockOffset(h.readUInt16BE(2)) : undefined;
+      if (offset === undefined) {
+        q.take(FRAME_HEADER);
+        this.#skip = length;
+        continue;
+      }
+      if (length > MAX_CONTROL_FRAME || length < offset) {
+        this.#stop();
+        return;
+      }
+      if (q.length < FRAME_HEADER + length) return;
+      const frame = Buffer.from(q.take(FRAME_HEADER + length));
+      this.#readBlock(frame.readUInt16BE(2), frame.readUInt32BE(FRAME_HEADER) & 0x7fffffff, frame.subarray(FRAME_HEADER + offset));
+    }
+  }
+
+  /** Every block has to go through the one context, in order, for the next to inflate. */
+  #readBlock(type: number, id: number, block: Buffer): void {
+    this.#read = this.#read.then(async () => {
+      if (this.#broken) return;
+      try {
+        const headers = decodeHeaderBlock(await this.#inflate.process(block, MAX_CONTROL_FRAME));
+        if (type === FrameType.synStream) this.#types.set(id, headerValue(headers, 'streamtype') ?? '');
+      } catch {
+        this.#stop();
+      }
+    });
+  }
+
+  #stop(): void {
+    this.#broken = true;
+    this.#types.clear();
+    this.#inflate.close();
+  }
+
+  /** Resolves once the header blocks seen so far are read. */
+  settled(): Promise<void> {
+    return this.#read;
+  }
+
+  typeOf(id: number): string | undefined {
+    return this.#types.get(id);
+  }
+
+  forget(id: number): void {
+    this.#types.delete(id);
+  }
+
+  close(): void {
+    if (!this.#broken) this.#stop();
+  }
+}
+
+/** The host's side of a session, with the DATA frames of `error` streams re-worded. */
+export class SpdyErrorRewriter implements ByteRewriter {
+  readonly #q = new ByteQueue();
+  readonly #types: SpdyStreamTypes;
+  readonly #rewrite: BytesRewrite;
+  readonly #emit: (bytes: Buffer) => void;
+  #pass = 0;
+
+  constructor(types: SpdyStreamTypes, rewrite: BytesRewrite, emit: (bytes: Buffer) => void) {
+    this.#types = types;
+    this.#rewrite = rewrite;
+    this.#emit = emit;
+  }
+
+  async push(chunk: Buffer): Promise<void> {
+    const q = this.#q;
+    q.push(chunk);
+    for (;;) {
+      if (this.#pass > 0) {
+        if (q.length === 0) return;
+        const part = q.take(Math.min(this.#pass, q.length));
+        this.#pass -= part.length;
+        this.#emit(part);
+        continue;
+      }
+      if (q.length < FRAME_HEADER) return;
+      const h = q.peek(FRAME_HEADER);
+      const length = h.readUInt32BE(4) & 0xffffff;
+      if ((h[0]! & 0x80) !== 0) {
+        if (h.readUInt16BE(2) === FrameType.rstStream && length >= 8) {
+          if (q.length < FRAME_HEADER + 4) return;
+          this.#types.forget(q.peek(FRAME_HEADER + 4).readUInt32BE(FRAME_HEADER) & 0x7fffffff);
+        }
+        this.#passFrame(length);
+        continue;
+      }
+      const id = h.readUInt32BE(0) & 0x7fffffff;
+      const fin = (h[4]! & FLAG_FIN) !== 0;
+      // The client's SYN_STREAM went by before the host could answer on it; its block may still be inflating.
+      if (this.#types.typeOf(id) === undefined) await this.#types.settled();
+      if (this.#types.typeOf(id) !== 'error' || length > MAX_HELD) {
+        if (fin) this.#types.forget(id);
+        this.#passFrame(length);
+        continue;
+      }
+      if (q.length < FRAME_HEADER + length) return;
+      const header = Buffer.from(q.take(FRAME_HEADER));
+      const payload = q.take(length);
+      if (fin) this.#types.forget(id);
+      const out = this.#rewrite(payload);
+      if (out !== payload) header.writeUInt32BE(((header[4]! << 24) | out.length) >>> 0, 4);
+      this.#emit(header);
+      if (out.length > 0) this.#emit(out);
+    }
+  }
+
+  #passFrame(length: number): void {
+    this.#emit(this.#q.take(FRAME_HEADER));
+    this.#pass = length;
+  }
+}
