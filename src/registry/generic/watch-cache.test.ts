@@ -39,3 +39,37 @@ test('watch cache: objects by controller, and controller-less ones, follow every
     await kv.close();
   }
 });
+
+test('watch cache history: every version of a key replays with its own content, revision and predecessor', async () => {
+  const kv = new SqliteStore(':memory:');
+  const key = '/registry/core/configmaps/ns/x';
+  const cm = (v: string) => JSON.stringify({ metadata: { name: 'x', namespace: 'ns', labels: { v } }, data: { v } });
+  // An object the cache starts with (no history of its own), then three versions and a delete.
+  const first = await kv.create(key, cm('0'));
+  const cache = await WatchCache.start(kv);
+  try {
+    assert.ok(first.succeeded);
+    const r1 = await kv.update(key, cm('1'), first.revision);
+    assert.ok(r1.succeeded);
+    const r2 = await kv.update(key, cm('2'), r1.revision);
+    assert.ok(r2.succeeded);
+    const del = await kv.delete(key);
+    assert.ok(del.succeeded);
+    await kv.create('/registry/core/configmaps/ns/y', cm('y'));
+    await cache.sync();
+    const label = (o: { metadata: { labels?: Record<string, string> } } | undefined) => o?.metadata.labels?.v;
+    const evs = cache.eventsSince('/registry/core/configmaps/ns/x', first.revision);
+    assert.deepEqual(evs.map((e) => [e.type, e.revision, label(e.obj), e.obj.metadata.resourceVersion, label(e.prev), e.prev?.metadata.resourceVersion]), [
+      ['MODIFIED', r1.revision, '1', String(r1.revision), '0', String(first.revision)],
+      ['MODIFIED', r2.revision, '2', String(r2.revision), '1', String(r1.revision)],
+      ['DELETED', del.revision, '2', String(del.revision), '2', String(r2.revision)],
+    ]);
+    // A replay from the middle starts there; the live object is the cached one.
+    const y = cache.eventsSince('/registry/core/configmaps/ns/y', del.revision);
+    assert.equal(y.length, 1);
+    assert.equal(y[0]!.obj, cache.getCached('/registry/core/configmaps/ns/y')?.obj);
+  } finally {
+    cache.stop();
+    await kv.close();
+  }
+});

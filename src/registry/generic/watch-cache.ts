@@ -14,6 +14,34 @@ export interface CachedObject {
   /** Decoded object with metadata.resourceVersion set. Treat as immutable. */
   readonly obj: KubeObject;
   readonly modRevision: number;
+  /** The history entry that made this version (none for what the cache started with). */
+  entry?: HistoryEntry;
+}
+
+/**
+ * An event as the history keeps it: the object's stored JSON text, decoded only while
+ * it is the key's current state. Superseded versions stay as text: far fewer objects
+ * for the garbage collector than decoded ones, and decoded again only for a watch that
+ * starts in the past.
+ */
+interface HistoryEntry {
+  readonly type: EventType;
+  readonly key: string;
+  readonly revision: number;
+  /** The object's JSON after the event (for DELETED: its last state). */
+  readonly text: string;
+  /** The decoded object while it is current; dropped once a newer event replaces it. */
+  obj: KubeObject | undefined;
+  /** The object before the event (its JSON and revision), when there was one. */
+  readonly prevText: string | undefined;
+  readonly prevRevision: number;
+}
+
+/** A stored JSON text as the cache shows it: decoded, with resourceVersion `revision`. */
+function decodeAt(text: string, revision: number): KubeObject {
+  const obj = JSON.parse(text) as KubeObject;
+  obj.metadata.resourceVersion = String(revision);
+  return obj;
 }
 
 export interface CacheEvent {
@@ -125,7 +153,7 @@ export class WatchCache {
    */
   private readonly byController = new Map<string, Map<string, CachedObject>>();
   private readonly orphans = new Map<string, Map<string, CachedObject>>();
-  private readonly history: CacheEvent[] = [];
+  private readonly history: HistoryEntry[] = [];
   private historyStart = 0;                  // index of the oldest event in `history` (ring)
   private readonly subscribers = new Set<CacheSubscriber>();
   private readonly waiters: { rev: number; resolve: () => void }[] = [];
@@ -274,20 +302,29 @@ export class WatchCache {
   private apply(events: readonly WatchEvent[]): void {
     for (const ev of events) {
       const key = ev.kv.key;
-      const prev = this.getCached(key)?.obj;
+      const before = this.getCached(key);
+      const prev = before?.obj;
+      // The version being replaced stays in the history as text only.
+      let prevText: string | undefined;
+      if (before) {
+        prevText = before.entry?.text ?? JSON.stringify(before.obj);
+        if (before.entry) before.entry.obj = undefined;
+      }
+      const revision = ev.kv.modRevision;
       let out: CacheEvent;
       if (ev.type === 'put') {
-        const c = this.put(key, ev.kv.value, ev.kv.modRevision);
-        out = { type: prev ? 'MODIFIED' : 'ADDED', key, revision: ev.kv.modRevision, obj: c.obj, prev };
+        const c = this.put(key, ev.kv.value, revision);
+        out = { type: prev ? 'MODIFIED' : 'ADDED', key, revision, obj: c.obj, prev };
+        c.entry = this.record({ type: out.type, key, revision, text: ev.kv.value, obj: c.obj, prevText, prevRevision: before?.modRevision ?? 0 });
       } else {
         this.buckets.get(bucketOf(key))?.delete(key);
         if (prev) this.unindex(key, prev);
         const last = (prev ?? JSON.parse(ev.kv.value)) as KubeObject;
-        const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(ev.kv.modRevision) } };
-        out = { type: 'DELETED', key, revision: ev.kv.modRevision, obj, prev };
+        const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } };
+        out = { type: 'DELETED', key, revision, obj, prev };
+        this.record({ type: 'DELETED', key, revision, text: ev.kv.value, obj: undefined, prevText, prevRevision: before?.modRevision ?? 0 });
       }
-      this.rev = Math.max(this.rev, ev.kv.modRevision);
-      this.record(out);
+      this.rev = Math.max(this.rev, revision);
       for (const s of this.subscribers) {
         if (key.startsWith(s.prefix)) {
           try { s.onEvent(out); } catch { /* a subscriber's failure is its own */ }
@@ -300,15 +337,16 @@ export class WatchCache {
     }
   }
 
-  private record(ev: CacheEvent): void {
+  private record(entry: HistoryEntry): HistoryEntry {
     if (this.history.length < this.historySize) {
-      this.history.push(ev);
+      this.history.push(entry);
     } else {
       const dropped = this.history[this.historyStart];
       this.oldestRev = dropped.revision;
-      this.history[this.historyStart] = ev;
+      this.history[this.historyStart] = entry;
       this.historyStart = (this.historyStart + 1) % this.historySize;
     }
+    return entry;
   }
 
   private wake(): void {
@@ -386,8 +424,13 @@ export class WatchCache {
     const out: CacheEvent[] = [];
     const n = this.history.length;
     for (let j = 0; j < n; j++) {
-      const ev = this.history[(this.historyStart + j) % n];
-      if (ev.revision > afterRev && ev.key.startsWith(prefix)) out.push(ev);
+      const e = this.history[(this.historyStart + j) % n];
+      if (e.revision <= afterRev || !e.key.startsWith(prefix)) continue;
+      out.push({
+        type: e.type, key: e.key, revision: e.revision,
+        obj: e.obj ?? decodeAt(e.text, e.revision),
+        prev: e.prevText === undefined ? undefined : decodeAt(e.prevText, e.prevRevision),
+      });
     }
     return out;
   }
