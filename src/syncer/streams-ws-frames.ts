@@ -34,24 +34,8 @@ export interface WsFrameHandler {
   end(f: WsFrame): void | Promise<void>;
 }
 
-/** An unmasked, unfragmented frame header for a payload of `length` bytes. */
-export function wsFrameHeader(opcode: number, length: number): Buffer {
-  let h: Buffer;
-  if (length < 126) {
-    h = Buffer.alloc(2);
-    h[1] = length;
-  } else if (length < 0x10000) {
-    h = Buffer.alloc(4);
-    h[1] = 126;
-    h.writeUInt16BE(length, 2);
-  } else {
-    h = Buffer.alloc(10);
-    h[1] = 127;
-    h.writeBigUInt64BE(BigInt(length), 2);
-  }
-  h[0] = 0x80 | opcode;
-  return h;
-}
+/** An unmasked, unfragmented frame header for a payload of `length` bytes (the server's own). */
+export { frameHeader as wsFrameHeader } from '../server/streaming/websocket.ts';
 
 function readHeader(q: ByteQueue): WsFrame | undefined {
   if (q.length < 2) return undefined;

@@ -95,7 +95,8 @@ export function refuseSubprotocols(socket: Duplex, offered: string[], supported:
   }));
 }
 
-function frameHeader(opcode: number, length: number): Buffer {
+/** An unmasked frame header with FIN set, for a payload of `length` bytes. */
+export function frameHeader(opcode: number, length: number): Buffer {
   let header: Buffer;
   if (length < 126) {
     header = Buffer.alloc(2);
