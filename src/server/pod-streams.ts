@@ -7,6 +7,22 @@
 import type { VirtualCluster } from './cluster.ts';
 import { objectKey } from '../registry/generic/keys.ts';
 import { errors } from '../api/errors.ts';
+import type { EnvSources } from './streaming/container-env.ts';
+
+/** The config maps and secrets of `namespace` in `vc`, as a container's environment reads them. */
+function envSources(vc: VirtualCluster, namespace: string | undefined): EnvSources {
+  const data = (plural: string, name: string) => {
+    const def = vc.registry.find('', 'v1', plural);
+    return def ? vc.store.peek(def, namespace, name)?.['data'] as Record<string, string> | undefined : undefined;
+  };
+  return {
+    configMap: (name) => data('configmaps', name),
+    secret: (name) => {
+      const d = data('secrets', name);
+      return d && Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    },
+  };
+}
 
 export function attachPodStreams(vc: VirtualCluster, opts: { hostAccess: boolean; signal: AbortSignal }): void {
   const podsDef = vc.registry.find('', 'v1', 'pods');
@@ -16,6 +32,7 @@ export function attachPodStreams(vc: VirtualCluster, opts: { hostAccess: boolean
   const options = (namespace: string | undefined, name: string) => ({
     hostAccess: opts.hostAccess,
     signal: opts.signal,
+    envSources: envSources(vc, namespace),
     onPodDeleted: (listener: () => void) => {
       const key = objectKey(podsDef, namespace, name);
       // The prefix also matches longer names (web, web-2): compare the whole key.

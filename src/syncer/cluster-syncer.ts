@@ -20,7 +20,8 @@ import { ReferenceIndex } from './references.ts';
 import { CONFIGMAPS, EVENTS, FIELD_MANAGER, PODS, SECRETS, SERVICEACCOUNTS, SERVICES, WATCHED, WORKLOAD_SERVICE_ACCOUNT, type WatchedKind } from './resources.ts';
 import { hostServiceAdmission, syncService } from './services.ts';
 import { deleteHost } from './sync-errors.ts';
-import { MANAGED_SELECTOR, managedSelector, virtualIdentity } from './translate/index.ts';
+import { MANAGED_SELECTOR, SERVICE_LINKS_ENV, envConfigMapOf, managedSelector, virtualIdentity } from './translate/index.ts';
+import { EnvConfigMaps, envConfigMapKey } from './env-config-maps.ts';
 import { syncVirtualNode } from './virtual-nodes.ts';
 import { FromHost } from './from-host.ts';
 import { removeToHostCopies, ToHostSync } from './to-host.ts';
@@ -87,6 +88,7 @@ export class ClusterSyncer {
       podIPs,
       sentDown: new Map(),
       fromHost: this.fromHost,
+      envConfigMaps: new EnvConfigMaps(),
       hostPriorityClass: (n) => this.toHost.hostPriorityClass(n),
     };
     this.toHost = new ToHostSync(this.ctx, link.informers, host.sync.toHost);
@@ -108,7 +110,10 @@ export class ClusterSyncer {
           if (filter && !filter(key, ev.obj)) return;
           this.controller.enqueue(key);
           const node = (ev.obj.spec as { nodeName?: string } | undefined)?.nodeName;
-          if (kind === 'service') this.controller.enqueue(syncKey('endpoints', ev.obj.metadata.namespace, ev.obj.metadata.name as string));
+          if (kind === 'service') {
+            this.controller.enqueue(syncKey('endpoints', ev.obj.metadata.namespace, ev.obj.metadata.name as string));
+            this.controller.enqueue(syncKey('serviceenv', ev.obj.metadata.namespace, SERVICE_LINKS_ENV));
+          }
           if (kind === 'pod' && ev.type === 'DELETED' && node) this.controller.enqueue(syncKey('node', undefined, node));
         },
       }));
@@ -123,6 +128,8 @@ export class ClusterSyncer {
     sub(s.defs.pvcs, 'pvc');
     for (const [kind, inf] of Object.entries(s.hosts) as [WatchedKind, HostInformer][]) {
       const onHost = (obj: KubeObject, deleted: boolean) => {
+        const env = kind === 'configmaps' ? envConfigMapOf(obj, s.name) : undefined;
+        if (env) { this.controller.enqueue(envConfigMapKey(env)); return; }
         const id = virtualIdentity(obj);
         if (!id || id.vcluster !== s.name || id.namespace === undefined) return;
         const k = KIND_OF[id.kind];
@@ -214,6 +221,8 @@ export class ClusterSyncer {
         return syncObject(s, kind as ObjectKind, namespace as string, name, this.refs.used(key) || this.toHost.wants(key));
       case 'pvc':
         return syncObject(s, 'pvc', namespace as string, name, true);
+      case 'serviceenv':
+        return s.envConfigMaps.reconcile(s, namespace, () => this.refs.used(key));
       case 'service':
         return syncService(s, namespace as string, name);
       case 'endpoints':

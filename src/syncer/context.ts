@@ -7,6 +7,7 @@ import type { HostConnection, HostInformer } from './host/index.ts';
 import type { WatchedKind } from './resources.ts';
 import type { EnforcedScheduling, TokenRequest } from './translate/index.ts';
 import type { FromHost } from './from-host.ts';
+import type { EnvConfigMaps } from './env-config-maps.ts';
 
 export interface SyncerOptions {
   /** Where synced pods reach this kubevisor server (their KUBERNETES_SERVICE_HOST/PORT). */
@@ -42,12 +43,14 @@ export interface SyncContext {
   podIPs(hostPod: string, ips: readonly string[]): void;
   /** What the cluster copies from the host (classes, volumes, node data). */
   readonly fromHost: FromHost;
+  /** The host ConfigMaps synced containers read kubelet's variables from. */
+  readonly envConfigMaps: EnvConfigMaps;
   /** The host priority class a synced pod naming virtual class `name` gets; undefined: the pod's class is dropped. */
   hostPriorityClass(name: string): string | undefined;
 }
 
 export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'endpoints' | 'node' | 'event' | 'fromhost'
-  | 'ingress' | 'networkpolicy' | 'pdb' | 'priorityclass';
+  | 'serviceenv' | 'ingress' | 'networkpolicy' | 'pdb' | 'priorityclass';
 
 export function syncKey(kind: SyncKind, namespace: string | undefined, name: string): string {
   return namespace === undefined ? `${kind}//${name}` : `${kind}/${namespace}/${name}`;

@@ -1,17 +1,18 @@
 // One virtual pod and its host pod. Down: the host pod is created from the
 // virtual one (with the config maps, secrets, claims and token Secret it
-// needs) and deleted with it. Up: the host pod's status becomes the virtual
-// pod's, and the host scheduler's node becomes the virtual pod's binding.
+// needs, after the ConfigMaps of kubelet's variables) and deleted with it.
+// Up: the host pod's status becomes the virtual pod's, and the host
+// scheduler's node becomes the virtual pod's binding.
 import type { KubeObject } from '../api/types.ts';
 import { ApiError } from '../api/errors.ts';
 import { jsonEqual } from '../registry/generic/metadata.ts';
-import { resourcePrefix } from '../registry/generic/keys.ts';
 import { bindPod } from '../controllers/scheduler/bind.ts';
 import { isTerminal, withPodCondition, type PodStatus } from '../nodes/api.ts';
 import { nowTimestamp } from '../registry/generic/metadata.ts';
 import type { PodFingerprint, SyncContext } from './context.ts';
 import { HostError } from './host/index.ts';
 import { syncObject } from './objects.ts';
+import { envConfigMapKey, envConfigMapsOf } from './env-config-maps.ts';
 import { podReferences } from './references.ts';
 import { FIELD_MANAGER, PODS, WORKLOAD_SERVICE_ACCOUNT } from './resources.ts';
 import { deleteHost, raced } from './sync-errors.ts';
@@ -22,11 +23,11 @@ import { fromHostPodStatus, hostName, hostTokenSecretName, isManagedBy, standsFo
 export interface PodSyncResult {
   /** Sync again after this long (token renewal, retry after a refusal). */
   requeueAfterMs?: number;
-  /** The references the pod holds now ("configmap/NS/NAME", ...); undefined when the pod is gone. */
+  /** The references the pod holds now ("configmap/NS/NAME", "serviceenv/NS/service-links", ...); undefined when the pod is gone. */
   refs?: string[];
 }
 
-/** What a pod uses, as sync keys and as (kind, name) pairs. */
+/** What a pod uses, as sync keys (its env ConfigMaps included) and as (kind, name) pairs of its virtual objects. */
 export interface PodRefs { list: string[]; kinds: [kind: 'configmap' | 'secret' | 'pvc', name: string][] }
 
 export function refsOf(pod: KubeObject): PodRefs {
@@ -37,14 +38,13 @@ export function refsOf(pod: KubeObject): PodRefs {
     ...[...r.secrets].map((n) => ['secret', n] as ['secret', string]),
     ...[...r.pvcs].map((n) => ['pvc', n] as ['pvc', string]),
   ];
-  return { list: kinds.map(([k, n]) => `${k}/${ns}/${n}`), kinds };
+  return { list: [...kinds.map(([k, n]) => `${k}/${ns}/${n}`), ...envConfigMapsOf(pod).map(envConfigMapKey)], kinds };
 }
 
 function hostPodFor(s: SyncContext, v: KubeObject): HostPod {
   const ns = v.metadata.namespace as string;
-  const services = [...s.vc.cache.scan(`${resourcePrefix(s.defs.services)}${ns}/`)].map((c) => c.obj);
   return toHostPod(v, {
-    vcluster: s.name, hostNamespace: s.hostNamespace, services,
+    vcluster: s.name, hostNamespace: s.hostNamespace,
     apiServer: s.opts.apiServer, dnsIP: s.opts.dnsIP, clusterDomain: s.opts.clusterDomain,
     hostServiceAccount: WORKLOAD_SERVICE_ACCOUNT,
     tokenSecretName: hostTokenSecretName(v.metadata.name as string, ns, s.name),
@@ -105,6 +105,14 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
       return {};
     }
     const hp = hostPodFor(s, v);
+    try {
+      // Unlike what its volumes use, these must be there before the pod (env-config-maps.ts).
+      await s.envConfigMaps.ensure(s, v);
+    } catch (e) {
+      if (!refusal(e)) throw e;
+      await refused(s, v, e);
+      return { requeueAfterMs: 10_000, refs: refs.list };
+    }
     // What the pod uses, its token Secret and the pod itself are written side by side: a pod
     // made before its volumes' sources waits for them in ContainerCreating, as on any cluster.
     // The pod goes first (one turn of the event loop lets its request leave): its tokens
@@ -124,7 +132,7 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
       s.hosts.pods.observe(podDone.value);
     } catch (e) {
       if (raced(e)) return { requeueAfterMs: 200, refs: refs.list };
-      if (e instanceof HostError && !e.transient && e.code >= 400 && e.code < 500) {
+      if (refusal(e)) {
         await refused(s, v, e);
         return { requeueAfterMs: 10_000, refs: refs.list };
       }
@@ -158,6 +166,11 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
   }
   await statusBack(s, v, h);
   return { requeueAfterMs: renewIn, refs: refs.list };
+}
+
+/** A host answer that retrying at once would not change (quota, policy, validation). */
+function refusal(e: unknown): e is HostError {
+  return e instanceof HostError && !e.transient && e.code >= 400 && e.code < 500;
 }
 
 /** The host would not take the pod (quota, policy, validation): say so on the virtual pod. */

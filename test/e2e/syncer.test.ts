@@ -110,10 +110,13 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     assert.equal(names.filter((n) => /^web-.*-x-default-x-a$/.test(n)).length, 2, names.join(' '));
     assert.equal(names.filter((n) => /^web-.*-x-default-x-b$/.test(n)).length, 2, names.join(' '));
     const hp = hostPods.find((p) => (p.metadata.name as string).endsWith('-x-default-x-a'))!;
-    const hspec = hp.spec as { automountServiceAccountToken?: boolean; serviceAccountName?: string; containers: { envFrom?: { configMapRef?: { name: string } }[] }[];
+    const hspec = hp.spec as { automountServiceAccountToken?: boolean; serviceAccountName?: string;
+      containers: { env?: { name: string }[]; envFrom?: { configMapRef?: { name: string } }[] }[];
       volumes: { name: string; secret?: { secretName: string }; persistentVolumeClaim?: { claimName: string } }[] };
     assert.equal(hspec.automountServiceAccountToken, false);
-    assert.equal(hspec.containers[0]!.envFrom?.[0]?.configMapRef?.name, 'web-config-x-default-x-a');
+    // Kubelet's variables come from the syncer's ConfigMaps, before the pod's own envFrom (which wins over them).
+    assert.deepEqual(hspec.containers[0]!.envFrom?.map((e) => e.configMapRef?.name), ['kubernetes-x-a.env', 'service-links-x-default-x-a.env', 'web-config-x-default-x-a']);
+    assert.equal(hspec.containers[0]!.env, undefined);
     assert.equal(hspec.volumes.find((v) => v.name === 'creds')?.secret?.secretName, 'web-secret-x-default-x-a');
     assert.equal(hspec.volumes.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName, 'web-data-x-default-x-a');
     // Every claim is on the host, used by a pod or not: its host copy holds the data.
@@ -122,9 +125,17 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     const cms = (await hostItems('configmaps')).map((c) => c.metadata.name);
     assert.ok(cms.includes('web-config-x-default-x-a') && cms.includes('web-config-x-default-x-b'), cms.join(' '));
 
-    // The host namespace holds the translated objects, the syncer's workload account, and what the host itself puts in every namespace.
+    // The host namespace holds the translated objects, the syncer's workload account, the ConfigMaps of kubelet's variables
+    // (one per cluster, one per namespace with pods), and what the host itself puts in every namespace.
     const translated = (n: string) => /-x-default-x-[ab]$/.test(n);
-    assert.deepEqual(cms.filter((n) => !translated(n as string)), ['kube-root-ca.crt']);
+    assert.deepEqual(cms.filter((n) => !translated(n as string)).sort(),
+      ['kube-root-ca.crt', 'kubernetes-x-a.env', 'kubernetes-x-b.env', 'service-links-x-default-x-a.env', 'service-links-x-default-x-b.env']);
+    // The namespace's ConfigMap follows its services (the web Service may come after the pods).
+    const webIP = (await json(envA, 'get', 'service', 'web')).spec.clusterIP as string;
+    const links = async () => (await json(hostEnv, 'get', 'configmap', 'service-links-x-default-x-a.env', '-n', HOST_NS)).data as Record<string, string>;
+    await eventually(async () => (await links()).WEB_SERVICE_HOST === webIP, 10_000, 'WEB_SERVICE_HOST in the service-links ConfigMap');
+    assert.equal((await links()).WEB_PORT, `tcp://${webIP}:80`);
+    assert.equal((await links()).KUBERNETES_SERVICE_HOST, undefined, 'the virtual default/kubernetes has the cluster\'s ConfigMap');
     assert.deepEqual((await hostItems('services')).map((o) => o.metadata.name).filter((n) => !translated(n as string)), []);
     assert.deepEqual((await hostItems('secrets')).filter((o) => !o.metadata.labels?.['kubevisor.dev/vcluster']).map((o) => o.metadata.name), []);
     assert.deepEqual((await hostItems('serviceaccounts')).map((o) => o.metadata.name).sort(), ['default', 'kubevisor-workload']);
@@ -166,8 +177,10 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
       assert.deepEqual(await ask('web.default.svc.cluster.local'), { rcode: 0, ips: [webC] });
       // kubernetes.default is where the pods reach the API (their KUBERNETES_SERVICE_HOST), as the Service says.
       const apiC = (await json(envC, 'get', 'service', 'kubernetes')).spec.clusterIP as string;
-      const clientEnv = (await json(await host2.env('host'), 'get', 'pod', 'client-x-default-x-c', '-n', HOST_NS)).spec.containers[0].env as { name: string; value?: string }[];
-      assert.equal(clientEnv.find((e) => e.name === 'KUBERNETES_SERVICE_HOST')?.value, apiC);
+      const clientEnvFrom = (await json(await host2.env('host'), 'get', 'pod', 'client-x-default-x-c', '-n', HOST_NS)).spec.containers[0].envFrom as { configMapRef: { name: string } }[];
+      assert.equal(clientEnvFrom[0]?.configMapRef.name, 'kubernetes-x-c.env');
+      const kubeEnv = await json(await host2.env('host'), 'get', 'configmap', 'kubernetes-x-c.env', '-n', HOST_NS);
+      assert.equal(kubeEnv.data.KUBERNETES_SERVICE_HOST, apiC);
       assert.deepEqual(await ask('kubernetes.default.svc.cluster.local'), { rcode: 0, ips: [apiC] });
       assert.equal((await ask('nothing.default.svc.cluster.local')).rcode, 3, 'NXDOMAIN');
       // An address that is no synced pod gets no cluster's answers.
@@ -216,10 +229,12 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     const r = await kubectl(envA, ['exec', 'shell', '--', 'sh', '-c', 'echo from-host; exit 3']);
     assert.equal(r.code, 3, r.out);
     assert.equal(r.stdout, 'from-host\n');
-    // The pod reaches the API where the virtual cluster's kubernetes Service says it is.
-    const env = await kubectl(envA, ['exec', 'shell', '--', 'sh', '-c', 'echo "$KUBERNETES_SERVICE_HOST"']);
+    // The pod reaches the API where the virtual cluster's kubernetes Service says it is; its
+    // variables and the service links come from the syncer's ConfigMaps through envFrom.
+    const env = await kubectl(envA, ['exec', 'shell', '--', 'sh', '-c', 'echo "$KUBERNETES_SERVICE_HOST"; echo "$WEB_SERVICE_HOST"']);
     assert.equal(env.code, 0, env.out);
-    const apiHost = env.stdout.trim();
+    const [apiHost = '', webHost] = env.stdout.trim().split('\n');
+    assert.equal(webHost, (await json(envA, 'get', 'service', 'web')).spec.clusterIP);
     assert.match(apiHost, /^[\d.]+$|:/);
     await eventually(async () => (await k(envA, 'get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}')) === apiHost, 10_000, `kubernetes Service at ${apiHost}`);
     // A label set on the running virtual pod reaches the host pod.
@@ -234,6 +249,8 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
   test('deleting the Deployment removes its host pods; pause removes the cluster\'s pods and resume brings them back', async () => {
     await k(envB, 'delete', 'deployment', 'web', '--wait=true');
     await eventually(async () => (await hostItems('pods', 'kubevisor.dev/vcluster=b')).length === 0, 30_000, 'b\'s host pods gone');
+    // With no pod left, what they read leaves too: the config map and the ConfigMaps of kubelet's variables.
+    await eventually(async () => (await hostItems('configmaps', 'kubevisor.dev/vcluster=b')).length === 0, 10_000, 'b\'s config maps gone');
     assert.equal((await hostItems('pods', 'kubevisor.dev/vcluster=a')).length, 2, 'a\'s pods stay');
     // The claims outlive the pods that used them; deleting one removes its host copy.
     assert.ok((await hostItems('persistentvolumeclaims')).some((c) => c.metadata.name === 'web-data-x-default-x-b'), 'b\'s claim stays');
@@ -244,6 +261,21 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     await t.tenant.server.ensureCluster('a', { paused: false });
     await eventually(async () => (await hostItems('pods', 'kubevisor.dev/vcluster=a')).length === 2, 30_000, 'a\'s host pods back on resume');
     await k(envA, 'rollout', 'status', 'deployment/web', '--timeout=60s');
+  });
+
+  test('the ConfigMaps of kubelet\'s variables are restored when changed or deleted on the host, and follow new services', async () => {
+    const data = async () => ((await json(hostEnv, 'get', 'configmap', 'service-links-x-default-x-a.env', '-n', HOST_NS)).data ?? {}) as Record<string, string>;
+    const before = await data();
+    assert.ok(before.WEB_SERVICE_HOST, 'the web service is in it');
+    await k(hostEnv, 'patch', 'configmap', 'service-links-x-default-x-a.env', '-n', HOST_NS, '--type=merge', '-p', '{"data":{"WEB_SERVICE_HOST":"192.0.2.1"}}');
+    await eventually(async () => (await data()).WEB_SERVICE_HOST === before.WEB_SERVICE_HOST, 10_000, 'restored after a change');
+    assert.deepEqual(await data(), before);
+    await k(hostEnv, 'delete', 'configmap', 'kubernetes-x-a.env', '-n', HOST_NS);
+    await eventually(async () => (await kubectl(hostEnv, ['get', 'configmap', 'kubernetes-x-a.env', '-n', HOST_NS])).code === 0, 10_000, 'restored after a deletion');
+    await k(envA, 'create', 'service', 'clusterip', 'late', '--tcp=8080');
+    await eventually(async () => (await data()).LATE_SERVICE_PORT === '8080', 10_000, 'a new service in the ConfigMap');
+    await k(envA, 'delete', 'service', 'late');
+    await eventually(async () => (await data()).LATE_SERVICE_PORT === undefined, 10_000, 'a deleted service out of it');
   });
 
   test('a pod the host refuses (quota) shows the host\'s reason in the virtual cluster', async () => {

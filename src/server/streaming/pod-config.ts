@@ -14,6 +14,7 @@
 
 import { ApiError, errors } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
+import { containerEnvironment, type EnvSources } from './container-env.ts';
 
 export const Annotation = {
   logsFile: 'kubevisor.dev/logs-file',
@@ -45,6 +46,8 @@ export interface StreamingOptions {
    * closeAllConnections() do not end them.
    */
   signal?: AbortSignal;
+  /** The config maps and secrets of the pod's namespace, for the environment of exec and attach commands. */
+  envSources?: EnvSources;
 }
 
 /** Run `fn` when options.signal aborts (at once if it already has); returns the unsubscribe. */
@@ -84,8 +87,6 @@ export interface ContainerInfo {
   name: string;
   image: string;
   kind: 'container' | 'initContainer' | 'ephemeralContainer';
-  /** Literal environment variables of the container (`value`, not `valueFrom`). */
-  env: Record<string, string>;
 }
 
 function asArray(v: unknown): Record<string, unknown>[] {
@@ -98,11 +99,7 @@ export function podContainers(pod: KubeObject): ContainerInfo[] {
   const add = (list: unknown, kind: ContainerInfo['kind']): void => {
     for (const c of asArray(list)) {
       if (typeof c.name !== 'string') continue;
-      const env: Record<string, string> = {};
-      for (const e of asArray(c.env)) {
-        if (typeof e.name === 'string' && typeof e.value === 'string') env[e.name] = e.value;
-      }
-      out.push({ name: c.name, image: typeof c.image === 'string' ? c.image : '', kind, env });
+      out.push({ name: c.name, image: typeof c.image === 'string' ? c.image : '', kind });
     }
   };
   add(spec.containers, 'container');
@@ -212,7 +209,7 @@ export function commandPlan(pod: KubeObject, container: ContainerInfo, kind: 'ex
   if (process.env.HOME) env.HOME = process.env.HOME;
   if (process.env.LANG) env.LANG = process.env.LANG;
   if (tty) env.TERM = 'xterm';
-  Object.assign(env, container.env);
+  Object.assign(env, containerEnvironment(pod, container.name, options.envSources));
   const cwd = containerAnnotation(pod, Annotation.execWorkdir, container.name) ?? process.cwd();
   return { ok: true, plan: { argv, cwd, env } };
 }

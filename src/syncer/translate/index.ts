@@ -15,6 +15,10 @@ export {
   TOKEN_SECRET_CA_KEY, TOKEN_SECRET_NAMESPACE_KEY, isKubeApiAccessVolume, tokenKey, toHostVolumes,
   type TokenRequest, type VolumeTranslation,
 } from './pod-volumes.ts';
+export {
+  ENV_CONFIG_MAP_KIND, KUBERNETES_ENV, SERVICE_LINKS_ENV, envConfigMapName, envConfigMapOf, injectedEnvFrom,
+  kubernetesEnvConfigMap, serviceLinksConfigMap, type EnvConfigMapId,
+} from './env-config-maps.ts';
 export { formatDownwardMap, toHostPod, type EnforcedScheduling, type HostPod, type PodContext } from './pod.ts';
 export { fromHostPodStatus, type PodBackSync } from './pod-status.ts';
 export * from './service.ts';

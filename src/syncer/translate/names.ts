@@ -64,3 +64,17 @@ export function virtualNameOf(hostMeta: ObjectMeta): { name: string; namespace?:
 export function hostTokenSecretName(podName: string, namespace: string, vcluster: string): string {
   return safeConcatName(podName, 'x', namespace, 'x', vcluster, 'token');
 }
+
+// The ConfigMaps of kubelet's variables end in `.env`: a translated name ends
+// in `-x-CLUSTER`, and cluster names are DNS labels (`kubevisor create`), so
+// no user object of any cluster sharing the host namespace takes these names.
+
+/** The host ConfigMap holding a virtual cluster's `KUBERNETES_*` variables. */
+export function hostKubernetesEnvName(vcluster: string): string {
+  return `${safeConcatName('kubernetes', 'x', vcluster)}.env`;
+}
+
+/** The host ConfigMap holding the service-link variables of one virtual namespace. */
+export function hostServiceLinksName(namespace: string, vcluster: string): string {
+  return `${safeConcatName('service-links', 'x', namespace, 'x', vcluster)}.env`;
+}

@@ -69,3 +69,17 @@ test('a fieldRef to a reserved label key reads the renamed host label', async ()
   );
   assert.equal(c.env![0].valueFrom!.fieldRef!.fieldPath, `metadata.labels['${hostLabelKey('kubevisor.dev/role')}']`);
 });
+
+test('a container\'s envFrom starts with the injected sources; its env is only its own', async () => {
+  const { toHostContainerEnv } = await import('./pod-env.ts');
+  const injected = [{ configMapRef: { name: 'kubernetes-x-vc.env' } }];
+  const fields = { name: 'p', namespace: 'shop', uid: 'u', serviceAccountName: 'default' };
+  const c = toHostContainerEnv(
+    { name: 'c', env: [{ name: 'URL', value: 'http://$(KUBERNETES_SERVICE_HOST)' }], envFrom: [{ prefix: 'X_', configMapRef: { name: 'own' } }] },
+    injected, (n) => `${n}-host`, fields,
+  );
+  assert.deepEqual(c.envFrom, [{ configMapRef: { name: 'kubernetes-x-vc.env' } }, { prefix: 'X_', configMapRef: { name: 'own-host' } }]);
+  assert.deepEqual(c.env, [{ name: 'URL', value: 'http://$(KUBERNETES_SERVICE_HOST)' }]);
+  assert.deepEqual(toHostContainerEnv({ name: 'bare' }, injected, (n) => n, fields), { name: 'bare', envFrom: injected });
+  assert.deepEqual(toHostContainerEnv({ name: 'none' }, [], (n) => n, fields), { name: 'none' });
+});

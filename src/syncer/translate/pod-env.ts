@@ -1,7 +1,8 @@
 // Environment of host pod containers: the variables the virtual cluster's
 // kubelet would have added (service links of the virtual services, the
-// `kubernetes` service pointing at the kubevisor server), and references to
-// config maps, secrets and pod fields rewritten for the host.
+// `kubernetes` service pointing at the kubevisor server; the host pod reads
+// them from ConfigMaps, env-config-maps.ts), and references to config maps,
+// secrets and pod fields rewritten for the host.
 
 import type { KubeObject } from '../../api/types.ts';
 import { hostKeyedFieldPath } from './labels.ts';
@@ -126,20 +127,18 @@ function translateEnvFrom(e: EnvFromSource, rename: (n: string) => string): EnvF
 }
 
 /**
- * A container's env for the host: `injected` (kubelet's variables) first, so
- * the container's own `$(VAR)` references can use them, then the container's
- * variables; a variable the container sets itself replaces the injected one.
- * Not reproduced: upstream lets `envFrom` keys win over injected variables,
- * but the keys of a config map are unknown here, so the injected value wins.
+ * A container's env and envFrom for the host. `injected` (the ConfigMaps of
+ * kubelet's variables) goes first in envFrom: upstream ranks service
+ * variables below every envFrom key and env variable, and a later envFrom
+ * source wins over an earlier one. `$(VAR)` references in env values still
+ * expand to them: kubelet expands with every envFrom key in scope.
  */
 export function toHostContainerEnv<C extends PodContainer>(
-  c: C, injected: readonly EnvVar[], rename: (n: string) => string, v: PodFieldValues,
+  c: C, injected: readonly EnvFromSource[], rename: (n: string) => string, v: PodFieldValues,
 ): C {
-  const own = (c.env ?? []).map((e) => translateVar(e, rename, v));
-  const ownNames = new Set(own.map((e) => e.name));
-  const env = [...injected.filter((e) => !ownNames.has(e.name)), ...own];
   const out: C = { ...c };
-  if (env.length > 0) out.env = env; else delete out.env;
-  if (c.envFrom) out.envFrom = c.envFrom.map((e) => translateEnvFrom(e, rename));
+  if (c.env) out.env = c.env.map((e) => translateVar(e, rename, v));
+  const envFrom = [...injected, ...(c.envFrom ?? []).map((e) => translateEnvFrom(e, rename))];
+  if (envFrom.length > 0) out.envFrom = envFrom; else delete out.envFrom;
   return out;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/types.ts';
 import { deepCopy } from '../../api/json-copy.ts';
-import { hostName } from './names.ts';
+import { hostKubernetesEnvName, hostName, hostServiceLinksName } from './names.ts';
 import { formatDownwardMap, type PodContext, toHostPod } from './pod.ts';
 import type { EnvVar, PodContainer, PodDNSConfig, Volume } from './pod-types.ts';
 
@@ -73,15 +73,8 @@ function deploymentPod(): KubeObject {
   };
 }
 
-const services: KubeObject[] = [
-  { metadata: { name: 'db', namespace: NS }, spec: { clusterIP: '10.96.0.20', ports: [{ name: 'postgres', port: 5432, protocol: 'TCP' }] } },
-  { metadata: { name: 'web-cache', namespace: NS }, spec: { clusterIP: '10.96.0.21', ports: [{ port: 6379 }] } },
-  { metadata: { name: 'headless', namespace: NS }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
-  { metadata: { name: 'elsewhere', namespace: 'blog' }, spec: { clusterIP: '10.96.0.30', ports: [{ port: 80 }] } },
-];
-
 const ctx: PodContext = {
-  vcluster: VC, hostNamespace: 'tenants', services,
+  vcluster: VC, hostNamespace: 'tenants',
   apiServer: { host: '10.96.0.10', port: 443 }, dnsIP: '10.96.0.11',
   hostServiceAccount: 'kubevisor-workload', tokenSecretName: 'pod-token-secret',
   enforced: { nodeSelector: { pool: 'tenants' }, tolerations: [{ key: 'tenant', operator: 'Equal', value: 'a', effect: 'NoSchedule' }], runtimeClassName: 'gvisor' },
@@ -132,7 +125,7 @@ test('references to config maps, secrets and claims are renamed', () => {
   const env = envOf(web);
   assert.equal(env.get('MODE')!.valueFrom!.configMapKeyRef!.name, h('frontend-config'));
   assert.equal(env.get('DB_PASSWORD')!.valueFrom!.secretKeyRef!.name, h('db-credentials'));
-  assert.deepEqual(web.envFrom, [{ configMapRef: { name: h('frontend-env') } }, { prefix: 'S_', secretRef: { name: h('frontend-secrets') } }]);
+  assert.deepEqual(web.envFrom!.slice(2), [{ configMapRef: { name: h('frontend-env') } }, { prefix: 'S_', secretRef: { name: h('frontend-secrets') } }]);
   const vault = vols.get('vault')!.projected!.sources!;
   assert.deepEqual(vault[1].secret, { name: h('vault-ca'), items: [{ key: 'ca', path: 'ca.pem' }] });
 });
@@ -178,33 +171,29 @@ test('no host credentials; the host service account and the virtual identity', (
   assert.equal(env.get('NODE')!.valueFrom!.fieldRef!.fieldPath, 'spec.nodeName');
 });
 
-test('kubernetes and service-link variables come first; the user\'s win', () => {
+test('kubelet\'s variables come from the syncer\'s ConfigMaps, first in envFrom, so the container\'s own win', () => {
   const { spec } = translate();
-  const web = spec.containers[0].env!;
-  const names = web.map((e) => e.name);
-  const env = envOf(spec.containers[0]);
-  assert.equal(env.get('KUBERNETES_SERVICE_HOST')!.value, '10.96.0.10');
-  assert.equal(env.get('KUBERNETES_SERVICE_PORT')!.value, '443');
-  assert.equal(env.get('KUBERNETES_SERVICE_PORT_HTTPS')!.value, '443');
-  assert.equal(env.get('KUBERNETES_PORT_443_TCP')!.value, 'tcp://10.96.0.10:443');
-  assert.equal(env.get('DB_SERVICE_PORT_POSTGRES')!.value, '5432');
-  assert.equal(env.get('WEB_CACHE_PORT')!.value, 'tcp://10.96.0.21:6379');
-  assert.equal(env.get('DB_SERVICE_HOST')!.value, 'db.example');
-  assert.equal(names.filter((n) => n === 'DB_SERVICE_HOST').length, 1);
-  assert.ok(!names.some((n) => n.startsWith('HEADLESS_') || n.startsWith('ELSEWHERE_')));
-  // Injected variables precede the container's, so $(DB_SERVICE_PORT) expands.
-  assert.ok(names.indexOf('DB_SERVICE_PORT') < names.indexOf('DB_URL'));
-  assert.ok(names.indexOf('KUBERNETES_SERVICE_HOST') < names.indexOf('MODE'));
-  // Init containers get them too.
-  assert.equal(envOf(spec.initContainers[0]).get('DB_SERVICE_HOST')!.value, '10.96.0.20');
+  const kube = { configMapRef: { name: hostKubernetesEnvName(VC) } };
+  const links = { configMapRef: { name: hostServiceLinksName(NS, VC) } };
+  const web = spec.containers[0];
+  assert.deepEqual(web.envFrom, [kube, links, { configMapRef: { name: h('frontend-env') } }, { prefix: 'S_', secretRef: { name: h('frontend-secrets') } }]);
+  // Nothing inline: env is the container's own, in its order, and $(VAR) references stay for kubelet to expand.
+  const names = web.env!.map((e) => e.name);
+  assert.deepEqual(names, ['MODE', 'DB_PASSWORD', 'POD_NAME', 'POD_NS', 'SA', 'APP', 'NODE', 'DB_SERVICE_HOST', 'DB_URL']);
+  assert.equal(envOf(web).get('DB_SERVICE_HOST')!.value, 'db.example');
+  assert.equal(envOf(web).get('DB_URL')!.value, 'postgres://$(DB_SERVICE_HOST):$(DB_SERVICE_PORT)');
+  // Init containers read them too, and a container without env gets none.
+  assert.deepEqual(spec.initContainers[0].envFrom, [kube, links]);
+  assert.equal(spec.initContainers[0].env, undefined);
+  assert.equal(spec['enableServiceLinks'], false);
 });
 
-test('enableServiceLinks: false keeps only the kubernetes variables', () => {
+test('enableServiceLinks: false reads only the kubernetes variables', () => {
   const vPod = deploymentPod();
   (vPod.spec as Spec)['enableServiceLinks'] = false;
-  const names = translate(vPod).spec.initContainers[0].env!.map((e) => e.name);
-  assert.ok(names.includes('KUBERNETES_SERVICE_HOST'));
-  assert.ok(!names.some((n) => n.startsWith('DB_')));
+  const { spec } = translate(vPod);
+  assert.deepEqual(spec.initContainers[0].envFrom, [{ configMapRef: { name: hostKubernetesEnvName(VC) } }]);
+  assert.equal(spec.containers[0].envFrom!.length, 3);
 });
 
 test('DNS, host aliases and hostname', () => {

@@ -18,7 +18,8 @@ import { ANN_POD_ANNOTATIONS, ANN_POD_LABELS } from './keys.ts';
 import { toHostMeta } from './labels.ts';
 import type { SyncTarget } from './markers.ts';
 import { hostName } from './names.ts';
-import { type ApiServerAddress, kubernetesEnv, serviceLinkEnv, toHostContainerEnv, type PodFieldValues } from './pod-env.ts';
+import { injectedEnvFrom } from './env-config-maps.ts';
+import { type ApiServerAddress, toHostContainerEnv, type PodFieldValues } from './pod-env.ts';
 import { podHostname, toHostAliases, toHostDns } from './pod-dns.ts';
 import type { DNSPolicy, HostAlias, PodContainer, PodDNSConfig, Volume } from './pod-types.ts';
 import { type TokenRequest, toHostVolumes } from './pod-volumes.ts';
@@ -37,9 +38,7 @@ export interface EnforcedScheduling {
 }
 
 export interface PodContext extends SyncTarget {
-  /** The virtual services (at least those of the pod's namespace), for service-link variables. */
-  services: readonly KubeObject[];
-  /** Where pods reach the kubevisor server. */
+  /** Where pods reach the kubevisor server (its `kubernetes` variables live in a ConfigMap, env-config-maps.ts). */
   apiServer: ApiServerAddress;
   /** The DNS server pods use. */
   dnsIP: string;
@@ -123,7 +122,7 @@ export function toHostPod(vPod: KubeObject, ctx: PodContext): HostPod {
   if (spec.volumes) spec.volumes = vt.volumes;
 
   const fields: PodFieldValues = { name, namespace: ns, uid: m.uid ?? '', serviceAccountName: spec.serviceAccountName || 'default' };
-  const injected = [...kubernetesEnv(ctx.apiServer), ...(spec.enableServiceLinks === false ? [] : serviceLinkEnv(ctx.services, ns))];
+  const injected = injectedEnvFrom(ctx.vcluster, ns, spec.enableServiceLinks !== false);
   if (spec.containers) spec.containers = spec.containers.map((c) => toHostContainerEnv(c, injected, rename, fields));
   if (spec.initContainers) spec.initContainers = spec.initContainers.map((c) => toHostContainerEnv(c, injected, rename, fields));
   if (spec.imagePullSecrets) spec.imagePullSecrets = spec.imagePullSecrets.map((s) => (s.name ? { ...s, name: rename(s.name) } : s));
