@@ -113,15 +113,26 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
       await refused(s, v, e);
       return { requeueAfterMs: 10_000, refs: refs.list };
     }
-    // What the pod uses, its token Secret and the pod itself are written side by side: a pod
-    // made before its volumes' sources waits for them in ContainerCreating, as on any cluster.
-    // The pod goes first (one turn of the event loop lets its request leave): its tokens
-    // are signed while it is on its way.
+    // Config maps and secrets the host does not have yet go first: a real kubelet fails a
+    // container whose env source is missing (CreateContainerConfigError) and tries again only
+    // after a backoff. Only a namespace's first pod using one pays this round trip.
+    const missing = refs.kinds.filter(([kind, n]) => kind !== 'pvc' && !s.hosts[kind === 'configmap' ? 'configmaps' : 'secrets'].get(hostName(n, ns, s.name)));
+    try {
+      if (missing.length > 0) await Promise.all(missing.map(([kind, n]) => syncObject(s, kind, ns, n, true)));
+    } catch (e) {
+      if (!refusal(e)) throw e;
+      await refused(s, v, e);
+      return { requeueAfterMs: 10_000, refs: refs.list };
+    }
+    // The rest of what the pod uses, its token Secret and the pod itself are written side by
+    // side: a pod made before its volumes' sources waits for them in ContainerCreating, as on
+    // any cluster. The pod goes first (one turn of the event loop lets its request leave): its
+    // tokens are signed while it is on its way.
     const created = s.conn.create(PODS, s.hostNamespace, hp.pod, { fieldManager: FIELD_MANAGER });
     created.catch(() => {}); // looked at below
     await new Promise<void>((resolve) => setImmediate(resolve));
     const deps = Promise.all([
-      ...refs.kinds.map(([kind, n]) => syncObject(s, kind, ns, n, true)),
+      ...refs.kinds.filter((r) => !missing.includes(r)).map(([kind, n]) => syncObject(s, kind, ns, n, true)),
       syncTokenSecret(s, v, hp.tokens, tokenSecret),
     ]);
     const [depsDone, podDone] = await Promise.allSettled([deps, created]);

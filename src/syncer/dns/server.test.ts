@@ -35,16 +35,27 @@ async function fakeUpstream(): Promise<FakeUpstream> {
     else m.rcode = RCode.NXDOMAIN;
     return encodeMessage(m); // never truncates: the server in front must
   };
-  const udp = createSocket('udp4');
-  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-  const port = udp.address().port;
-  udp.on('message', (msg, rinfo) => { const a = answer(msg); if (a) udp.send(a, rinfo.port, rinfo.address); });
-  const tcp = createServer((s) => {
-    s.on('error', () => {});
-    s.once('data', (chunk) => { const a = answer(chunk.subarray(2)); if (a) s.end(frame(a)); });
-  });
-  await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', r));
-  return { port, queries, close: () => { udp.close(); tcp.close(); } };
+  // A free UDP port may be taken for TCP by another suite running meanwhile: try another one.
+  for (let attempt = 0; ; attempt++) {
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    const port = udp.address().port;
+    udp.on('message', (msg, rinfo) => { const a = answer(msg); if (a) udp.send(a, rinfo.port, rinfo.address); });
+    const tcp = createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', (chunk) => { const a = answer(chunk.subarray(2)); if (a) s.end(frame(a)); });
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, '127.0.0.1', () => { tcp.off('error', reject); resolve(); });
+      });
+      return { port, queries, close: () => { udp.close(); tcp.close(); } };
+    } catch (err) {
+      udp.close();
+      if (attempt >= 10 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
 }
 
 /** A UDP port that never answers. */
