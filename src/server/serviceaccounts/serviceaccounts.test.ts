@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, verify, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -13,7 +13,7 @@ import {
 import { JWKS_CONTENT_TYPE, JWKS_PATH, OPENID_CONFIG_PATH, jwks, jwksUriFor, oidcResponse, openIDConfiguration } from './oidc.ts';
 import { handleTokenRequest, type TokenRequestContext } from './token-request.ts';
 import {
-  ServiceAccountTokenAuthenticator, decodeJwt, issueToken, signJwt, type LookupKind, type ObjectLookup,
+  ServiceAccountTokenAuthenticator, decodeJwt, derToJoseSignature, issueToken, signJwt, type LookupKind, type ObjectLookup,
 } from './tokens.ts';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -548,4 +548,16 @@ test('a signing key made from a KeyObject', () => {
   const { token } = issueToken({ key, issuer: ISSUER, audiences: [ISSUER], namespace: 'ci', serviceAccount: { name: 'builder', uid: 'sa-uid-1' }, now: T0 });
   assert.ok(new ServiceAccountTokenAuthenticator({ issuer: ISSUER, keys: key, lookup: world().lookup, now: () => T0 }).authenticateToken(token));
   assert.throws(() => signingKeyFrom(pair.publicKey), /private key/);
+});
+
+test('ECDSA signatures in JWS form (r || s, fixed width) verify for every curve, short and padded integers included', () => {
+  for (const [curve, alg, hash, rounds] of [['P-256', 'ES256', 'sha256', 3000], ['P-384', 'ES384', 'sha384', 300], ['P-521', 'ES512', 'sha512', 300]] as const) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    for (let i = 0; i < rounds; i++) {
+      const data = Buffer.from(`payload ${i}`);
+      const der = sign(hash, data, privateKey);
+      const jose = derToJoseSignature(der, alg === 'ES256' ? 32 : alg === 'ES384' ? 48 : 66);
+      assert.ok(verify(hash, data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, jose), `${alg} signature ${i}`);
+    }
+  }
 });
