@@ -77,6 +77,11 @@ export interface Strategy {
   /** Rules about what may change, given the old object. */
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /**
+   * Rules for a write to the status subresource, which changes status only: when given,
+   * it replaces validate and validateUpdate there (the stored rest was valid already).
+   */
+  validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /**
    * On delete: true when the object must stay, terminating, although it has no
    * metadata finalizers (a namespace with spec.finalizers). May mutate obj to
    * its terminating form (e.g. status.phase = Terminating).

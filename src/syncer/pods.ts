@@ -207,13 +207,15 @@ async function statusBack(s: SyncContext, v: KubeObject, h: KubeObject): Promise
   if (back.bindNode && !(v.spec as { nodeName?: string }).nodeName) {
     await ensureVirtualNode(s, back.bindNode);
     try {
-      await bindPod(s.vc, s.defs.pods, ns, name, back.bindNode, { uid: v.metadata.uid });
+      // The host pod is bound and usually started already: its status goes with the binding.
+      const status = { of: (bound: KubeObject) => fromHostPodStatus(h, bound).status as Record<string, unknown>, fieldManager: FIELD_MANAGER };
+      await bindPod(s.vc, s.defs.pods, ns, name, back.bindNode, { uid: v.metadata.uid, status });
     } catch (e) {
       if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
     }
   }
   const cur = s.peek(s.defs.pods, ns, name);
-  if (!cur || cur.metadata.uid !== v.metadata.uid || jsonEqual(back.status, cur.status ?? {})) return;
+  if (!cur || cur.metadata.uid !== v.metadata.uid || jsonEqual(fromHostPodStatus(h, cur).status, cur.status ?? {})) return;
   try {
     await s.vc.store.guaranteedUpdate(s.defs.pods, ns, name, (c) => {
       const o = c as KubeObject;

@@ -2,7 +2,8 @@
 // storage-level update that sets spec.nodeName (which an ordinary pod update may
 // not change) and the PodScheduled=True condition, refused when the pod is
 // already bound or being deleted. The pod's validation and field ownership are
-// not involved, as upstream's binding storage bypasses them too.
+// not involved, as upstream's binding storage bypasses them too (a status carried
+// with the binding is recorded for its manager).
 
 import { errors } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
@@ -17,6 +18,12 @@ export interface BindOptions {
   /** Only bind this incarnation of the pod. */
   uid?: string;
   now?: Date;
+  /**
+   * A status to store with the binding, worked out from the bound pod (a syncer binds a
+   * pod its host has already started: one write instead of two). Its fields are recorded
+   * as `fieldManager`'s status update; the binding itself stays unowned, as upstream.
+   */
+  status?: { of(bound: KubeObject): Record<string, unknown>; fieldManager: string };
 }
 
 /** Assign the pod to `nodeName`; returns the bound pod. Throws 404/409 as the binding subresource would. */
@@ -43,6 +50,10 @@ export async function bindPod(vc: VirtualCluster, podDef: ResourceDef, namespace
     const cond = { type: 'PodScheduled', status: 'True' as const, observedGeneration: meta.generation };
     if (cond.observedGeneration === undefined) delete (cond as { observedGeneration?: number }).observedGeneration;
     status.conditions = withPodCondition(status.conditions, cond, nowTimestamp(opts.now ?? new Date()));
+    if (opts.status) {
+      next.status = opts.status.of(next);
+      await vc.store.recordOwnership(podDef, cur.obj, next, opts.status.fieldManager, 'status');
+    }
     const res = await vc.kv.update(key, JSON.stringify(next), cur.modRevision);
     if (!res.succeeded) {
       if (attempt < 8) continue;

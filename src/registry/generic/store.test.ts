@@ -8,6 +8,7 @@ import type { KubeObject } from '../../api/types.ts';
 import { openStore } from '../../storage/open.ts';
 import type { KVStore } from '../../storage/types.ts';
 import { builtinRegistry } from '../builtin.ts';
+import { strategyFor } from '../strategies/index.ts';
 import type { ResourceDef } from '../types.ts';
 import { GenericStore, type WatchEventType } from './store.ts';
 import { WatchCache } from './watch-cache.ts';
@@ -224,4 +225,21 @@ test('a pod in its grace period keeps taking status writes; it goes when deleted
   assert.equal(((await store.get(pods, 'default', 'graceful')).status as any).phase, 'Succeeded', 'the status write landed and the pod stayed');
   const gone = await store.delete(pods, 'default', 'graceful', { gracePeriodSeconds: 0 });
   assert.equal(gone.deleted, true);
+});
+
+test('a pod status write checks the status it brings, and leaves the stored object as it was on refusal', async () => {
+  // The registry alone carries no behaviour (the server installs it): the pod's strategy is given here.
+  const pods = { ...reg.find('', 'v1', 'pods') as ResourceDef, strategy: strategyFor('', 'v1', 'Pod') };
+  await store.create(pods, 'default', { metadata: { name: 'st' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+  const cur = await store.get(pods, 'default', 'st');
+  const write = (status: Record<string, unknown>) => store.update(pods, 'default', 'st', { ...structuredClone(cur), status }, { subresource: 'status' });
+  const bad = await rejects(write({ phase: 'Running', podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.2' }] }), 422, 'Invalid');
+  assert.match(bad.message, /status\.podIPs\[0\]\.ip: Invalid value: "10\.0\.0\.2": must match status\.podIP/);
+  const dup = await rejects(write({ hostIP: '10.1.0.1', hostIPs: [{ ip: '10.1.0.1' }, { ip: '10.1.0.1' }] }), 422, 'Invalid');
+  assert.match(dup.message, /status\.hostIPs\[1\]\.ip: Duplicate value/);
+  await rejects(write({ conditions: [{ type: 'not a name!', status: 'True' }] }), 422, 'Invalid');
+  await rejects(write({ podIP: '10.0.0.01' }), 422, 'Invalid');
+  assert.equal((await store.get(pods, 'default', 'st')).metadata.resourceVersion, cur.metadata.resourceVersion, 'refused writes changed nothing');
+  const ok = await write({ phase: 'Running', podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }], conditions: [{ type: 'example.com/ready', status: 'True' }] });
+  assert.equal((ok.obj.status as any).podIPs.length, 2);
 });

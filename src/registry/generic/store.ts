@@ -417,6 +417,16 @@ export class GenericStore {
     return { obj: this.present(def, this.cache.getCached(key)?.obj ?? withRV(obj, res.revision)), created: false };
   }
 
+  /**
+   * Field ownership for a write made below the store (a pod's binding carrying its first
+   * status): `obj`, about to replace `live`, gets `fieldManager`'s share recorded as an
+   * Update of `subresource`, as the store records its own writes.
+   */
+  async recordOwnership(def: ResourceDef, live: KubeObject, obj: KubeObject, fieldManager: string, subresource?: string): Promise<void> {
+    await loadManagedFields();
+    this.recordFields(def, live, obj, { fieldManager }, subresource);
+  }
+
   /** Record this write's field ownership in obj.metadata.managedFields (as an Update). */
   private recordFields(def: ResourceDef, live: KubeObject | undefined, obj: KubeObject, opts: WriteOptions, subresource: string | undefined): void {
     const lib = managedFieldsLib;
@@ -496,7 +506,10 @@ export class GenericStore {
     }
     this.recordFields(def, old, obj, opts, opts.subresource);
     dropEmptyMetadata(obj);
-    const errs = [...(def.strategy.validate?.(obj) ?? []), ...(def.strategy.validateUpdate?.(obj, old) ?? [])];
+    const st = def.strategy;
+    const errs = opts.subresource === 'status' && st.validateStatusUpdate
+      ? st.validateStatusUpdate(obj, old)
+      : [...(st.validate?.(obj) ?? []), ...(st.validateUpdate?.(obj, old) ?? [])];
     this.validateOrThrow(def, obj, errs);
     return obj;
   }

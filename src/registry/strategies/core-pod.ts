@@ -11,6 +11,7 @@ import { nameIsDNSSubdomain } from '../../api/validation/names.ts';
 import { validateLocalDescendingPath } from '../../api/validation/pod-volumes.ts';
 import { validatePodSpec } from '../../api/validation/pod-spec.ts';
 import { validatePodSpecUpdate } from '../../api/validation/pod-update.ts';
+import { validatePodStatus } from '../../api/validation/pod-status.ts';
 import { cmpQuantity, isZeroQuantity, parseQuantity } from '../../api/validation/quantity.ts';
 import type { Quantity } from '../../api/validation/quantity.ts';
 import type { Strategy } from '../types.ts';
@@ -202,5 +203,6 @@ export const podStrategy: Strategy = {
   validate,
   validateCreate,
   validateUpdate,
+  validateStatusUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validatePodStatus(asObj(obj).status)],
   specFields: ['spec'],
 };
