@@ -2,6 +2,9 @@
 // routes to the host copies of the virtual Services; the Secrets it names for
 // TLS are copied first and count as used while it names them; the host
 // controller's load balancer status comes back to the virtual Ingress.
+// Backends naming objects the host cannot reach are left out of the host copy
+// (translate/ingress.ts says why); a SyncWarning event on the virtual Ingress
+// says which, once for each change of what is left out.
 import type { KubeObject } from '../api/types.ts';
 import { ApiError } from '../api/errors.ts';
 import { jsonEqual } from '../registry/generic/metadata.ts';
@@ -10,7 +13,7 @@ import { syncKey, type SyncContext } from './context.ts';
 import type { CopiedKind, HostCopies } from './copies.ts';
 import { syncObject } from './objects.ts';
 import { FIELD_MANAGER } from './resources.ts';
-import { fromHostIngressStatus, ingressSecrets, toHostIngress } from './translate/ingress.ts';
+import { fromHostIngressStatus, ingressSecrets, leftOutMessage, toHostIngress } from './translate/ingress.ts';
 
 export const INGRESS_KIND: CopiedKind = {
   sync: 'ingress', kind: 'Ingress', host: { apiVersion: 'networking.k8s.io/v1', plural: 'ingresses' },
@@ -22,6 +25,8 @@ export class IngressSync {
   private readonly copies: HostCopies;
   /** The TLS Secrets each Ingress (by key) named when last synced. */
   private readonly tls = new Map<string, string[]>();
+  /** The warning last recorded on each Ingress (by key, with its uid), so a sync repeated records it once. */
+  private readonly warned = new Map<string, string>();
 
   constructor(s: SyncContext, copies: HostCopies) {
     this.s = s;
@@ -47,11 +52,26 @@ export class IngressSync {
     if (secrets.length > 0) this.tls.set(key, secrets); else this.tls.delete(key);
     // Those it no longer names may have to leave the host.
     for (const n of before) if (!secrets.includes(n)) s.enqueue(syncKey('secret', ns, n));
-    const h = await this.copies.sync(ns, name, v, v ? toHostIngress(v, { vcluster: s.name, hostNamespace: s.hostNamespace }) : undefined);
-    if (v && h) await this.statusBack(v, h);
+    const want = v ? toHostIngress(v, { vcluster: s.name, hostNamespace: s.hostNamespace }) : undefined;
+    if (v && want) this.warn(key, v, want.leftOut, want.ingress !== undefined);
+    else this.warned.delete(key);
+    const h = await this.copies.sync(ns, name, v, want?.ingress);
+    // Not on the host (nothing left to route): no load balancer either.
+    if (v) await this.statusBack(v, want?.ingress ? h : { metadata: {} });
   }
 
-  private async statusBack(v: KubeObject, h: KubeObject): Promise<void> {
+  /** Say on the virtual Ingress which backends its host copy leaves out, when that changes. */
+  private warn(key: string, v: KubeObject, leftOut: string[], synced: boolean): void {
+    if (leftOut.length === 0) return void this.warned.delete(key);
+    const message = leftOutMessage(leftOut, synced);
+    const seen = `${v.metadata.uid ?? ''} ${message}`;
+    if (this.warned.get(key) === seen) return;
+    this.warned.set(key, seen);
+    void this.s.ctl.events.record(v, 'Warning', 'SyncWarning', message, FIELD_MANAGER);
+  }
+
+  private async statusBack(v: KubeObject, h: KubeObject | undefined): Promise<void> {
+    if (!h) return;
     const back = fromHostIngressStatus(h);
     const have = (v.status ?? {}) as { loadBalancer?: unknown };
     if (jsonEqual(back.loadBalancer, have.loadBalancer ?? {})) return;

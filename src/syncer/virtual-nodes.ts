@@ -3,8 +3,9 @@
 // `kubectl get nodes` shows where things run), and goes once no virtual pod
 // is bound to it. Their data is made up (Ready, generous capacity), so the host
 // cluster's own nodes stay out of the tenant's sight, unless the cluster's
-// spec.host.sync.nodes is "real": then they show the host node's labels and
-// status (translate/node-data.ts), kept up to date.
+// spec.host.sync.nodes is "real": then they show the host node's labels,
+// taints, unschedulable and status (translate/node-data.ts; not the taints
+// the cluster's enforced tolerations tolerate), kept up to date.
 import { ApiError } from '../api/errors.ts';
 import type { KubeObject } from '../api/types.ts';
 import { nowTimestamp } from '../registry/generic/metadata.ts';
@@ -12,7 +13,7 @@ import { resourcePrefix } from '../registry/generic/keys.ts';
 import type { SyncContext } from './context.ts';
 import { FIELD_MANAGER } from './resources.ts';
 import { hostName } from './translate/index.ts';
-import { HOST_NODE_LABEL, nodeDiffers, realNode, withNodeStatus } from './translate/node-data.ts';
+import { HOST_NODE_LABEL, nodeDiffers, realNode, withNodeSpec, withNodeStatus } from './translate/node-data.ts';
 
 const FAKE_LABEL = 'kubevisor.dev/fake-node';
 
@@ -25,7 +26,7 @@ export function isSyncerNode(node: KubeObject): boolean {
 /** What the virtual node `name` should show: the host node's data, or made-up data (also while the host node is unknown). */
 function wantedNode(s: SyncContext, name: string): KubeObject {
   const host = s.fromHost.nodeData === 'real' ? s.fromHost.hostNode(name) : undefined;
-  return host ? realNode(host) : fakeNode(name, s.vc.version.gitVersion ?? '');
+  return host ? realNode(host, s.enforced?.tolerations) : fakeNode(name, s.vc.version.gitVersion ?? '');
 }
 
 function fakeNode(name: string, kubeletVersion: string): KubeObject {
@@ -91,7 +92,11 @@ function nodeOf(pod: KubeObject | undefined): string | undefined {
   return (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
 }
 
-/** Show the host node's data on a real node; turn a node back to fake data when the cluster no longer wants real. */
+/**
+ * Show the host node's data on a real node (taints or a cordon the tenant set
+ * there give way to the host's at its next change); turn a node back to fake
+ * data when the cluster no longer wants real.
+ */
 async function refreshNode(s: SyncContext, node: KubeObject): Promise<void> {
   const name = node.metadata.name as string;
   const real = node.metadata.labels?.[HOST_NODE_LABEL] === 'true';
@@ -110,6 +115,11 @@ async function refreshNode(s: SyncContext, node: KubeObject): Promise<void> {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
     }
   };
-  if (d.labels) await write(undefined, (o) => { o.metadata.labels = want.metadata.labels; });
+  if (d.labels || d.spec) {
+    await write(undefined, (o) => {
+      o.metadata.labels = want.metadata.labels;
+      o.spec = withNodeSpec(o.spec, want.spec);
+    });
+  }
   if (d.status) await write('status', (o) => { o.status = withNodeStatus(o.status, want.status); });
 }
