@@ -56,3 +56,25 @@ test('a throttled host keeps its Retry-After', () => {
   assert.equal(e.code, 429);
   assert.equal(e.headers['Retry-After'], '3');
 });
+
+test('reword: the kubelet\'s own forms, its log directory NS_NAME_UID and its pod full name NAME_NS', () => {
+  const withUids = { ...pod, uid: 'v-1', hostUid: 'h-1' };
+  assert.equal(reword('lstat /var/log/pods/tenants_web-x-shop-x-dev_h-1/app/0.log: no such file', withUids),
+    'lstat /var/log/pods/shop_web_v-1/app/0.log: no such file');
+  assert.equal(reword('pod "web-x-shop-x-dev_tenants" not found', pod), 'pod "web_shop" not found');
+  // Another namespace that starts like the host's is not the host's.
+  assert.equal(reword('web-x-shop-x-dev_tenants-b and xtenants_web-x-shop-x-dev', pod), 'web_tenants-b and xtenants_web');
+});
+
+test('a log the kubelet refuses before its first byte (the API server\'s BadRequest with the kubelet\'s text) names the virtual pod', () => {
+  const text = 'failed to try resolving symlinks in path "/var/log/pods/tenants_web-x-shop-x-dev_h-1/app/0.log": ' +
+    'lstat /var/log/pods/tenants_web-x-shop-x-dev_h-1/app/0.log: no such file or directory';
+  const e = virtualPodError(hostErrorFromResponse(400, status(400, 'BadRequest', text)), { ...pod, uid: 'v-1', hostUid: 'h-1' });
+  assert.equal(e.code, 400);
+  assert.equal(e.message, 'failed to try resolving symlinks in path "/var/log/pods/shop_web_v-1/app/0.log": ' +
+    'lstat /var/log/pods/shop_web_v-1/app/0.log: no such file or directory');
+  // A host that answers in plain text, not a Status.
+  const plain = virtualPodError(hostErrorFromResponse(500, text), { ...pod, uid: 'v-1', hostUid: 'h-1' });
+  assert.equal(plain.code, 500);
+  assert.doesNotMatch(plain.message, /tenants|web-x|h-1/);
+});

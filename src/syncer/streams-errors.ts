@@ -42,15 +42,25 @@ function reasonFor(code: number): StatusReason {
   }
 }
 
-/** `namespace NS` (or `namespace: NS`, `namespace=NS`) as a whole word, with what precedes NS as group 1. */
-function namespaceWord(ns: string): RegExp {
-  return new RegExp(`(\\bnamespace[ :=]+)${ns.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![a-z0-9.-])`, 'g');
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** `text` with the host pod's name and namespace replaced by the virtual ones. */
+/** `namespace NS` (or `namespace: NS`, `namespace=NS`) as a whole word, with what precedes NS as group 1. */
+function namespaceWord(ns: string): RegExp {
+  return new RegExp(`(\\bnamespace[ :=]+)${escaped(ns)}(?![a-z0-9.-])`, 'g');
+}
+
+/**
+ * `text` with the host pod's name and namespace replaced by the virtual ones.
+ * Besides `NS/NAME`, the kubelet's own forms: its pod full name `NAME_NS`
+ * and the log directory `/var/log/pods/NS_NAME_UID/...`.
+ */
 export function reword(text: string, pod: PodPair): string {
   const out = text
     .replaceAll(`${pod.hostNamespace}/${pod.hostName}`, `${pod.namespace}/${pod.name}`)
+    .replace(new RegExp(`(?<![a-z0-9.-])${escaped(pod.hostNamespace)}_${escaped(pod.hostName)}`, 'g'), () => `${pod.namespace}_${pod.name}`)
+    .replace(new RegExp(`${escaped(pod.hostName)}_${escaped(pod.hostNamespace)}(?![a-z0-9.-])`, 'g'), () => `${pod.name}_${pod.namespace}`)
     .replaceAll(pod.hostName, pod.name)
     .replaceAll(`"${pod.hostNamespace}"`, `"${pod.namespace}"`)
     .replace(namespaceWord(pod.hostNamespace), (_m, lead: string) => lead + pod.namespace);

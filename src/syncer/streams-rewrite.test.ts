@@ -183,3 +183,216 @@ for (const tunnel of [false, true]) {
     rewrite.close();
   });
 }
+
+// --- error text split across frames and messages, the host's close frames ---------------------
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** The SYN_STREAMs a client sends to open streams of `types` (ids 1, 3, 5, ...). */
+async function clientOpens(types: string[]): Promise<Buffer[]> {
+  const frames: Buffer[] = [];
+  const client = new SpdySession({
+    write: (frame: Buffer) => { frames.push(frame); return true; }, end: () => {}, destroy: () => {}, pause: () => {}, resume: () => {},
+  }, { server: false });
+  for (const type of types) client.openStream(makeHeaders({ streamtype: type, port: '80', requestid: '0' }));
+  while (frames.length < types.length) await tick();
+  return frames.slice(0, types.length);
+}
+
+function spdyData(id: number, payload: string | Buffer, fin = false): Buffer {
+  const p = Buffer.from(payload);
+  const h = Buffer.alloc(8);
+  h.writeUInt32BE(id & 0x7fffffff, 0);
+  h.writeUInt32BE((((fin ? 1 : 0) << 24) | p.length) >>> 0, 4);
+  return Buffer.concat([h, p]);
+}
+
+/** The host resetting stream `id` (CANCEL), as the kubelet does to every stream when an exec ends. */
+function spdyRst(id: number): Buffer {
+  const f = Buffer.alloc(16);
+  f.writeUInt16BE(0x8003, 0);
+  f.writeUInt16BE(3, 2);
+  f.writeUInt32BE(8, 4);
+  f.writeUInt32BE(id, 8);
+  f.writeUInt32BE(5, 12);
+  return f;
+}
+
+interface SpdyFrame { readonly control: number | undefined; readonly id: number; readonly fin: boolean; readonly payload: Buffer }
+
+/** The frames in a SPDY byte stream: control frames by type, DATA frames by stream. */
+function spdyFrames(bytes: Buffer): SpdyFrame[] {
+  const out: SpdyFrame[] = [];
+  for (let at = 0; at + 8 <= bytes.length;) {
+    const length = bytes.readUInt32BE(at + 4) & 0xffffff;
+    const control = (bytes[at]! & 0x80) !== 0;
+    const payload = bytes.subarray(at + 8, at + 8 + length);
+    out.push({
+      control: control ? bytes.readUInt16BE(at + 2) : undefined,
+      id: control ? (payload.length >= 4 ? payload.readUInt32BE(0) & 0x7fffffff : 0) : bytes.readUInt32BE(at) & 0x7fffffff,
+      fin: (bytes[at + 4]! & 1) !== 0,
+      payload,
+    });
+    at += 8 + length;
+  }
+  return out;
+}
+
+/** The DATA of stream `id`, joined. */
+const dataOf = (frames: SpdyFrame[], id: number): string =>
+  Buffer.concat(frames.filter((f) => f.control === undefined && f.id === id).map((f) => f.payload)).toString();
+
+const spdyHeaders = { upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'portforward.k8s.io' };
+const tunnelHeaders = { upgrade: 'websocket', 'sec-websocket-protocol': 'SPDY/3.1+portforward.k8s.io' };
+
+/**
+ * `host` (SPDY frames, and for a tunnel WebSocket close payloads) through a
+ * session's rewrite, once the client opened streams of `types`: the SPDY
+ * frames the client gets, and (tunnel) the payloads of the close frames.
+ */
+async function spdySession(tunnel: boolean, types: string[], host: (Buffer | { close: Buffer })[], step: number): Promise<{ frames: SpdyFrame[]; closes: Buffer[]; order: string[] }> {
+  const rewrite = sessionRewrite(upgraded(tunnel ? tunnelHeaders : spdyHeaders), 'portforward', pod)!;
+  for (const syn of await clientOpens(types)) rewrite.watchClient!(tunnel ? wsFrame(2, syn, { mask: true }) : syn);
+  // A tunnel's messages need not follow frames: the host's bytes are cut into messages of 7 bytes.
+  const parts = host.map((h) => {
+    if (!Buffer.isBuffer(h)) return wsFrame(8, h.close);
+    if (!tunnel) return h;
+    const msgs: Buffer[] = [];
+    for (let i = 0; i < h.length; i += 7) msgs.push(wsFrame(2, h.subarray(i, i + 7)));
+    return Buffer.concat(msgs);
+  });
+  const out = await throughRewrite(rewrite, Buffer.concat(parts), step);
+  if (!tunnel) return { frames: spdyFrames(out), closes: [], order: spdyFrames(out).map((f) => f.control === undefined ? `data${f.id}` : `control${f.control}`) };
+  const spdy: Buffer[] = [];
+  const closes: Buffer[] = [];
+  const order: string[] = [];
+  let close: Buffer[] = [];
+  await new WsFrameReader({
+    start: () => { close = []; },
+    payload: (f, data) => { if (f.opcode === 8) close.push(data); else { spdy.push(data); order.push('spdy'); } },
+    end: (f) => { if (f.opcode === 8) { closes.push(Buffer.concat(close)); order.push('close'); } },
+  }).push(out);
+  return { frames: spdyFrames(Buffer.concat(spdy)), closes, order };
+}
+
+const closePayload = (code: number, reason: string): Buffer => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(code);
+  return Buffer.concat([b, Buffer.from(reason)]);
+};
+
+// The host name cut across two frames of the error stream.
+const cut = hostText.indexOf('web-x-shop') + 5;
+
+for (const tunnel of [false, true]) {
+  const variant = tunnel ? 'SPDY tunnelled in WebSocket' : 'SPDY';
+  test(`${variant}: a host name split across DATA frames of an error stream is re-worded; other streams pass as they come`, async () => {
+    const host = [spdyData(1, hostText.slice(0, cut)), spdyData(3, hostText), spdyData(1, hostText.slice(cut)), spdyData(1, '', true)];
+    for (const step of [100_000, 1, 5]) {
+      const { frames } = await spdySession(tunnel, ['error', 'data'], host, step);
+      assert.equal(dataOf(frames, 1), virtualText, `step ${step}`);
+      assert.equal(dataOf(frames, 3), hostText);
+      assert.ok(frames.filter((f) => f.id === 1).at(-1)!.fin, 'the error stream still ends');
+    }
+  });
+
+  test(`${variant}: the host resetting the error stream (no FIN) sends what it held, re-worded, before the reset`, async () => {
+    const { frames } = await spdySession(tunnel, ['error'], [spdyData(1, hostText.slice(0, cut)), spdyData(1, hostText.slice(cut)), spdyRst(1)], 3);
+    assert.equal(dataOf(frames, 1), virtualText);
+    assert.deepEqual(frames.map((f) => f.control ?? 'data'), ['data', 3]);
+  });
+
+  test(`${variant}: the host's bytes ending mid-stream send what is held, re-worded`, async () => {
+    const { frames } = await spdySession(tunnel, ['error'], [spdyData(1, hostText.slice(0, cut)), spdyData(1, hostText.slice(cut))], 4);
+    assert.equal(dataOf(frames, 1), virtualText);
+  });
+
+  test(`${variant}: error data without host names passes as the same frames`, async () => {
+    const host = [spdyData(1, '{"status":'), spdyData(1, '"Success"}'), spdyData(1, '', true)];
+    const { frames } = await spdySession(tunnel, ['error'], host, 1);
+    assert.deepEqual(frames.map((f) => [f.id, f.fin, f.payload.toString()]), [[1, false, '{"status":'], [1, false, '"Success"}'], [1, true, '']]);
+  });
+}
+
+test('SPDY tunnelled in WebSocket: the host\'s close frame comes after what was held, its reason re-worded', async () => {
+  const { frames, closes, order } = await spdySession(true, ['error'], [
+    spdyData(1, hostText.slice(0, cut)), spdyData(1, hostText.slice(cut)), { close: closePayload(1011, 'pod tenants/web-x-shop-x-dev is gone') },
+  ], 6);
+  assert.equal(dataOf(frames, 1), virtualText);
+  assert.equal(order.at(-1), 'close');
+  assert.equal(closes.length, 1);
+  assert.equal(closes[0]!.readUInt16BE(0), 1011);
+  assert.equal(closes[0]!.toString('utf8', 2), 'pod shop/web is gone');
+});
+
+for (const base64 of [false, true]) {
+  const protocol = base64 ? 'v4.base64.channel.k8s.io' : 'v5.channel.k8s.io';
+  const message = (ch: number, text: string): Buffer => base64
+    ? wsFrame(1, Buffer.from(String(ch) + Buffer.from(text).toString('base64')))
+    : wsFrame(2, channel(ch, text));
+  const body = (m: { data: Buffer }): string => base64 ? Buffer.from(m.data.toString('latin1', 1), 'base64').toString() : m.data.toString('utf8', 1);
+
+  test(`exec over ${protocol}: a status split across messages is gathered, re-worded as one before the close, whose reason is re-worded`, async () => {
+    const status = JSON.stringify({ metadata: {}, status: 'Failure', message: hostText, reason: 'InternalError' });
+    const split = status.indexOf('web-x-shop') + 4;
+    const input = Buffer.concat([
+      message(3, status.slice(0, split)),
+      message(1, `stdout about ${pod.hostName}\n`),
+      wsFrame(9, Buffer.from('ping')),
+      message(3, status.slice(split)),
+      wsFrame(8, closePayload(1000, `done with ${pod.hostNamespace}/${pod.hostName}`)),
+    ]);
+    for (const step of [input.length, 1, 7]) {
+      const rewrite = sessionRewrite(upgraded({ upgrade: 'websocket', 'sec-websocket-protocol': protocol }), 'exec', pod)!;
+      const out = wsMessages(await throughRewrite(rewrite, input, step));
+      assert.deepEqual(out.map((m) => m.opcode), [base64 ? 1 : 2, 9, base64 ? 1 : 2, 8], `step ${step}`);
+      assert.equal(body(out[0]!), `stdout about ${pod.hostName}\n`);
+      assert.deepEqual(JSON.parse(body(out[2]!)), { metadata: {}, status: 'Failure', message: virtualText, reason: 'InternalError' });
+    }
+    // The close frame's payload, read apart (wsMessages keeps none).
+    const rewrite = sessionRewrite(upgraded({ upgrade: 'websocket', 'sec-websocket-protocol': protocol }), 'exec', pod)!;
+    const bytes = await throughRewrite(rewrite, input);
+    const close = bytes.subarray(bytes.lastIndexOf(Buffer.from([0x88])));
+    assert.equal(close.readUInt16BE(2), 1000);
+    assert.equal(close.toString('utf8', 4), 'done with shop/web');
+    assert.equal(close[1], close.length - 2);
+  });
+
+  test(`exec over ${protocol}: a status gathered when the host's bytes end without a close goes out re-worded`, async () => {
+    const rewrite = sessionRewrite(upgraded({ upgrade: 'websocket', 'sec-websocket-protocol': protocol }), 'attach', pod)!;
+    const out = wsMessages(await throughRewrite(rewrite, Buffer.concat([message(3, hostText.slice(0, cut)), message(3, hostText.slice(cut))]), 3));
+    assert.equal(out.length, 1);
+    assert.equal(body(out[0]!), virtualText);
+  });
+}
+
+test('exec: status messages without host names, and a close without them, pass byte for byte', async () => {
+  const input = Buffer.concat([wsFrame(2, channel(3, '{"metadata":{},')), wsFrame(2, channel(3, '"status":"Success"}')), wsFrame(8, closePayload(1000, 'bye'))]);
+  const rewrite = sessionRewrite(upgraded({ upgrade: 'websocket', 'sec-websocket-protocol': 'v5.channel.k8s.io' }), 'exec', pod)!;
+  assert.deepEqual(await throughRewrite(rewrite, input, 2), input);
+});
+
+test('port-forward over channels: each error message goes out as it ends (not held to the close); the close reason is re-worded', async () => {
+  const rewrite = sessionRewrite(upgraded({ upgrade: 'websocket', 'sec-websocket-protocol': 'v4.channel.k8s.io' }), 'portforward', pod)!;
+  const out: Buffer[] = [];
+  rewrite.toClient.on('data', (b: Buffer) => out.push(b));
+  rewrite.toClient.write(wsFrame(2, channel(1, hostText)));
+  await tick();
+  assert.equal(wsMessages(Buffer.concat(out))[0]?.data.toString('latin1', 1), virtualText);
+  const ended = new Promise((r) => rewrite.toClient.once('end', r));
+  rewrite.toClient.end(wsFrame(8, closePayload(1001, `pod ${pod.hostName} going away`)));
+  await ended;
+  const bytes = Buffer.concat(out);
+  const close = bytes.subarray(bytes.lastIndexOf(Buffer.from([0x88])));
+  assert.equal(close.readUInt16BE(2), 1001);
+  assert.equal(close.toString('utf8', 4), 'pod web going away');
+});
+
+test('SPDY: an error stream longer than what is held still goes out whole and in order, re-worded where a name is whole', async () => {
+  const piece = (i: number): string => `${i}:${hostText}|${'x'.repeat(20_000)}`;
+  const host = [0, 1, 2, 3].map((i) => spdyData(1, piece(i), i === 3));
+  const { frames } = await spdySession(false, ['error'], host, 4096);
+  assert.equal(dataOf(frames, 1), [0, 1, 2, 3].map((i) => piece(i).replace(hostText, virtualText)).join(''));
+  assert.ok(frames.every((f) => f.payload.length <= 32 * 1024 + 8), 'nothing over what is held');
+  assert.ok(frames.at(-1)!.fin);
+});

@@ -2,21 +2,27 @@
 // its own words (the exec status, port-forward errors) names the host pod;
 // these re-word it on the way to the client, by the protocol the host chose:
 //
-// - WebSocket channel protocols: whole messages of the error channel (3 for
-//   exec and attach; every odd channel for port-forward);
-// - SPDY/3.1, raw or tunnelled in WebSocket: DATA frames of `error` streams.
+// - WebSocket channel protocols: the error channels, 3 for exec and attach
+//   (its messages gathered until the host closes, and re-worded as one),
+//   every odd channel for port-forward (each message whole);
+// - SPDY/3.1, raw or tunnelled in WebSocket: the DATA of `error` streams,
+//   gathered until the stream ends (FIN, the host's reset, the session's end);
+// - WebSocket close frames: their reason (streams-ws-close.ts).
 //
 // stdin, stdout, stderr and forwarded bytes are the user's: they pass as they
-// come. Log streams are not re-worded (their body is the container's output).
-// Not re-worded either: a name split across two SPDY DATA frames (hosts write
-// each message at once), an error message over 256 KiB, close-frame reasons.
-// WebSocket extensions are not offered to the host, so no message is compressed.
+// come. A log's body is the container's output, but for what the host
+// appends when a log fails (streams-logs.ts). Not re-worded: an error message
+// over the most held (256 KiB for a WebSocket message, 32 KiB for a SPDY
+// stream), a port-forward error split across WebSocket messages (the host
+// writes each at once). WebSocket extensions are not offered to the host, so
+// no message is compressed.
 
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
 import type { PodStreamSubresource } from './host/connection.ts';
 import { reword, type PodPair } from './streams-errors.ts';
 import { SpdyErrorRewriter, SpdyStreamTypes } from './streams-spdy-rewrite.ts';
+import { closePayloadRewrite } from './streams-ws-close.ts';
 import { WsFrameReader, type ByteRewriter } from './streams-ws-frames.ts';
 import { WsChannelRewriter, WsTunnelRewriter, WsTunnelWatcher, type BytesRewrite } from './streams-ws-rewrite.ts';
 
@@ -45,20 +51,24 @@ export function sessionRewrite(response: IncomingMessage, sub: Exclude<PodStream
   const upgrade = headerText(response, 'upgrade').toLowerCase();
   const rewrite = rewordBytes(pod);
   if (upgrade === 'websocket') {
+    const rewriteClose = closePayloadRewrite(pod);
     const protocol = headerText(response, 'sec-websocket-protocol').trim();
     if (protocol.toLowerCase() === SPDY_TUNNEL) {
       const types = new SpdyStreamTypes();
       const fromClient = new WsFrameReader(new WsTunnelWatcher((b) => types.watch(b)));
       return {
-        toClient: rewritingTransform((emit) => new WsFrameReader(new WsTunnelRewriter((inner) => new SpdyErrorRewriter(types, rewrite, inner), emit))),
+        toClient: rewritingTransform((emit) => new WsFrameReader(new WsTunnelRewriter((inner) => new SpdyErrorRewriter(types, rewrite, inner), emit, rewriteClose))),
         // The watcher is synchronous: each chunk is read before the next comes.
         watchClient: watching(types, (chunk) => void fromClient.push(chunk)),
         close: () => types.close(),
       };
     }
     const errorChannel = sub === 'portforward' ? (ch: number) => ch % 2 === 1 : (ch: number) => ch === 3;
+    // Port-forward errors come while the session goes on: each message goes out as it ends.
+    const gatherChannel = sub === 'portforward' ? undefined : errorChannel;
+    const base64 = protocol.includes('base64');
     return {
-      toClient: rewritingTransform((emit) => new WsFrameReader(new WsChannelRewriter({ base64: protocol.includes('base64'), errorChannel, rewrite, emit }))),
+      toClient: rewritingTransform((emit) => new WsFrameReader(new WsChannelRewriter({ base64, errorChannel, gatherChannel, rewrite, rewriteClose, emit }))),
       close: () => {},
     };
   }
@@ -93,15 +103,22 @@ function headerText(response: IncomingMessage, name: string): string {
 }
 
 function rewritingTransform(make: (emit: (bytes: Buffer) => void) => ByteRewriter): Transform {
+  const settle = (run: () => void | Promise<void>, done: (e?: Error | null) => void): void => {
+    try {
+      const p = run();
+      if (p) p.then(() => done(), done);
+      else done();
+    } catch (e) {
+      done(e as Error);
+    }
+  };
   const t: Transform = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      try {
-        const p = rewriter.push(chunk);
-        if (p) p.then(() => done(), done);
-        else done();
-      } catch (e) {
-        done(e as Error);
-      }
+      settle(() => rewriter.push(chunk), done);
+    },
+    // The host's bytes ended: what the rewriter holds goes out before the client's end.
+    flush(done) {
+      settle(() => rewriter.finish?.(), done);
     },
   });
   const rewriter = make((b) => { t.push(b); });

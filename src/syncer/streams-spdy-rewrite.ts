@@ -2,8 +2,9 @@
 // kubectl, and port-forward tunnelled in WebSocket): the client opens every
 // stream and names its kind in the `streamType` header of its SYN_STREAM, so
 // the client's header blocks are read (one zlib context per direction) to
-// know which streams are `error` streams; the host's DATA frames on those are
-// re-worded, one frame at a time. Everything else passes as it arrives.
+// know which streams are `error` streams; the host's DATA on those is held
+// until the stream ends and re-worded as a whole. Everything else passes as it
+// arrives.
 //
 // A re-worded frame changes length; the peers' flow-control windows then
 // differ by that many bytes, a few per error message, which no window of a
@@ -18,8 +19,13 @@ const FLAG_FIN = 0x01;
 const FRAME_HEADER = 8;
 /** Larger control frames are not header blocks we need: reading stops (everything then passes). */
 const MAX_CONTROL_FRAME = 1024 * 1024;
-/** The most of one DATA frame held to re-word it; a longer one passes as it came. */
-const MAX_HELD = 256 * 1024;
+/**
+ * The most of one error stream held to re-word it (an error message is far
+ * shorter): past it, what is held goes out and holding starts anew (a name
+ * cut there is missed). Below the 64 KiB initial window, so a host that keeps
+ * to its window never waits on what is held.
+ */
+const MAX_HELD = 32 * 1024;
 
 /** Where the header block starts in the payload of the control frames that carry one. */
 function headerBlockOffset(type: number): number | undefined {
@@ -105,12 +111,28 @@ export class SpdyStreamTypes {
   }
 }
 
-/** The host's side of a session, with the DATA frames of `error` streams re-worded. */
+/** The DATA of one `error` stream held until the stream ends. */
+interface HeldStream {
+  /** The frames as they came, header and payload. */
+  readonly raw: Buffer[];
+  readonly payloads: Buffer[];
+  size: number;
+}
+
+/**
+ * The host's side of a session, with the DATA of `error` streams re-worded.
+ * A stream's DATA frames are held until it ends (a FIN, the host's
+ * RST_STREAM, the end of the session), then go out as one frame re-worded as
+ * a whole, so a name split across frames is re-worded too; unchanged, they go
+ * out as they came. The client reads an error stream to its end anyway, so it
+ * waits no longer for it.
+ */
 export class SpdyErrorRewriter implements ByteRewriter {
   readonly #q = new ByteQueue();
   readonly #types: SpdyStreamTypes;
   readonly #rewrite: BytesRewrite;
   readonly #emit: (bytes: Buffer) => void;
+  readonly #held = new Map<number, HeldStream>();
   #pass = 0;
 
   constructor(types: SpdyStreamTypes, rewrite: BytesRewrite, emit: (bytes: Buffer) => void) {
@@ -136,7 +158,10 @@ export class SpdyErrorRewriter implements ByteRewriter {
       if ((h[0]! & 0x80) !== 0) {
         if (h.readUInt16BE(2) === FrameType.rstStream && length >= 8) {
           if (q.length < FRAME_HEADER + 4) return;
-          this.#types.forget(q.peek(FRAME_HEADER + 4).readUInt32BE(FRAME_HEADER) & 0x7fffffff);
+          const id = q.peek(FRAME_HEADER + 4).readUInt32BE(FRAME_HEADER) & 0x7fffffff;
+          // What the host wrote on a stream it resets goes out before the reset (the kubelet resets every stream when an exec ends).
+          this.#release(id, 0);
+          this.#types.forget(id);
         }
         this.#passFrame(length);
         continue;
@@ -146,19 +171,53 @@ export class SpdyErrorRewriter implements ByteRewriter {
       // The client's SYN_STREAM went by before the host could answer on it; its block may still be inflating.
       if (this.#types.typeOf(id) === undefined) await this.#types.settled();
       if (this.#types.typeOf(id) !== 'error' || length > MAX_HELD) {
+        // A frame too long to hold: what is held of its stream goes first.
+        this.#release(id, 0);
         if (fin) this.#types.forget(id);
         this.#passFrame(length);
         continue;
       }
       if (q.length < FRAME_HEADER + length) return;
       const header = Buffer.from(q.take(FRAME_HEADER));
-      const payload = q.take(length);
-      if (fin) this.#types.forget(id);
-      const out = this.#rewrite(payload);
-      if (out !== payload) header.writeUInt32BE(((header[4]! << 24) | out.length) >>> 0, 4);
-      this.#emit(header);
-      if (out.length > 0) this.#emit(out);
+      const payload = Buffer.from(q.take(length));
+      let held = this.#held.get(id);
+      if (held && held.size + length > MAX_HELD) {
+        // Never more than MAX_HELD: what is held goes out, holding starts anew with this frame.
+        this.#release(id, 0);
+        held = undefined;
+      }
+      if (!held) this.#held.set(id, held = { raw: [], payloads: [], size: 0 });
+      held.raw.push(header, payload);
+      held.payloads.push(payload);
+      held.size += length;
+      if (fin) {
+        this.#types.forget(id);
+        this.#release(id, FLAG_FIN);
+      }
     }
+  }
+
+  /** The host's bytes end: what is held goes out. */
+  finish(): void {
+    for (const id of [...this.#held.keys()]) this.#release(id, 0);
+  }
+
+  /** The held DATA of stream `id`, re-worded as one frame with `flags`, or as it came when nothing changed. */
+  #release(id: number, flags: number): void {
+    const held = this.#held.get(id);
+    if (!held) return;
+    this.#held.delete(id);
+    const payload = Buffer.concat(held.payloads, held.size);
+    const out = this.#rewrite(payload);
+    if (out === payload) {
+      for (const b of held.raw) if (b.length > 0) this.#emit(b);
+      return;
+    }
+    const header = Buffer.alloc(FRAME_HEADER);
+    header.writeUInt32BE(id & 0x7fffffff, 0);
+    header.writeUInt32BE(((flags << 24) | out.length) >>> 0, 4);
+    this.#emit(header);
+    if (out.length > 0) this.#emit(out);
   }
 
   #passFrame(length: number): void {

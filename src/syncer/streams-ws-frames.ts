@@ -4,11 +4,16 @@
 
 import { ByteQueue } from '../server/streaming/bytes.ts';
 
-export const WsOpcode = { continuation: 0x0, text: 0x1, binary: 0x2 } as const;
+export const WsOpcode = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8 } as const;
+
+/** The most a control frame carries (RFC 6455 5.5). */
+export const MAX_CONTROL_PAYLOAD = 125;
 
 /** Bytes of one direction of a session, handed on through a function given when it is made. */
 export interface ByteRewriter {
   push(chunk: Buffer): void | Promise<void>;
+  /** No more bytes come: what is held goes out. */
+  finish?(): void | Promise<void>;
 }
 
 export interface WsFrame {
@@ -32,6 +37,8 @@ export interface WsFrameHandler {
   payload(f: WsFrame, data: Buffer, raw: Buffer): void | Promise<void>;
   /** The frame's last byte was read (at once after start() for an empty frame). */
   end(f: WsFrame): void | Promise<void>;
+  /** No more bytes come: what is held goes out. */
+  finish?(): void | Promise<void>;
 }
 
 /** An unmasked, unfragmented frame header for a payload of `length` bytes (the server's own). */
@@ -72,6 +79,11 @@ export class WsFrameReader implements ByteRewriter {
   push(chunk: Buffer): void | Promise<void> {
     this.#q.push(chunk);
     return this.#run();
+  }
+
+  /** The input ended (a frame cut short stays unread). */
+  finish(): void | Promise<void> {
+    return this.#handler.finish?.();
   }
 
   #run(): void | Promise<void> {

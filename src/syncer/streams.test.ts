@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, get as httpGet } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +220,34 @@ test('kubectl logs: host refusals name the virtual pod, never the host pod or na
   assert.notEqual(gone.code, 0);
   assert.match(gone.stderr, /NotFound\): pods "gone" not found/);
   assertNoHostNames(gone.stderr);
+});
+
+test('kubectl logs: the text a host appends to a log that fails names the virtual pod; the container\'s lines stay as they are', { skip }, async () => {
+  const uid = (await virtualPod('failing')).metadata.uid as string;
+  const hostPodName = hostName('failing', 'default', VCLUSTER);
+  const hostUid = '0d5c1a52-host-uid';
+  const line = `hello from ${hostPodName}\n`;
+  // As a kubelet whose read of the log fails once it began: its error's text after the lines, no newline.
+  const failing = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.write(line);
+    setTimeout(() => res.end(`failed to watch file "/var/log/pods/${HOST_NS}_${hostPodName}_${hostUid}/app/0.log": too many open files`), 20);
+  });
+  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+  const port = (failing.address() as { port: number }).port;
+  const conn = {
+    podStreamPath: (ns: string, name: string, sub: string) => `/api/v1/namespaces/${ns}/pods/${name}/${sub}`,
+    stream: (_method: string, path: string) => new Promise((resolve, reject) => httpGet(`http://127.0.0.1:${port}${path}`, resolve).on('error', reject)),
+  } as unknown as HostConnection;
+  onHost.set('failing', { conn, namespace: HOST_NS, name: hostPodName, uid: hostUid });
+  try {
+    const r = await run(['logs', 'failing']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${line}failed to watch file "/var/log/pods/default_failing_${uid}/app/0.log": too many open files`);
+  } finally {
+    onHost.delete('failing');
+    await new Promise<void>((resolve) => failing.close(() => resolve()));
+  }
 });
 
 test('kubectl logs -f follows the host log and ends when the host pod is deleted', { skip }, async () => {

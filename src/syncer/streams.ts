@@ -3,8 +3,9 @@
 // host credentials, in the client's own protocol. The server has already
 // authenticated the caller and authorized the request against the virtual
 // cluster before these handlers run; what comes back names the virtual pod,
-// never the host pod or namespace: refusals before a session opens, and the
-// host's own text inside one (streams-rewrite.ts).
+// never the host pod or namespace: refusals before a session opens, the
+// host's own text inside one (streams-rewrite.ts), and what the host appends
+// to a log that fails (streams-logs.ts).
 //
 // They replace, for a synced cluster, the handlers of server/pod-streams.ts
 // (which serve simulated pods from their annotations).
@@ -18,7 +19,8 @@ import type { ResourceContext } from '../server/handlers/resource.ts';
 import { selectContainer } from '../server/streaming/pod-config.ts';
 import type { HostConnection, PodStreamSubresource, Upgraded } from './host/connection.ts';
 import { virtualPodError, type PodPair } from './streams-errors.ts';
-import { sessionRewrite } from './streams-rewrite.ts';
+import { limitBytesOf, LogTailRewriter } from './streams-logs.ts';
+import { rewordBytes, sessionRewrite } from './streams-rewrite.ts';
 import { splice, upgradeHeaders } from './streams-splice.ts';
 
 /** Where a virtual pod runs: the connection to its host, and its namespace and name there. */
@@ -120,14 +122,17 @@ async function relayLogs(ctx: ResourceContext, { target, pair }: Hosted, open: S
   res.writeHead(200, { 'Content-Type': typeof type === 'string' && type !== '' ? type : 'text/plain', 'Cache-Control': 'no-cache, private' });
   // A followed log may stay quiet for long: the client should see the 200 now.
   res.flushHeaders();
+  // What the host appends to a log that fails names the host pod: re-worded on the way (streams-logs.ts).
+  const tail = new LogTailRewriter({ rewrite: rewordBytes(pair), limitBytes: limitBytesOf(ctx.query) });
   await new Promise<void>((done) => {
     let stopping = false;
     const end = (): void => {
       // Shutdown ends a followed log as the end of the log, not as a failure.
       stopping = true;
-      body.unpipe(res);
+      body.unpipe(tail);
       body.destroy();
-      res.end();
+      tail.release();
+      tail.end();
     };
     open.add(end);
     body.on('error', () => { /* seen as an incomplete close below */ });
@@ -138,9 +143,10 @@ async function relayLogs(ctx: ResourceContext, { target, pair }: Hosted, open: S
     res.on('close', () => {
       open.delete(end);
       body.destroy();
+      tail.destroy();
       done();
     });
-    body.pipe(res);
+    body.pipe(tail).pipe(res);
   });
 }
 
