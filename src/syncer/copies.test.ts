@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.ts';
-import { inLine, withWanted } from './copies.ts';
+import { inLine, wantDigest, withWanted } from './copies.ts';
 import { copiedWhenAll } from './to-host.ts';
 
 const want: KubeObject = {
@@ -25,12 +25,12 @@ test('a host copy is in line when labels, wanted annotations and owned fields ag
 test('a copy still at the version our write of the same translation produced is in line whatever the host defaulted', () => {
   const defaulted = have({ spec: { ...(want.spec as object), hostDefault: true } });
   assert.ok(!inLine(defaulted, want, ['spec'], undefined));
-  assert.ok(inLine(defaulted, want, ['spec'], { rv: '7', want: JSON.stringify(want) }));
+  assert.ok(inLine(defaulted, want, ['spec'], { rv: '7', want: wantDigest(want) }));
   // Changed on the host since, or a new translation: compared again.
-  assert.ok(!inLine(defaulted, want, ['spec'], { rv: '6', want: JSON.stringify(want) }));
+  assert.ok(!inLine(defaulted, want, ['spec'], { rv: '6', want: wantDigest(want) }));
   assert.ok(!inLine(defaulted, want, ['spec'], { rv: '7', want: '{}' }));
   // An annotation gone from the virtual object leaves the host too, though the host may add its own.
-  assert.ok(!inLine(have(), { ...want, metadata: { ...want.metadata, annotations: {} } }, ['spec'], { rv: '7', want: JSON.stringify(want) }));
+  assert.ok(!inLine(have(), { ...want, metadata: { ...want.metadata, annotations: {} } }, ['spec'], { rv: '7', want: wantDigest(want) }));
 });
 
 test('the update keeps the host object but takes labels, annotations and owned fields', () => {
@@ -52,4 +52,16 @@ test('what stays virtual when every config map / secret is copied', () => {
   assert.ok(!copiedWhenAll('configmap', { metadata: { name: 'kube-root-ca.crt', namespace: 'ns' } }));
   assert.ok(!copiedWhenAll('configmap', { metadata: { name: 'settings', namespace: 'ns', deletionTimestamp: '2025-01-01T00:00:00Z' } }));
   assert.ok(!copiedWhenAll('configmap', { metadata: { name: 'from-host', namespace: 'ns', labels: { 'kubevisor.dev/from-host': 'true' } } }));
+});
+
+test('owned parts may be paths: a claim\'s requested size is compared and written alone, the host\'s spec kept', () => {
+  const fields = ['spec.resources.requests.storage'];
+  const claim = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c', labels: {}, resourceVersion: '3' }, spec });
+  const want = claim({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } });
+  const have = claim({ accessModes: ['ReadWriteOnce'], storageClassName: 'host', volumeName: 'pv-1', resources: { requests: { storage: '1Gi' }, limits: { storage: '5Gi' } } });
+  assert.ok(!inLine(have, want, fields, undefined));
+  assert.ok(inLine(claim({ ...(have.spec as object), resources: { requests: { storage: '2Gi' } } }), want, fields, undefined));
+  const next = withWanted(have, want, fields);
+  assert.deepEqual(next.spec, { accessModes: ['ReadWriteOnce'], storageClassName: 'host', volumeName: 'pv-1', resources: { requests: { storage: '2Gi' }, limits: { storage: '5Gi' } } });
+  assert.equal((have.spec as { resources: { requests: { storage: string } } }).resources.requests.storage, '1Gi', 'the host object is not changed');
 });

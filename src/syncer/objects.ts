@@ -1,84 +1,62 @@
 // Config maps and secrets that synced pods use, and every claim: copied to the
-// host under translated names, kept equal to the virtual object, restored when
-// changed or deleted on the host. Config maps and secrets go when no pod uses
-// them any more; a claim (whose host copy holds the data) only with the virtual
-// claim. Claims report their host status back.
+// host under translated names through HostCopies (copies.ts), kept equal to the
+// virtual object, restored when changed or deleted on the host. Config maps and
+// secrets go when no pod uses them any more; a claim (whose host copy holds the
+// data) only with the virtual claim. Claims report their host status back.
 import type { KubeObject } from '../api/types.ts';
 import { jsonEqual } from '../registry/generic/metadata.ts';
 import type { SyncContext } from './context.ts';
-import type { HostResource } from './host/index.ts';
-import { CONFIGMAPS, FIELD_MANAGER, PVCS, SECRETS } from './resources.ts';
-import { deleteHost, raced } from './sync-errors.ts';
-import { fromHostPVC, hostName, isManagedBy, standsFor, toHostConfigMap, toHostPVC, toHostSecret } from './translate/index.ts';
+import { HostCopies, type CopiedKind } from './copies.ts';
+import { CONFIGMAPS, FIELD_MANAGER, PVCS, SECRETS, type WatchedKind } from './resources.ts';
+import { fromHostPVC, hostName, standsFor, toHostConfigMap, toHostPVC, toHostSecret, type SyncTarget } from './translate/index.ts';
 
 export type ObjectKind = 'configmap' | 'secret' | 'pvc';
 
-interface KindInfo { kind: string; host: HostResource; informer: 'configmaps' | 'secrets' | 'pvcs'; def: 'configmaps' | 'secrets' | 'pvcs'; fields: string[] }
-
-const KINDS: Record<ObjectKind, KindInfo> = {
-  configmap: { kind: 'ConfigMap', host: CONFIGMAPS, informer: 'configmaps', def: 'configmaps', fields: ['data', 'binaryData', 'immutable'] },
-  secret: { kind: 'Secret', host: SECRETS, informer: 'secrets', def: 'secrets', fields: ['data', 'type', 'immutable'] },
-  // A claim's spec is mostly immutable: only its requested size may grow.
-  pvc: { kind: 'PersistentVolumeClaim', host: PVCS, informer: 'pvcs', def: 'pvcs', fields: [] },
-};
-
-function translate(kind: ObjectKind, v: KubeObject, s: SyncContext): KubeObject {
-  const target = { vcluster: s.name, hostNamespace: s.hostNamespace };
-  return kind === 'configmap' ? toHostConfigMap(v, target) : kind === 'secret' ? toHostSecret(v, target) : toHostPVC(v, target);
+interface ObjectKindInfo {
+  readonly copied: CopiedKind;
+  /** The cluster's host informer of the kind (shared with env-config-maps.ts and tokens.ts). */
+  readonly informer: WatchedKind;
+  readonly translate: (v: KubeObject, target: SyncTarget) => KubeObject;
 }
 
-function differs(kind: ObjectKind, have: KubeObject, want: KubeObject): boolean {
-  const h = have as Record<string, unknown>;
-  const w = want as Record<string, unknown>;
-  if (!jsonEqual(have.metadata.labels ?? {}, want.metadata.labels ?? {})) return true;
-  if (!jsonEqual(have.metadata.annotations ?? {}, want.metadata.annotations ?? {})) return true;
-  if (kind === 'pvc') {
-    const size = (o: KubeObject) => (o.spec as { resources?: { requests?: { storage?: string } } } | undefined)?.resources?.requests?.storage;
-    return size(have) !== size(want);
-  }
-  return KINDS[kind].fields.some((f) => !jsonEqual(h[f] ?? null, w[f] ?? null));
+const KINDS: Record<ObjectKind, ObjectKindInfo> = {
+  configmap: {
+    copied: { sync: 'configmap', kind: 'ConfigMap', host: CONFIGMAPS, group: '', plural: 'configmaps', fields: ['data', 'binaryData', 'immutable'] },
+    informer: 'configmaps', translate: toHostConfigMap,
+  },
+  secret: {
+    copied: { sync: 'secret', kind: 'Secret', host: SECRETS, group: '', plural: 'secrets', fields: ['data', 'type', 'immutable'] },
+    informer: 'secrets', translate: toHostSecret,
+  },
+  // A claim's spec is immutable but for its requested size, which may grow: the
+  // rest of the host copy's spec (its defaults, the volume it is bound to) is the host's.
+  pvc: {
+    copied: { sync: 'pvc', kind: 'PersistentVolumeClaim', host: PVCS, group: '', plural: 'persistentvolumeclaims', fields: ['spec.resources.requests.storage'] },
+    informer: 'pvcs', translate: toHostPVC,
+  },
+};
+
+/** Each cluster syncer's copies (what they last wrote), by its context. */
+const copiesOf = new WeakMap<SyncContext, Partial<Record<ObjectKind, HostCopies>>>();
+
+function copies(s: SyncContext, kind: ObjectKind): HostCopies {
+  let mine = copiesOf.get(s);
+  if (!mine) copiesOf.set(s, (mine = {}));
+  return (mine[kind] ??= new HostCopies(s, s.hosts[KINDS[kind].informer], KINDS[kind].copied));
 }
 
 /**
  * Bring the host copy of one config map, secret or claim in line; `used`: a
- * synced pod references it. Returns whether it exists on the host afterwards.
+ * synced pod references it (or it is wanted on the host for another reason).
  */
 export async function syncObject(s: SyncContext, kind: ObjectKind, ns: string, name: string, used: boolean): Promise<void> {
-  const info = KINDS[kind];
-  const v = s.peek(s.defs[info.def], ns, name);
-  const hName = hostName(name, ns, s.name);
-  const h = s.hosts[info.informer].get(hName);
-  if (!v || !used || v.metadata.deletionTimestamp) {
-    if (h && isManagedBy(h, s.name, info.kind)) await deleteHost(s.conn, info.host, s.hostNamespace, hName, h.metadata.uid);
-    return;
-  }
-  const want = translate(kind, v, s);
-  try {
-    if (!h) {
-      await s.conn.create(info.host, s.hostNamespace, want, { fieldManager: FIELD_MANAGER });
-    } else if (!standsFor(h, v, info.kind, s.name)) {
-      // Another object's copy (an older one of the same name, or someone else's): replace it.
-      await deleteHost(s.conn, info.host, s.hostNamespace, hName, h.metadata.uid);
-      await s.conn.create(info.host, s.hostNamespace, want, { fieldManager: FIELD_MANAGER });
-    } else if (differs(kind, h, want)) {
-      const next = { ...h, metadata: { ...h.metadata, labels: want.metadata.labels, annotations: want.metadata.annotations } } as KubeObject;
-      if (kind === 'pvc') {
-        const spec = { ...(h.spec as Record<string, unknown>) };
-        spec.resources = (want.spec as Record<string, unknown>).resources;
-        next.spec = spec;
-      } else {
-        for (const f of info.fields) {
-          const wv = (want as Record<string, unknown>)[f];
-          if (wv === undefined) delete (next as Record<string, unknown>)[f]; else (next as Record<string, unknown>)[f] = wv;
-        }
-      }
-      await s.conn.update(info.host, s.hostNamespace, next, { fieldManager: FIELD_MANAGER });
-    }
-  } catch (e) {
-    if (raced(e)) { s.enqueue(`${kind}/${ns}/${name}`); return; }
-    throw e;
-  }
-  if (kind === 'pvc' && h && standsFor(h, v, info.kind, s.name)) await claimStatusBack(s, v, h);
+  const c = copies(s, kind);
+  const v = s.peek(c.def, ns, name);
+  const want = v && used && !v.metadata.deletionTimestamp ? KINDS[kind].translate(v, { vcluster: s.name, hostNamespace: s.hostNamespace }) : undefined;
+  // A claim's status comes back from a host copy that already stood for it (not one just made).
+  const before = kind === 'pvc' && want ? c.informer.get(hostName(name, ns, s.name)) : undefined;
+  const h = await c.sync(ns, name, v, want);
+  if (v && h && before && standsFor(before, v, c.kind.kind, s.name)) await claimStatusBack(s, v, h);
 }
 
 async function claimStatusBack(s: SyncContext, v: KubeObject, h: KubeObject): Promise<void> {

@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
 import { syncKey, type SyncContext } from './context.ts';
-import { inLine, withWanted, type WrittenRecord } from './copies.ts';
+import { inLine, wantDigest, withWanted, type WrittenRecord } from './copies.ts';
 import { ClusterObjects, type ClusterResource } from './host/cluster-objects.ts';
 import { HostError, type HostInformer, type HostInformers } from './host/index.ts';
 import { FIELD_MANAGER } from './resources.ts';
@@ -116,9 +116,10 @@ export class PriorityClassSync {
       return;
     }
     const want = toHostPriorityClass(v, this.target);
+    const wanted = wantDigest(want);
     const record = (o: KubeObject) => {
       this.informer.observe(o);
-      this.written.set(hName, { rv: o.metadata.resourceVersion, want: JSON.stringify(want) });
+      this.written.set(hName, { rv: o.metadata.resourceVersion, want: wanted });
     };
     try {
       if (h && (!standsFor(h, v, 'PriorityClass', this.s.name) || h['value'] !== want['value'] ||
@@ -128,8 +129,8 @@ export class PriorityClassSync {
         h = undefined;
       }
       if (!h) { record(await this.host.create(want, FIELD_MANAGER)); return; }
-      if (inLine(h, want, FIELDS, this.written.get(hName))) {
-        this.written.set(hName, { rv: h.metadata.resourceVersion, want: JSON.stringify(want) });
+      if (inLine(h, want, FIELDS, this.written.get(hName), wanted)) {
+        this.written.set(hName, { rv: h.metadata.resourceVersion, want: wanted });
         return;
       }
       record(await this.host.update(withWanted(h, want, FIELDS), FIELD_MANAGER));
