@@ -122,3 +122,24 @@ test('watch in protobuf: length-prefixed WatchEvent frames', async () => {
   }
   assert.ok(names.includes('from-yaml'), names.join(','));
 });
+
+test('JSON watch events carry the objects as a read returns them, whatever the order of their fields', async () => {
+  const r0 = await c.request('GET', `${cms}?limit=1`);
+  const from = JSON.parse(r0.body.toString()).metadata.resourceVersion as string;
+  // One written as clients usually lay objects out, one with metadata last.
+  assert.equal((await c.request('POST', cms, { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-usual', labels: { a: 'b' } }, data: { k: 'v' } }), headers: { 'Content-Type': 'application/json' } })).status, 201);
+  assert.equal((await c.request('POST', cms, { body: JSON.stringify({ data: { k: 'v' }, kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'w-late' } }), headers: { 'Content-Type': 'application/json' } })).status, 201);
+  assert.equal((await c.request('PUT', `${cms}/w-usual`, { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-usual' }, data: { k: 'v2' } }), headers: { 'Content-Type': 'application/json' } })).status, 200);
+  const got = JSON.parse((await c.request('GET', `${cms}/w-usual`)).body.toString());
+  assert.equal((await c.request('DELETE', `${cms}/w-late`)).status, 200);
+  const w = await c.request('GET', `${cms}?watch=true&resourceVersion=${from}&timeoutSeconds=1`);
+  const events = w.body.toString().trim().split('\n').map((l) => JSON.parse(l));
+  const mine = events.filter((e) => e.object.metadata.name.startsWith('w-'));
+  assert.deepEqual(mine.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w-usual', 'ADDED w-late', 'MODIFIED w-usual', 'DELETED w-late']);
+  assert.deepEqual(mine[2].object, got, 'the MODIFIED event holds what a GET returns');
+  for (const e of mine) assert.match(e.object.metadata.resourceVersion, /^\d+$/);
+  // The usual layout is sent as stored, its revision put first in metadata; the other is encoded afresh.
+  assert.equal(Object.keys(mine[2].object.metadata)[0], 'resourceVersion');
+  assert.equal(Object.keys(mine[1].object.metadata).at(-1), 'resourceVersion');
+  assert.ok(Number(mine[3].object.metadata.resourceVersion) > Number(mine[1].object.metadata.resourceVersion), 'a delete has its own revision');
+});

@@ -77,7 +77,11 @@ export interface WatchOptions {
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 export interface WatchSink {
-  send(type: WatchEventType, obj: KubeObject): void;
+  /**
+   * `stored`, when given, is `obj` as stored: its JSON without metadata.resourceVersion
+   * (the object was not converted on its way), which a JSON stream may send as it is.
+   */
+  send(type: WatchEventType, obj: KubeObject, stored?: string): void;
 }
 
 /** Kinds whose metadata.generation tracks spec changes (upstream sets it in their strategies). */
@@ -681,16 +685,21 @@ export class GenericStore {
       }
     }
     // Everything below runs synchronously, so no event slips between the snapshot and the subscription.
+    // The stored text goes along when the object is shown as stored (no conversion).
+    const send = (type: WatchEventType, obj: KubeObject, text: string | undefined) => {
+      const shown = this.present(def, obj);
+      sink.send(type, shown, shown === obj ? text : undefined);
+    };
     const emit = (ev: CacheEvent) => {
       const now = !pred || pred(ev.obj);
       const before = ev.prev !== undefined && (!pred || pred(ev.prev));
-      if (ev.type === 'DELETED') { if (before || (!ev.prev && now)) sink.send('DELETED', this.present(def, ev.obj)); return; }
-      if (now && before) sink.send('MODIFIED', this.present(def, ev.obj));
-      else if (now) sink.send('ADDED', this.present(def, ev.obj));
-      else if (before) sink.send('DELETED', this.present(def, ev.obj));
+      if (ev.type === 'DELETED') { if (before || (!ev.prev && now)) send('DELETED', ev.obj, ev.text); return; }
+      if (now && before) send('MODIFIED', ev.obj, ev.text);
+      else if (now) send('ADDED', ev.obj, ev.text);
+      else if (before) send('DELETED', ev.obj, ev.text);
     };
     if (initial) {
-      for (const c of this.cache.scan(prefix)) if (!pred || pred(c.obj)) sink.send('ADDED', this.present(def, c.obj));
+      for (const c of this.cache.scan(prefix)) if (!pred || pred(c.obj)) send('ADDED', c.obj, c.entry?.revision === c.modRevision ? c.entry.text : undefined);
       if (opts.sendInitialEvents) {
         sink.send('BOOKMARK', this.bookmark(def, start, true));
       }

@@ -52,6 +52,8 @@ export interface CacheEvent {
   readonly obj: KubeObject;
   /** The object before the event, when there was one. */
   readonly prev: KubeObject | undefined;
+  /** `obj` as stored: its JSON without metadata.resourceVersion (watches send it without encoding `obj` again). */
+  readonly text?: string;
 }
 
 /**
@@ -314,14 +316,14 @@ export class WatchCache {
       let out: CacheEvent;
       if (ev.type === 'put') {
         const c = this.put(key, ev.kv.value, revision);
-        out = { type: prev ? 'MODIFIED' : 'ADDED', key, revision, obj: c.obj, prev };
+        out = { type: prev ? 'MODIFIED' : 'ADDED', key, revision, obj: c.obj, prev, text: ev.kv.value };
         c.entry = this.record({ type: out.type, key, revision, text: ev.kv.value, obj: c.obj, prevText, prevRevision: before?.modRevision ?? 0 });
       } else {
         this.buckets.get(bucketOf(key))?.delete(key);
         if (prev) this.unindex(key, prev);
         const last = (prev ?? JSON.parse(ev.kv.value)) as KubeObject;
         const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } };
-        out = { type: 'DELETED', key, revision, obj, prev };
+        out = { type: 'DELETED', key, revision, obj, prev, text: ev.kv.value };
         this.record({ type: 'DELETED', key, revision, text: ev.kv.value, obj: undefined, prevText, prevRevision: before?.modRevision ?? 0 });
       }
       this.rev = Math.max(this.rev, revision);
@@ -430,6 +432,7 @@ export class WatchCache {
         type: e.type, key: e.key, revision: e.revision,
         obj: e.obj ?? decodeAt(e.text, e.revision),
         prev: e.prevText === undefined ? undefined : decodeAt(e.prevText, e.prevRevision),
+        text: e.text,
       });
     }
     return out;

@@ -17,6 +17,22 @@ function defaultTimeoutSeconds(): number {
 
 const bookmarkIntervalMs = 60_000;
 
+/** Where a stored object's metadata begins: after at most its apiVersion and kind, as objects are written. */
+const METADATA_START = /^\{(?:"(?:apiVersion|kind)":"[^"\\]*",){0,2}"metadata":\{/;
+
+/**
+ * The stored JSON of an object with its resourceVersion put in (first in metadata), or
+ * undefined when the text is not laid out as expected: the caller encodes the object then.
+ */
+export function withResourceVersion(stored: string, rv: string | undefined): string | undefined {
+  if (rv === undefined) return undefined;
+  const m = METADATA_START.exec(stored);
+  // A text with a resourceVersion of its own somewhere (an event's involvedObject) is left to the encoder.
+  if (!m || stored.includes('"resourceVersion"')) return undefined;
+  const at = m[0].length;
+  return `${stored.slice(0, at)}"resourceVersion":${JSON.stringify(rv)}${stored[at] === '}' ? '' : ','}${stored.slice(at)}`;
+}
+
 export async function serveWatch(ctx: ResourceContext, neg: Negotiated): Promise<void> {
   const { cluster, def, info, query, req, res } = ctx;
   const sendInitial = query.get('sendInitialEvents');
@@ -45,8 +61,12 @@ export async function serveWatch(ctx: ResourceContext, neg: Negotiated): Promise
   const protobuf = pb !== undefined && pb.hasProtobufSchema(apiVersionOf(def), def.kind);
   let first = true;
   let open = true;
-  const encode = (type: WatchEventType, obj: KubeObject): string | Uint8Array => {
+  const encode = (type: WatchEventType, obj: KubeObject, stored: string | undefined): string | Uint8Array => {
     if (protobuf && pb) return pb.encodeProtobufWatchFrame(type, obj);
+    if (stored !== undefined && neg.shape.kind === 'object') {
+      const text = withResourceVersion(stored, obj.metadata.resourceVersion);
+      if (text !== undefined) return `{"type":"${type}","object":${text}}\n`;
+    }
     let out: unknown = obj;
     if (neg.shape.kind === 'table' && type !== 'BOOKMARK' && type !== 'ERROR') {
       out = toTable(def, [obj], neg.shape.version, include, { resourceVersion: obj.metadata.resourceVersion }, first);
@@ -58,11 +78,11 @@ export async function serveWatch(ctx: ResourceContext, neg: Negotiated): Promise
   };
   let lastRV = rv && rv !== '0' ? rv : String(cluster.cache.revision);
   const sink = {
-    send(type: WatchEventType, obj: KubeObject) {
+    send(type: WatchEventType, obj: KubeObject, stored?: string) {
       if (!open) return;
       if (type === 'BOOKMARK' && !allowBookmarks) return;
       if (obj.metadata.resourceVersion) lastRV = obj.metadata.resourceVersion;
-      res.write(encode(type, obj));
+      res.write(encode(type, obj, stored));
     },
   };
 
