@@ -86,12 +86,26 @@ function entryText(e: ManagedFieldsEntry): string {
   return `{${e.manager ?? ''} ${e.operation ?? ''} ${e.apiVersion ?? ''} ${e.time ?? 'nil'} ${e.fieldsType ?? ''} ${e.fieldsV1 ? '&FieldsV1{...}' : 'nil'} ${e.subresource ?? ''}}`;
 }
 
+const CANONICAL_TIME = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/;
+
 /** RFC 3339 in UTC with whole seconds, as metav1.Time marshals. */
 export function formatTime(t: Date | string): string {
+  // Already in that form (as every stored entry is): nothing to parse.
+  if (typeof t === 'string' && CANONICAL_TIME.test(t)) return t;
   const d = typeof t === 'string' ? new Date(t) : t;
-  if (Number.isNaN(d.getTime())) return String(t);
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+  const ms = d.getTime();
+  if (Number.isNaN(ms)) return String(t);
+  // Every write stamps the time: the text is made once per second.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastText = d.toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+  return lastText;
 }
+
+let lastSecond = Number.NaN;
+let lastText = '';
 
 function timeSeconds(t: string | undefined): number {
   if (t === undefined) return 0;

@@ -8,7 +8,7 @@
 import { errors } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { objectKey } from '../../registry/generic/keys.ts';
-import { cloneObject, nowTimestamp } from '../../registry/generic/metadata.ts';
+import { nowTimestamp } from '../../registry/generic/metadata.ts';
 import type { ResourceDef } from '../../registry/types.ts';
 import type { VirtualCluster } from '../../server/cluster.ts';
 import type { PodSpec, PodStatus } from '../../nodes/api.ts';
@@ -43,13 +43,14 @@ export async function bindPod(vc: VirtualCluster, podDef: ResourceDef, namespace
     const spec = (cur.obj.spec ?? {}) as PodSpec;
     if (spec.nodeName) throw errors.conflict(gr, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
     if ((spec.schedulingGates ?? []).length > 0) throw errors.conflict(gr, name, `pod ${name} has non-empty .spec.schedulingGates`);
-    const next = cloneObject(cur.obj);
-    delete next.metadata.resourceVersion;
-    (next.spec as PodSpec).nodeName = nodeName;
-    const status = (next.status ?? (next.status = {})) as PodStatus;
+    // A new object along the paths the binding changes, sharing the rest with the cached one
+    // (which nothing here writes to): the text stored is all the cache keeps of it.
+    const { resourceVersion: _rv, ...metadata } = meta;
+    const status = { ...(cur.obj.status ?? {}) } as PodStatus;
+    const next: KubeObject = { ...cur.obj, metadata, spec: { ...spec, nodeName }, status };
     const cond = { type: 'PodScheduled', status: 'True' as const, observedGeneration: meta.generation };
     if (cond.observedGeneration === undefined) delete (cond as { observedGeneration?: number }).observedGeneration;
-    status.conditions = withPodCondition(status.conditions, cond, nowTimestamp(opts.now ?? new Date()));
+    status.conditions = withPodCondition(status.conditions, cond, nowTimestamp(opts.now));
     if (opts.status) {
       next.status = opts.status.of(next);
       await vc.store.recordOwnership(podDef, cur.obj, next, opts.status.fieldManager, 'status');

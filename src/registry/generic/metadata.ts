@@ -7,9 +7,19 @@ import { jsonEqual as jsonValuesEqual } from '../../api/patch/json-values.ts';
 import { deepCopy } from '../../api/json-copy.ts';
 
 /** RFC 3339 with whole seconds, as metav1.Time serializes. */
-export function nowTimestamp(now = new Date()): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+export function nowTimestamp(now?: Date): string {
+  if (now !== undefined) return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Every write stamps a time or two: the text is made once per second.
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastText;
 }
+
+let lastSecond = -1;
+let lastText = '';
 
 // The alphabet upstream uses for generated name suffixes (no vowels, no confusable digits).
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
