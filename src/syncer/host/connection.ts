@@ -18,6 +18,7 @@ import { isPlainObject } from '../../api/types.ts';
 import type { Status } from '../../api/errors.ts';
 import { loadClientNode, type KubeConfig } from './client-node.ts';
 import { HostError, hostErrorFromResponse, hostErrorFromStatus, toHostError } from './errors.ts';
+import { LeanHttpError, LeanPool, type LeanResponse, type LeanTarget } from './lean-http.ts';
 
 /** Where the kubeconfig comes from: a file, or its text (YAML or JSON). */
 export type KubeconfigSource = { readonly file: string } | { readonly text: string };
@@ -139,6 +140,8 @@ interface PreparedRequest {
   readonly url: URL;
   readonly send: (opts: RequestOptions) => ClientRequest;
   readonly options: RequestOptions;
+  /** Where the lean client sends it (lean-http.ts), when it may. */
+  readonly lean: LeanTarget | undefined;
 }
 
 export class HostConnection {
@@ -148,6 +151,8 @@ export class HostConnection {
   readonly context: string;
   private readonly kc: KubeConfig;
   private readonly agent: Agent;
+  /** The lean client's kept sockets (JSON requests not through a proxy). */
+  private readonly lean = new LeanPool();
   private readonly userAgent: string;
   private readonly requestTimeoutMs: number;
   private readonly maxInFlight: number;
@@ -447,6 +452,7 @@ export class HostConnection {
   close(): void {
     this.closed = true;
     this.agent.destroy();
+    this.lean.close();
   }
 
   // --- plumbing -----------------------------------------------------------------
@@ -490,6 +496,7 @@ export class HostConnection {
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
     const prepared = await this.prepare(method, path, query, headers);
+    if (prepared.lean) return await this.jsonLean(prepared.lean, method, path, prepared.options, body);
     return await new Promise<unknown>((resolve, reject) => {
       const req = prepared.send(prepared.options);
       req.setTimeout(this.requestTimeoutMs, () => {
@@ -512,6 +519,29 @@ export class HostConnection {
       });
       req.end(body);
     });
+  }
+
+  /** jsonOnce over the lean client (lean-http.ts): the same answers and errors. */
+  private async jsonLean(target: LeanTarget, method: string, path: string, o: RequestOptions, body: string | undefined): Promise<unknown> {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+    if (o.auth) headers.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
+    let res: LeanResponse;
+    try {
+      res = await this.lean.request(target, method, o.path ?? path, headers, body, this.requestTimeoutMs);
+    } catch (e) {
+      if (e instanceof LeanHttpError && !e.reused && e.answered && e.message.startsWith('no answer')) {
+        throw new HostError(0, 'Timeout', `the host did not answer ${method} ${path} within ${this.requestTimeoutMs / 1000}s`);
+      }
+      // A socket error (refused, reset, TLS) says more than that the connection broke.
+      throw toHostError(e instanceof LeanHttpError && e.cause !== undefined ? e.cause : e);
+    }
+    if (res.status < 200 || res.status >= 300) throw hostErrorFromResponse(res.status, res.body, res.headers.get('retry-after'));
+    try {
+      return res.body === '' ? undefined : JSON.parse(res.body);
+    } catch {
+      throw new HostError(res.status, '', `the host answered ${method} ${path} with something that is not JSON`);
+    }
   }
 
   /** URL, TLS material and credentials for one request (fresh each time: tokens and exec plugins expire). */
@@ -582,7 +612,14 @@ export class HostConnection {
     const send = url.protocol === 'http:'
       ? (o: RequestOptions) => httpRequest({ ...o, agent: proxied ? o.agent : undefined })
       : (o: RequestOptions) => httpsRequest(o);
-    return { url, send, options };
+    // Requests through a proxy keep to node:http (which speaks to it).
+    const secure = url.protocol === 'https:';
+    const lean: LeanTarget | undefined = proxied || (!secure && url.protocol !== 'http:') ? undefined : {
+      tls: secure, hostname: options.hostname as string, port: Number(url.port || (secure ? 443 : 80)),
+      secureContext: secure ? (options as { secureContext?: SecureContext }).secureContext : undefined,
+      servername: options.servername as string | undefined, rejectUnauthorized: options.rejectUnauthorized,
+    };
+    return { url, send, options, lean };
   }
 }
 
