@@ -5,7 +5,7 @@
 // object). Pure bookkeeping on an injected clock: no I/O, no timers.
 
 import { createHash } from 'node:crypto';
-import { LruMap } from './events-lru.ts';
+import { LruMap } from '../api/lru-map.ts';
 
 export type EventType = 'Normal' | 'Warning';
 

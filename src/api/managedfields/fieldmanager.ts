@@ -14,6 +14,7 @@
 // - a `kubectl` apply may take fields from client-side apply when the live object's
 //   last-applied-configuration annotation says kubectl set them, and keeps that
 //   annotation up to date.
+import { LruMap } from '../lru-map.ts';
 import type { JsonObject, JsonValue, KubeObject, ManagedFieldsEntry } from '../types.ts';
 import { ApiError, errors } from '../errors.ts';
 import type { GroupResource, StatusReason } from '../errors.ts';
@@ -114,7 +115,9 @@ function managedFieldsOf(obj: KubeObject | JsonObject | undefined): ManagedField
 
 // Stored objects are immutable: their decoded managedFields, and whether they are
 // valid for their type, are worked out once per object, not on every update.
-const decodedOf = new WeakMap<ManagedFieldsEntry[], Managed>();
+// Only the recently written objects' (the next update of an object mostly comes soon after
+// its last): decoded field sets are several times the size of the object.
+const decodedOf = new LruMap<ManagedFieldsEntry[], Managed>(1024);
 const checkedLive = new WeakSet<object>();
 /** Objects a write stored after checking them (their whole content is valid for the type). */
 const checkedWrites = new WeakSet<object>();

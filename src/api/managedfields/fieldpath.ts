@@ -7,6 +7,7 @@
 // themselves, and the elements below which further members live. In FieldsV1 a level
 // is a JSON object whose keys are the serialized elements in element order; a member
 // that also has children is marked by a `".": {}` entry first in its object.
+import { LruMap } from '../lru-map.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
 import { compareUtf8, goFormatFloat, goJsonMarshal, goQuote } from '../decode/go-text.ts';
 import { hasOwn, isJsonObject, jsonEqual } from '../patch/json-values.ts';
@@ -245,8 +246,9 @@ function search<T>(list: readonly T[], pe: PathElement, get: (x: T) => PathEleme
   return { found: false, at: lo };
 }
 
-// toFieldsV1's reverse memory (see there).
-const setOfFieldsV1 = new WeakMap<object, FieldSet>();
+// toFieldsV1's reverse memory (see there), for the recently made objects only: it keeps
+// their sets alive, several times the size of the objects.
+const setOfFieldsV1 = new LruMap<object, FieldSet>(4096);
 
 function forget(s: FieldSet): void {
   if (s.emitted) setOfFieldsV1.delete(s.emitted);

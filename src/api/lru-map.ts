@@ -1,5 +1,6 @@
-// A bounded map that forgets the least recently used key, for the event
-// correlator's caches (upstream keeps 4096 entries in each).
+// A bounded map that forgets the least recently used key: the event
+// correlator's caches (upstream keeps 4096 entries in each), and what field
+// ownership remembers of recently written objects.
 
 export class LruMap<K, V> {
   private readonly max: number;
@@ -21,6 +22,14 @@ export class LruMap<K, V> {
       this.map.set(key, v);
     }
     return v;
+  }
+
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
+  delete(key: K): boolean {
+    return this.map.delete(key);
   }
 
   set(key: K, value: V): void {
