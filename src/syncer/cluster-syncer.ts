@@ -111,6 +111,7 @@ export class ClusterSyncer {
           this.controller.enqueue(key);
           const node = (ev.obj.spec as { nodeName?: string } | undefined)?.nodeName;
           if (kind === 'service') {
+            s.envConfigMaps.servicesChanged(ev.obj.metadata.namespace as string);
             this.controller.enqueue(syncKey('endpoints', ev.obj.metadata.namespace, ev.obj.metadata.name as string));
             this.controller.enqueue(syncKey('serviceenv', ev.obj.metadata.namespace, SERVICE_LINKS_ENV));
           }

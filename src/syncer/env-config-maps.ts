@@ -72,11 +72,30 @@ export class EnvConfigMaps {
     return run;
   }
 
+  /**
+   * What each ConfigMap should hold, by namespace ('' for the cluster's), worked out once
+   * and kept until a Service of its namespace changes (servicesChanged): every pod create
+   * asks, and the answer costs as much as the namespace has Services.
+   */
+  private readonly wanted = new Map<string, KubeObject>();
+
+  /** A Service of `namespace` changed: its service-link variables are worked out again when next asked. */
+  servicesChanged(namespace: string): void {
+    this.wanted.delete(namespace);
+  }
+
   private want(s: SyncContext, id: EnvConfigMapId): KubeObject {
+    const key = id.namespace ?? '';
+    let want = this.wanted.get(key);
+    if (want) return want;
     const target = { vcluster: s.name, hostNamespace: s.hostNamespace };
-    if (id.namespace === undefined) return kubernetesEnvConfigMap(target, s.opts.apiServer);
-    const services = [...s.vc.cache.scan(`${resourcePrefix(s.defs.services)}${id.namespace}/`)].map((c) => c.obj);
-    return serviceLinksConfigMap(target, id.namespace, services);
+    if (id.namespace === undefined) want = kubernetesEnvConfigMap(target, s.opts.apiServer);
+    else {
+      const services = [...s.vc.cache.scan(`${resourcePrefix(s.defs.services)}${id.namespace}/`)].map((c) => c.obj);
+      want = serviceLinksConfigMap(target, id.namespace, services);
+    }
+    this.wanted.set(key, want);
+    return want;
   }
 
   private have(s: SyncContext, name: string): KubeObject | undefined {
