@@ -73,3 +73,23 @@ test('watch cache history: every version of a key replays with its own content, 
     await kv.close();
   }
 });
+
+test('watch cache: an object whose event left the history holds no text of it (nor of its version before)', async () => {
+  const kv = new SqliteStore(':memory:');
+  const cache = await WatchCache.start(kv, '/registry/', 3);
+  try {
+    await kv.create('/registry/core/pods/ns/old', pod('old'));
+    const first = (await kv.get('/registry/core/pods/ns/old')).kv!;
+    await kv.update('/registry/core/pods/ns/old', pod('old', 'u1'), first.modRevision);
+    await cache.sync();
+    assert.ok(cache.getCached('/registry/core/pods/ns/old')?.entry?.prevText, 'in the history: its text and the one before');
+    for (const n of ['x', 'y', 'z']) await kv.create(`/registry/core/pods/ns/${n}`, pod(n));
+    await cache.sync();
+    assert.equal(cache.getCached('/registry/core/pods/ns/old')?.entry, undefined, 'out of the history: nothing kept');
+    assert.ok(cache.getCached('/registry/core/pods/ns/z')?.entry, 'the newest still have theirs');
+    assert.equal(cache.getCached('/registry/core/pods/ns/old')?.obj.metadata.ownerReferences?.[0]?.uid, 'u1');
+  } finally {
+    cache.stop();
+    await kv.close();
+  }
+});

@@ -345,6 +345,11 @@ export class WatchCache {
     } else {
       const dropped = this.history[this.historyStart];
       this.oldestRev = dropped.revision;
+      // Out of the history, an entry's texts are no one's: the object it made, if still
+      // current, lets go of it (else the JSON of that version and of the one before stay
+      // alive with every object not written since).
+      const current = this.getCached(dropped.key);
+      if (current?.entry === dropped) current.entry = undefined;
       this.history[this.historyStart] = entry;
       this.historyStart = (this.historyStart + 1) % this.historySize;
     }
