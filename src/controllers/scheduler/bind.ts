@@ -55,7 +55,10 @@ export async function bindPod(vc: VirtualCluster, podDef: ResourceDef, namespace
       next.status = opts.status.of(next);
       await vc.store.recordOwnership(podDef, cur.obj, next, opts.status.fieldManager, 'status');
     }
-    const res = await vc.kv.update(key, JSON.stringify(next), cur.modRevision);
+    const text = JSON.stringify(next);
+    // The cache takes `next` as it is (its parts shared with the cached pod are as immutable).
+    vc.cache.adopt(key, text, next);
+    const res = await vc.kv.update(key, text, cur.modRevision);
     if (!res.succeeded) {
       if (attempt < 8) continue;
       throw errors.conflict(gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
