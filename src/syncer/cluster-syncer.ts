@@ -90,6 +90,7 @@ export class ClusterSyncer {
       fromHost: this.fromHost,
       envConfigMaps: new EnvConfigMaps(),
       hostPriorityClass: (n) => this.toHost.hostPriorityClass(n),
+      ensureHostPriorityClass: (n) => this.toHost.ensureHostPriorityClass(n),
     };
     this.toHost = new ToHostSync(this.ctx, link.informers, host.sync.toHost);
     this.releases.push(() => this.toHost.release());

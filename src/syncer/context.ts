@@ -47,6 +47,8 @@ export interface SyncContext {
   readonly envConfigMaps: EnvConfigMaps;
   /** The host priority class a synced pod naming virtual class `name` gets; undefined: the pod's class is dropped. */
   hostPriorityClass(name: string): string | undefined;
+  /** Before a pod naming virtual class `name` is created: its host copy exists, when one is made. */
+  ensureHostPriorityClass(name: string): Promise<void>;
 }
 
 export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'endpoints' | 'node' | 'event' | 'fromhost'

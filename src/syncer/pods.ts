@@ -106,8 +106,10 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
     }
     const hp = hostPodFor(s, v);
     try {
-      // Unlike what its volumes use, these must be there before the pod (env-config-maps.ts).
-      await s.envConfigMaps.ensure(s, v);
+      // Unlike what its volumes use, these must be there before the pod (env-config-maps.ts),
+      // and so must its priority class (a host refuses a pod naming an unknown one).
+      const pc = (v.spec as { priorityClassName?: string } | undefined)?.priorityClassName;
+      await Promise.all([s.envConfigMaps.ensure(s, v), pc ? s.ensureHostPriorityClass(pc) : undefined]);
     } catch (e) {
       if (!refusal(e)) throw e;
       await refused(s, v, e);

@@ -159,6 +159,16 @@ export class ToHostSync {
     return hostClassForPod(this.s, this.flags.priorityClasses, name);
   }
 
+  /**
+   * Write the host copy of virtual class `name` now when a pod is about to name it and
+   * the host has none: a host refuses a pod whose priority class it does not know.
+   */
+  async ensureHostPriorityClass(name: string): Promise<void> {
+    const hName = this.hostPriorityClass(name);
+    if (!this.priorityClasses || hName === undefined || hName === name) return;
+    if (!this.priorityClasses.informer.get(hName)) await this.priorityClasses.sync(name);
+  }
+
   async reconcile(kind: SyncKind, ns: string | undefined, name: string): Promise<void> {
     if (kind === 'priorityclass') { await this.priorityClasses?.sync(name); return; }
     if (ns === undefined) return;

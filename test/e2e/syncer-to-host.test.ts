@@ -199,6 +199,19 @@ spec:
 
     await k(hostEnv, 'delete', 'priorityclass', hName);
     await eventually(async () => { const again = await hostGet('priorityclass', hName, false); return !!again && again.metadata.uid !== pc.metadata.uid; }, 10_000, 'the host class restored');
+
+    // A class and a pod naming it at once: the host class is written before the host pod
+    // (a host refuses a pod whose class it does not know; a refused pod waits 10 s).
+    await apply(envA, 'class-and-pod.yaml', [
+      'apiVersion: scheduling.k8s.io/v1', 'kind: PriorityClass', 'metadata: {name: fresh}', 'value: 500', '---',
+      'apiVersion: v1', 'kind: Pod', 'metadata: {name: fresh-pod}',
+      'spec: {priorityClassName: fresh, restartPolicy: Never, containers: [{name: c, image: busybox}]}', '',
+    ].join('\n'));
+    await eventually(async () => !!(await hostGet('pod', 'fresh-pod-x-default-x-a')), 5_000, 'the host pod, without a refusal first');
+    assert.equal(((await hostGet('pod', 'fresh-pod-x-default-x-a'))!.spec as { priorityClassName?: string }).priorityClassName, `kubevisor-fresh-x-${HOST_NS}-x-a`);
+    const refusals = (await json(envA, 'get', 'events', '--field-selector', 'involvedObject.name=fresh-pod')).items
+      .filter((e: { reason?: string }) => e.reason === 'SyncError');
+    assert.deepEqual(refusals, []);
   });
 
   test('turning a kind off removes its host copies', async () => {
