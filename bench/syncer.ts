@@ -538,6 +538,10 @@ function phaseLine(label: string, ph: Phase): string {
 }
 
 /** The lines bench/run.ts prints. */
+function cpuPerPod(cpuMs: number, phase: Phase): string {
+  return `${(cpuMs / phase.pods).toFixed(2)} ms`;
+}
+
 export function reportSyncer(r: SyncerBenchResult): string[] {
   const m = r.memory;
   const l = r.latency;
@@ -546,6 +550,8 @@ export function reportSyncer(r: SyncerBenchResult): string[] {
     phaseLine(`direct on the host, ${r.clusters} Deployments`, r.direct),
     phaseLine(`synced, one Deployment in each of ${r.clusters} virtual clusters, Ready in the virtual clusters`, r.synced),
     `ratio synced / direct: ${r.ratio.toFixed(2)} (goal <= 1.1; SIG VirtualCluster paper ~1.28)`,
+    // Steadier across runs than the ratio of times (the machine's speed varies; both runs see the same).
+    `  CPU per pod: direct ${cpuPerPod(r.direct.hostCpuMs, r.direct)}; synced ${cpuPerPod(r.synced.tenantCpuMs, r.synced)} tenant + ${cpuPerPod(r.synced.hostCpuMs, r.synced)} host: ${((r.synced.tenantCpuMs + r.synced.hostCpuMs) / r.synced.pods / (r.direct.hostCpuMs / r.direct.pods)).toFixed(2)} times the direct run's`,
     `syncer memory per synced pod, its host caches: ${kib(m.syncerPerPod)} (host pod ${kib(m.hostPodCachePerPod)}, token Secret ${kib(m.hostSecretCachePerPod)}, decoded) (goal <= 10 KB; paper ~40 KB)`,
     `  tenant heap per synced pod (after GC): ${kib(m.syncedHeapPerPod)}; per pod of ${m.standaloneClusters} standalone virtual clusters laid out the same: ${kib(m.standaloneHeapPerPod)}; cross-check, synced less standalone scaled by writes: ${kib(m.syncerPerPodFromHeap)}`,
     `  virtual writes per pod (watch history entries): synced ${m.syncedWritesPerPod.toFixed(1)}, standalone ${m.standaloneWritesPerPod.toFixed(1)}; a pod with its events and share of ReplicaSet and Deployment decoded: synced ${kib(m.decodedVirtualPerPod)}, standalone ${kib(m.decodedStandalonePerPod)}`,
