@@ -26,12 +26,18 @@ const METADATA_START = /^\{(?:"(?:apiVersion|kind)":"[^"\\]*",){0,2}"metadata":\
  */
 export function withResourceVersion(stored: string, rv: string | undefined): string | undefined {
   if (rv === undefined) return undefined;
+  // Every watch of the kind gets the same event: the text is made once for all of them.
+  if (last?.stored === stored && last.rv === rv) return last.text;
   const m = METADATA_START.exec(stored);
   // A text with a resourceVersion of its own somewhere (an event's involvedObject) is left to the encoder.
-  if (!m || stored.includes('"resourceVersion"')) return undefined;
-  const at = m[0].length;
-  return `${stored.slice(0, at)}"resourceVersion":${JSON.stringify(rv)}${stored[at] === '}' ? '' : ','}${stored.slice(at)}`;
+  const at = m && !stored.includes('"resourceVersion"') ? m[0].length : undefined;
+  const text = at === undefined ? undefined
+    : `${stored.slice(0, at)}"resourceVersion":${JSON.stringify(rv)}${stored[at] === '}' ? '' : ','}${stored.slice(at)}`;
+  last = { stored, rv, text };
+  return text;
 }
+
+let last: { readonly stored: string; readonly rv: string; readonly text: string | undefined } | undefined;
 
 export async function serveWatch(ctx: ResourceContext, neg: Negotiated): Promise<void> {
   const { cluster, def, info, query, req, res } = ctx;
