@@ -396,3 +396,35 @@ test('SPDY: an error stream longer than what is held still goes out whole and in
   assert.ok(frames.every((f) => f.payload.length <= 32 * 1024 + 8), 'nothing over what is held');
   assert.ok(frames.at(-1)!.fin);
 });
+
+// --- an exec cut before its status (old kubectl reads an empty error stream as success) ---------
+
+/** An exec session over SPDY (channel protocol `protocol`): the client opens its streams, the host writes `host`, then its bytes end. */
+async function spdyExec(protocol: string, host: Buffer[]): Promise<SpdyFrame[]> {
+  const rewrite = sessionRewrite(upgraded({ upgrade: 'SPDY/3.1', 'x-stream-protocol-version': protocol }), 'exec', pod)!;
+  for (const syn of await clientOpens(['error', 'stdout'])) rewrite.watchClient!(syn);
+  return spdyFrames(await throughRewrite(rewrite, Buffer.concat(host)));
+}
+
+test('SPDY exec (v4) cut before its status: the error stream gets a Failure status and ends', async () => {
+  assert.equal(sessionRewrite(upgraded({ upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v4.channel.k8s.io' }), 'exec', pod)!.endsWithStatus, true);
+  const frames = await spdyExec('v4.channel.k8s.io', [spdyData(3, 'partial output\n')]);
+  assert.equal(dataOf(frames, 3), 'partial output\n');
+  const status = JSON.parse(dataOf(frames, 1));
+  assert.equal(status.status, 'Failure');
+  assert.match(status.message, /connection to the container was lost/);
+  assert.ok(frames.filter((f) => f.id === 1).at(-1)!.fin, 'and the error stream ends');
+});
+
+test('SPDY exec: a session the host ended with its status, an older protocol, or a port-forward gets nothing added', async () => {
+  const success = '{"metadata":{},"status":"Success"}';
+  // The host wrote its status (then reset the streams, as the kubelet does).
+  const ended = await spdyExec('v4.channel.k8s.io', [spdyData(1, success, true), spdyRst(3)]);
+  assert.equal(dataOf(ended, 1), success);
+  assert.equal(ended.filter((f) => f.id === 1 && f.control === undefined).length, 1);
+  // The status sent without a FIN, the connection then closed: still nothing added.
+  assert.equal(dataOf(await spdyExec('v4.channel.k8s.io', [spdyData(1, success)]), 1), success);
+  // v3 and older: an empty error stream means success.
+  assert.equal(dataOf(await spdyExec('v3.channel.k8s.io', [spdyData(3, 'out')]), 1), '');
+  assert.equal(sessionRewrite(upgraded({ upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v4.channel.k8s.io' }), 'portforward', pod)!.endsWithStatus, false);
+});

@@ -31,6 +31,12 @@ const SPDY_TUNNEL = 'spdy/3.1+portforward.k8s.io';
 export interface SessionRewrite {
   /** The host's bytes go through this on their way to the client. */
   readonly toClient: Transform;
+  /**
+   * When the host's side breaks or is cut, the client's is ended through toClient rather
+   * than cut with it: toClient then writes the status that tells the client the session
+   * failed (SPDY exec and attach).
+   */
+  readonly endsWithStatus?: boolean;
   /** Sees the client's bytes on their way to the host (they are not changed). */
   readonly watchClient?: (chunk: Buffer) => void;
   /** The session is over. */
@@ -74,13 +80,25 @@ export function sessionRewrite(response: IncomingMessage, sub: Exclude<PodStream
   }
   if (upgrade.startsWith('spdy/')) {
     const types = new SpdyStreamTypes();
+    // Channel protocol v4 always ends an exec or attach with a status on the error stream.
+    const status = sub !== 'portforward' && headerText(response, 'x-stream-protocol-version').trim() === 'v4.channel.k8s.io'
+      ? Buffer.from(JSON.stringify(cutSessionStatus())) : undefined;
     return {
-      toClient: rewritingTransform((emit) => new SpdyErrorRewriter(types, rewrite, emit)),
+      toClient: rewritingTransform((emit) => new SpdyErrorRewriter(types, rewrite, emit, status)),
       watchClient: watching(types, (chunk) => types.watch(chunk)),
       close: () => types.close(),
+      endsWithStatus: status !== undefined,
     };
   }
   return undefined;
+}
+
+/** What a session the host's side of which broke (or the server cut) ends with on its error stream. */
+function cutSessionStatus(): Record<string, unknown> {
+  return {
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'InternalError', code: 500,
+    message: 'the session ended before the command did: the connection to the container was lost',
+  };
 }
 
 /** A watcher of the client's bytes that, should it fail, stops (the session then passes as it comes) rather than throw in a socket's listener. */

@@ -102,6 +102,11 @@ export class SpdyStreamTypes {
     return this.#types.get(id);
   }
 
+  /** The streams of this type the client opened that have not ended. */
+  open(type: string): number[] {
+    return [...this.#types].filter(([, t]) => t === type).map(([id]) => id);
+  }
+
   forget(id: number): void {
     this.#types.delete(id);
   }
@@ -133,12 +138,23 @@ export class SpdyErrorRewriter implements ByteRewriter {
   readonly #rewrite: BytesRewrite;
   readonly #emit: (bytes: Buffer) => void;
   readonly #held = new Map<number, HeldStream>();
+  /** Error streams the host has written to. */
+  readonly #answered = new Set<number>();
+  readonly #statusWhenCut: Buffer | undefined;
   #pass = 0;
 
-  constructor(types: SpdyStreamTypes, rewrite: BytesRewrite, emit: (bytes: Buffer) => void) {
+  /**
+   * `statusWhenCut`: what an exec or attach session (channel protocol v4, where
+   * the host always ends with a status) gets on its error stream when the host's
+   * bytes end before any status came: old kubectl (SPDY) reads an empty error
+   * stream as success and exits 0 (kubernetes/kubectl#1208); this makes the cut
+   * session the failure it is.
+   */
+  constructor(types: SpdyStreamTypes, rewrite: BytesRewrite, emit: (bytes: Buffer) => void, statusWhenCut?: Buffer) {
     this.#types = types;
     this.#rewrite = rewrite;
     this.#emit = emit;
+    this.#statusWhenCut = statusWhenCut;
   }
 
   async push(chunk: Buffer): Promise<void> {
@@ -170,6 +186,7 @@ export class SpdyErrorRewriter implements ByteRewriter {
       const fin = (h[4]! & FLAG_FIN) !== 0;
       // The client's SYN_STREAM went by before the host could answer on it; its block may still be inflating.
       if (this.#types.typeOf(id) === undefined) await this.#types.settled();
+      if (this.#types.typeOf(id) === 'error') this.#answered.add(id);
       if (this.#types.typeOf(id) !== 'error' || length > MAX_HELD) {
         // A frame too long to hold: what is held of its stream goes first.
         this.#release(id, 0);
@@ -197,9 +214,19 @@ export class SpdyErrorRewriter implements ByteRewriter {
     }
   }
 
-  /** The host's bytes end: what is held goes out. */
+  /** The host's bytes end: what is held goes out (and the status of a cut session, see the constructor). */
   finish(): void {
     for (const id of [...this.#held.keys()]) this.#release(id, 0);
+    if (!this.#statusWhenCut) return;
+    for (const id of this.#types.open('error')) {
+      if (this.#answered.has(id)) continue;
+      const header = Buffer.alloc(FRAME_HEADER);
+      header.writeUInt32BE(id & 0x7fffffff, 0);
+      header.writeUInt32BE(((FLAG_FIN << 24) | this.#statusWhenCut.length) >>> 0, 4);
+      this.#emit(header);
+      this.#emit(this.#statusWhenCut);
+      this.#types.forget(id);
+    }
   }
 
   /** The held DATA of stream `id`, re-worded as one frame with `flags`, or as it came when nothing changed. */

@@ -62,10 +62,13 @@ export function splice(client: Duplex, clientHead: Buffer, host: Upgraded, onClo
     onClosed();
     return () => {};
   }
+  // A session that ends with a status of its own (SessionRewrite.endsWithStatus): the host's
+  // side goes, and the client's is ended through the rewrite, which says the session failed.
+  const graceful = rewrite?.endsWithStatus === true;
   let open = 2;
   const timers: NodeJS.Timeout[] = [];
   const cut = (): void => {
-    client.destroy();
+    if (!graceful) client.destroy();
     upstream.destroy();
   };
   const closed = (): void => {
@@ -94,9 +97,9 @@ export function splice(client: Duplex, clientHead: Buffer, host: Upgraded, onClo
   client.once('close', finishOther(upstream, upstream));
   upstream.once('close', finishOther(client, toClient));
   // A broken connection on either side ends the session: there is no one left to talk to.
-  client.on('error', cut);
+  client.on('error', () => { client.destroy(); upstream.destroy(); });
   upstream.on('error', cut);
-  rewrite?.toClient.on('error', cut);
+  rewrite?.toClient.on('error', () => { client.destroy(); upstream.destroy(); });
 
   client.write(switchingResponse(host.response));
   if (rewrite) rewrite.toClient.pipe(client);

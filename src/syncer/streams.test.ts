@@ -22,6 +22,7 @@ import { hostName } from './translate/names.ts';
 import { attachHostPodStreams, type HostPod } from './streams.ts';
 import { startRelay, type Relay } from './host/testing.ts';
 import { waitForOutput } from '../server/streaming/testing.ts';
+import { kubectlBinary } from '../../test/support/kubectl.ts';
 
 const PODS: HostResource = { apiVersion: 'v1', plural: 'pods' };
 const HOST_NS = 'kv-tenants';
@@ -137,8 +138,8 @@ async function syncedPod(name: string, conn = host.conn, hostContainers = contai
 
 interface Run { code: number; stdout: string; stderr: string }
 
-function spawnKubectl(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn('kubectl', args, { env: { ...tenant.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+function spawnKubectl(args: string[], env: Record<string, string> = {}, binary = 'kubectl'): ChildProcess {
+  return spawn(binary, args, { env: { ...tenant.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 function run(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
@@ -386,6 +387,25 @@ test('a host connection that breaks mid-session ends the client\'s session and f
       assert.match(r.stderr, /ServiceUnavailable\): unable to reach pod cut in namespace default now/);
       assert.doesNotMatch(r.stderr, new RegExp(`127\\.0\\.0\\.1|${host.relay.port}`));
     }
+  } finally {
+    host.relay.restore();
+    child.kill('SIGKILL');
+  }
+});
+
+// kubectl before 1.30 speaks SPDY, and reads an error stream that ends empty as success
+// (kubernetes/kubectl#1208): the cut session must still end in a failure.
+const kubectl127 = (() => { try { return kubectlBinary('1.27'); } catch { return undefined; } })();
+test('kubectl 1.27 (SPDY): an exec whose host connection breaks exits with a failure, not 0', { skip: skip || (!kubectl127 && 'kubectl 1.27 is not installed') }, async () => {
+  const child = spawnKubectl(['exec', '-i', 'cut', '--', 'sh', '-c', 'echo ready; cat'], {}, kubectl127);
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  await waitForOutput(child.stdout!, /ready\n/);
+  host.relay.cut();
+  try {
+    assert.notEqual(await exited(child), 0);
+    assert.match(stderr, /connection to the container was lost/);
+    await noOpenSessions();
   } finally {
     host.relay.restore();
     child.kill('SIGKILL');
