@@ -137,7 +137,7 @@ const specSchema = {
                 priorityClasses: { type: 'boolean', description: 'The host\'s priority classes. Default false.' },
               },
             },
-            nodes: { ...str, enum: ['fake', 'real'], description: 'What the virtual nodes standing for host nodes show: fake (made-up addresses and capacity, the default) or real (the host node\'s labels, capacity and status).' },
+            nodes: { ...str, enum: ['fake', 'real'], description: 'What the virtual nodes standing for host nodes show: fake (made-up addresses and capacity, the default) or real (the host node\'s labels, taints, capacity and status).' },
           },
         },
       },
