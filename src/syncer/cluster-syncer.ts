@@ -22,7 +22,7 @@ import { hostServiceAdmission, syncService } from './services.ts';
 import { deleteHost } from './sync-errors.ts';
 import { MANAGED_SELECTOR, SERVICE_LINKS_ENV, envConfigMapOf, managedSelector, virtualIdentity } from './translate/index.ts';
 import { EnvConfigMaps, envConfigMapKey } from './env-config-maps.ts';
-import { syncVirtualNode } from './virtual-nodes.ts';
+import { syncVirtualNode, watchVirtualNodes } from './virtual-nodes.ts';
 import { FromHost } from './from-host.ts';
 import { removeToHostCopies, ToHostSync } from './to-host.ts';
 import { ENDPOINTS, syncEndpoints } from './endpoints.ts';
@@ -128,6 +128,8 @@ export class ClusterSyncer {
     sub(s.defs.secrets, 'secret', (key, obj) => this.refs.used(key) || this.toHost.wants(key, obj));
     // A claim's host copy holds the data: it lives as long as the virtual claim, used or not.
     sub(s.defs.pvcs, 'pvc');
+    // A tenant's change to a node the syncer shows (cordon, taint, label) is undone at once.
+    this.unsubscribe.push(watchVirtualNodes(s));
     for (const [kind, inf] of Object.entries(s.hosts) as [WatchedKind, HostInformer][]) {
       const onHost = (obj: KubeObject, deleted: boolean) => {
         const env = kind === 'configmaps' ? envConfigMapOf(obj, s.name) : undefined;

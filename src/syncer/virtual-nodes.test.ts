@@ -2,10 +2,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.ts';
 import type { Toleration } from '../nodes/api.ts';
+import { resourcePrefix } from '../registry/generic/keys.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import { openTestCluster, type TestCluster } from '../../test/support/cluster.ts';
-import type { SyncContext } from './context.ts';
-import { ensureVirtualNode, syncVirtualNode } from './virtual-nodes.ts';
+import { Controller } from '../controllers/runtime.ts';
+import { parseSyncKey, type SyncContext } from './context.ts';
+import { ensureVirtualNode, syncVirtualNode, watchVirtualNodes } from './virtual-nodes.ts';
 
 // The virtual nodes of a cluster with nodes "real", on a real in-process
 // cluster; the host side (its nodes, its pods) is a map.
@@ -103,6 +105,122 @@ test('nodes back to "fake": the taints leave with the rest of the host\'s data; 
     assert.equal(spec('worker-1')?.unschedulable, true);
     await ensureVirtualNode(s, 'worker-2');
     assert.deepEqual(spec('worker-2'), {});
+  } finally {
+    nodeData = 'real';
+  }
+});
+
+// The syncer's queue and its watch of the virtual nodes, as cluster-syncer.ts wires them.
+async function watching(fn: (syncs: () => number) => Promise<void>): Promise<void> {
+  let n = 0;
+  const ctl = new Controller('test/nodes', async (key) => { n++; await syncVirtualNode(s, parseSyncKey(key).name); });
+  (s as { enqueue: (key: string) => void }).enqueue = (key) => ctl.enqueue(key);
+  const stop = watchVirtualNodes(s);
+  try {
+    await fn(() => n);
+  } finally {
+    stop();
+    await ctl.stop();
+  }
+}
+
+async function until(what: string, ok: () => boolean, ms = 2000): Promise<void> {
+  for (const end = Date.now() + ms; !ok();) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The writes to node `name` while `fn` runs. */
+async function writesTo(name: string, fn: () => Promise<void>): Promise<number> {
+  let n = 0;
+  const stop = tc.vc.cache.subscribe({ prefix: resourcePrefix(nodes), onEvent: (ev) => { if (ev.obj.metadata.name === name) n++; } });
+  try { await fn(); } finally { stop(); }
+  return n;
+}
+
+const settle = () => new Promise<void>((r) => setTimeout(r, 200));
+
+test('a tenant\'s cordon, taint or label on a real node is undone at once, and the syncer\'s own write ends there', async () => {
+  const gpu = { key: 'gpu', value: 'true', effect: 'NoSchedule' };
+  hostNodes.set('worker-1', hostNode('worker-1', { taints: [gpu] }));
+  await syncVirtualNode(s, 'worker-1');
+  const wanted = { spec: structuredClone(spec('worker-1')), labels: structuredClone(node('worker-1')?.metadata.labels) };
+  assert.deepEqual(wanted.spec, { podCIDR: '10.1.0.0/24', taints: [gpu] });
+  await watching(async (syncs) => {
+    // kubectl cordon, taint and label at once.
+    await tc.vc.store.guaranteedUpdate(nodes, undefined, 'worker-1', (cur) => {
+      const o = cur as KubeObject;
+      o.metadata.labels = { ...o.metadata.labels, team: 'blue' };
+      o.spec = { ...(o.spec as object), unschedulable: true, taints: [gpu, { key: 'mine', effect: 'NoExecute' }] };
+      return o;
+    });
+    await until('the host\'s data back', () => spec('worker-1')?.unschedulable === undefined && node('worker-1')?.metadata.labels?.team === undefined);
+    assert.deepEqual(spec('worker-1'), wanted.spec);
+    assert.deepEqual(node('worker-1')?.metadata.labels, wanted.labels);
+    // Settled: no write follows the syncer's own, and at most its own event was looked at again.
+    const rv = node('worker-1')?.metadata.resourceVersion;
+    assert.equal(await writesTo('worker-1', settle), 0);
+    assert.equal(node('worker-1')?.metadata.resourceVersion, rv);
+    assert.ok(syncs() <= 2, `${syncs()} syncs`);
+    // Uncordoning what the host cordoned is undone too; an annotation of the tenant's stays.
+    hostNodes.set('worker-1', hostNode('worker-1', { unschedulable: true }));
+    await syncVirtualNode(s, 'worker-1');
+    await tc.vc.store.guaranteedUpdate(nodes, undefined, 'worker-1', (cur) => {
+      const o = cur as KubeObject;
+      o.metadata.annotations = { ...o.metadata.annotations, note: 'mine' };
+      o.spec = { ...(o.spec as object), unschedulable: false };
+      return o;
+    });
+    await until('the cordon back', () => spec('worker-1')?.unschedulable === true);
+    assert.equal(node('worker-1')?.metadata.annotations?.note, 'mine');
+    const rv2 = node('worker-1')?.metadata.resourceVersion;
+    assert.equal(await writesTo('worker-1', settle), 0);
+    assert.equal(node('worker-1')?.metadata.resourceVersion, rv2);
+  });
+});
+
+test('the server\'s defaults on the syncer\'s own write (allocatable from capacity; the host node has none) settle too', async () => {
+  const h = hostNode('worker-1', {});
+  delete (h.status as Record<string, unknown>).allocatable;
+  hostNodes.set('worker-1', h);
+  await syncVirtualNode(s, 'worker-1');
+  const status = () => node('worker-1')?.status as Record<string, unknown> | undefined;
+  assert.equal(status()?.allocatable, undefined);
+  await watching(async () => {
+    const n = await writesTo('worker-1', async () => {
+      await tc.vc.store.guaranteedUpdate(nodes, undefined, 'worker-1', (cur) => {
+        const o = cur as KubeObject;
+        o.metadata.labels = { ...o.metadata.labels, team: 'blue' };
+        return o;
+      });
+      await until('the label gone', () => node('worker-1')?.metadata.labels?.team === undefined && status()?.allocatable === undefined);
+      await settle();
+    });
+    // The tenant's write, the syncer's label write (whose defaults bring allocatable back), its status write.
+    assert.ok(n <= 3, `${n} writes`);
+    const rv = node('worker-1')?.metadata.resourceVersion;
+    assert.equal(await writesTo('worker-1', settle), 0);
+    assert.equal(node('worker-1')?.metadata.resourceVersion, rv);
+  });
+});
+
+test('a fake node\'s labels and spec stay the tenant\'s: its changes queue no sync', async () => {
+  nodeData = 'fake';
+  try {
+    await ensureVirtualNode(s, 'worker-3');
+    await watching(async (syncs) => {
+      await tc.vc.store.guaranteedUpdate(nodes, undefined, 'worker-3', (cur) => {
+        const o = cur as KubeObject;
+        o.metadata.labels = { ...o.metadata.labels, team: 'blue' };
+        o.spec = { ...(o.spec as object), unschedulable: true };
+        return o;
+      });
+      await settle();
+      assert.equal(syncs(), 0);
+      assert.equal(node('worker-3')?.metadata.labels?.team, 'blue');
+      assert.equal(spec('worker-3')?.unschedulable, true);
+    });
   } finally {
     nodeData = 'real';
   }

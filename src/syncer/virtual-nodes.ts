@@ -6,11 +6,19 @@
 // spec.host.sync.nodes is "real": then they show the host node's labels,
 // taints, unschedulable and status (translate/node-data.ts; not the taints
 // the cluster's enforced tolerations tolerate), kept up to date.
+//
+// A real node is the syncer's, as upstream vcluster's are with syncing back
+// off: a tenant's change to it (`kubectl cordon`, `taint`, `label`, a status
+// write) is undone as soon as it is seen (watchVirtualNodes), not at the host
+// node's next change. A fake node's labels and spec are the tenant's to edit,
+// as upstream's fake nodes are (it only keeps their addresses): the made-up data
+// describes no real machine to stay true to, and a cordon or label there (for
+// a drain or a nodeSelector) harms no one, so it is not undone.
 import { ApiError } from '../api/errors.ts';
 import type { KubeObject } from '../api/types.ts';
 import { nowTimestamp } from '../registry/generic/metadata.ts';
 import { resourcePrefix } from '../registry/generic/keys.ts';
-import type { SyncContext } from './context.ts';
+import { syncKey, type SyncContext } from './context.ts';
 import { FIELD_MANAGER } from './resources.ts';
 import { hostName } from './translate/index.ts';
 import { HOST_NODE_LABEL, nodeDiffers, realNode, withNodeSpec, withNodeStatus } from './translate/node-data.ts';
@@ -93,16 +101,52 @@ function nodeOf(pod: KubeObject | undefined): string | undefined {
 }
 
 /**
- * Show the host node's data on a real node (taints or a cordon the tenant set
- * there give way to the host's at its next change); turn a node back to fake
- * data when the cluster no longer wants real.
+ * What refreshNode changes on `node`, undefined when nothing: a real node shows
+ * its host node's data (whatever the tenant set there), and turns back to fake
+ * data when the cluster no longer wants real; a fake node turns real once its
+ * host node is known. Otherwise a fake node is left as it is (its labels and
+ * spec are the tenant's), as is a real one whose host node is unknown for now.
  */
-async function refreshNode(s: SyncContext, node: KubeObject): Promise<void> {
+function refreshOf(s: SyncContext, node: KubeObject): { want: KubeObject; labels: boolean; spec: boolean; status: boolean } | undefined {
   const name = node.metadata.name as string;
   const real = node.metadata.labels?.[HOST_NODE_LABEL] === 'true';
-  if (s.fromHost.nodeData === 'real' ? !s.fromHost.hostNode(name) : !real) return;
+  if (s.fromHost.nodeData === 'real' ? !s.fromHost.hostNode(name) : !real) return undefined;
   const want = wantedNode(s, name);
   const d = nodeDiffers(node, want);
+  return d.labels || d.spec || d.status ? { want, ...d } : undefined;
+}
+
+/**
+ * Queue the sync of a syncer's node whenever a change in the virtual cluster
+ * (the tenant's, mostly) leaves it other than refreshNode wants it, so the
+ * host's data is put back at once. The syncer's own writes leave it as
+ * wanted: the last one's event queues nothing, so no write follows. Returns
+ * the unsubscribe.
+ */
+export function watchVirtualNodes(s: SyncContext): () => void {
+  return s.vc.cache.subscribe({
+    prefix: resourcePrefix(s.defs.nodes),
+    onEvent: (ev) => {
+      if (ev.type === 'DELETED' || !isSyncerNode(ev.obj) || !refreshOf(s, ev.obj)) return;
+      s.enqueue(syncKey('node', undefined, ev.obj.metadata.name as string));
+    },
+  });
+}
+
+/**
+ * Bring a node in line with refreshOf: a real node gets the host node's
+ * labels, taints, unschedulable and status back, whether the host's changed or
+ * a tenant changed the node (a cordon, taint or label of its own is undone;
+ * watchVirtualNodes queues the sync); a fake node's spec and labels stay the
+ * tenant's. No write loop: the defaults a spec write gets (allocatable from
+ * capacity) the status write then undoes, and that one gets none; a write that
+ * changes nothing stores nothing (no event).
+ */
+async function refreshNode(s: SyncContext, node: KubeObject): Promise<void> {
+  const r = refreshOf(s, node);
+  if (!r) return;
+  const { want } = r;
+  const name = node.metadata.name as string;
   const uid = node.metadata.uid;
   const write = async (subresource: 'status' | undefined, change: (o: KubeObject) => void) => {
     try {
@@ -115,11 +159,11 @@ async function refreshNode(s: SyncContext, node: KubeObject): Promise<void> {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
     }
   };
-  if (d.labels || d.spec) {
+  if (r.labels || r.spec) {
     await write(undefined, (o) => {
       o.metadata.labels = want.metadata.labels;
       o.spec = withNodeSpec(o.spec, want.spec);
     });
   }
-  if (d.status) await write('status', (o) => { o.status = withNodeStatus(o.status, want.status); });
+  if (r.status) await write('status', (o) => { o.status = withNodeStatus(o.status, want.status); });
 }
