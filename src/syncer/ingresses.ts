@@ -1,10 +1,12 @@
 // Ingresses to the host (spec.host.sync.toHost.ingresses): the host copy
-// routes to the host copies of the virtual Services; the Secrets it names for
-// TLS are copied first and count as used while it names them; the host
-// controller's load balancer status comes back to the virtual Ingress.
-// Backends naming objects the host cannot reach are left out of the host copy
-// (translate/ingress.ts says why); a SyncWarning event on the virtual Ingress
-// says which, once for each change of what is left out.
+// routes to the host copies of the virtual Services; the Secrets it names, for
+// TLS or in annotations (ingress-nginx's auth-secret, ...; those may be of
+// another namespace, translate/ingress-annotations.ts says why), are copied
+// first and count as used while it names them; the host controller's load
+// balancer status comes back to the virtual Ingress. Backends naming objects
+// the host cannot reach, and annotations that cannot be translated, are left
+// out of the host copy (translate/ingress.ts says why); a SyncWarning event on
+// the virtual Ingress says which, once for each change of what is left out.
 import type { KubeObject } from '../api/types.ts';
 import { ApiError } from '../api/errors.ts';
 import { jsonEqual } from '../registry/generic/metadata.ts';
@@ -13,7 +15,7 @@ import { syncKey, type SyncContext } from './context.ts';
 import type { CopiedKind, HostCopies } from './copies.ts';
 import { syncObject } from './objects.ts';
 import { FIELD_MANAGER } from './resources.ts';
-import { fromHostIngressStatus, ingressSecrets, leftOutMessage, toHostIngress } from './translate/ingress.ts';
+import { fromHostIngressStatus, ingressSecretRefs, leftOutMessage, toHostIngress } from './translate/ingress.ts';
 
 export const INGRESS_KIND: CopiedKind = {
   sync: 'ingress', kind: 'Ingress', host: { apiVersion: 'networking.k8s.io/v1', plural: 'ingresses' },
@@ -23,8 +25,8 @@ export const INGRESS_KIND: CopiedKind = {
 export class IngressSync {
   private readonly s: SyncContext;
   private readonly copies: HostCopies;
-  /** The TLS Secrets each Ingress (by key) named when last synced. */
-  private readonly tls = new Map<string, string[]>();
+  /** The Secrets (as sync keys) each Ingress (by key) named when last synced. */
+  private readonly named = new Map<string, string[]>();
   /** The warning last recorded on each Ingress (by key, with its uid), so a sync repeated records it once. */
   private readonly warned = new Map<string, string>();
 
@@ -33,10 +35,15 @@ export class IngressSync {
     this.copies = copies;
   }
 
-  /** A virtual Ingress of `ns` names Secret `name` for TLS. */
+  /**
+   * A virtual Ingress names Secret `name` of `ns`, for TLS or in an annotation.
+   * Every namespace's Ingresses are looked at: an annotation may name a Secret
+   * of another namespace.
+   */
   usesSecret(ns: string, name: string): boolean {
-    for (const c of this.s.vc.cache.scan(`${resourcePrefix(this.copies.def)}${ns}/`)) {
-      if (!c.obj.metadata.deletionTimestamp && ingressSecrets(c.obj).includes(name)) return true;
+    for (const c of this.s.vc.cache.scan(resourcePrefix(this.copies.def))) {
+      if (c.obj.metadata.deletionTimestamp) continue;
+      if (ingressSecretRefs(c.obj).some((r) => r.namespace === ns && r.name === name)) return true;
     }
     return false;
   }
@@ -45,13 +52,14 @@ export class IngressSync {
     const s = this.s;
     const key = syncKey('ingress', ns, name);
     const v = this.copies.live(ns, name);
-    const secrets = v ? ingressSecrets(v) : [];
-    // The Secrets first, as a pod's: an Ingress whose certificate is not there yet would be served without it.
-    await Promise.all(secrets.map((n) => syncObject(s, 'secret', ns, n, true)));
-    const before = this.tls.get(key) ?? [];
-    if (secrets.length > 0) this.tls.set(key, secrets); else this.tls.delete(key);
+    const refs = v ? ingressSecretRefs(v) : [];
+    // The Secrets first, as a pod's: an Ingress whose certificate (or users, or CA) is not there yet would be served without it.
+    await Promise.all(refs.map((r) => syncObject(s, 'secret', r.namespace, r.name, true)));
+    const secrets = refs.map((r) => syncKey('secret', r.namespace, r.name));
+    const before = this.named.get(key) ?? [];
+    if (secrets.length > 0) this.named.set(key, secrets); else this.named.delete(key);
     // Those it no longer names may have to leave the host.
-    for (const n of before) if (!secrets.includes(n)) s.enqueue(syncKey('secret', ns, n));
+    for (const k of before) if (!secrets.includes(k)) s.enqueue(k);
     const want = v ? toHostIngress(v, { vcluster: s.name, hostNamespace: s.hostNamespace }) : undefined;
     if (v && want) this.warn(key, v, want.leftOut, want.ingress !== undefined);
     else this.warned.delete(key);

@@ -142,7 +142,7 @@ export class ToHostSync {
   /**
    * Whether config map or secret `key` belongs on the host for this reason
    * (besides synced pods using it): every one is copied, or an Ingress names it
-   * for TLS. `obj`: the virtual object, when the caller has it (a deleted one).
+   * for TLS or in an annotation. `obj`: the virtual object, when the caller has it (a deleted one).
    */
   wants(key: string, obj?: KubeObject): boolean {
     const { kind, namespace, name } = parseSyncKey(key);

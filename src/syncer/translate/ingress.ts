@@ -16,12 +16,16 @@
 // to route gets no host copy at all. The tenant is told by a SyncWarning
 // event on the virtual Ingress (ingresses.ts). Leaving out rather than
 // refusing the whole Ingress keeps its other routes working, which is what
-// its author most likely wants. Annotations (such as ingress-nginx's
-// auth-secret or default-backend, which name Secrets and Services) are copied
-// as they are, untranslated.
+// its author most likely wants. Annotations that name Secrets or Services
+// (ingress-nginx's auth-secret or default-backend, the AWS Load Balancer
+// Controller's actions, ...) name the host copies instead, and the Secrets
+// they name are synced as the TLS Secrets are (ingress-annotations.ts); one
+// that cannot be translated is left out, with the same warning. Other
+// annotations are copied as they are.
 
 import type { KubeObject } from '../../api/types.ts';
 import { deepCopy } from '../../api/json-copy.ts';
+import { annotationSecrets, toHostIngressAnnotations, type SecretRef } from './ingress-annotations.ts';
 import { toHostMeta } from './labels.ts';
 import type { SyncTarget } from './markers.ts';
 import { hostName } from './names.ts';
@@ -41,10 +45,26 @@ export interface IngressSpec {
   [field: string]: unknown;
 }
 
-/** The Secrets a virtual Ingress names for TLS (the syncer copies them to the host). */
-export function ingressSecrets(vIngress: KubeObject): string[] {
+/**
+ * The Secrets a virtual Ingress names, for TLS or in annotations, once each
+ * (the syncer copies them to the host). Annotations may name a Secret of
+ * another namespace.
+ */
+export function ingressSecretRefs(vIngress: KubeObject): SecretRef[] {
+  const ns = vIngress.metadata.namespace ?? 'default';
   const spec = (vIngress.spec ?? {}) as IngressSpec;
-  return [...new Set((spec.tls ?? []).map((t) => t.secretName).filter((n): n is string => !!n))];
+  const tls = (spec.tls ?? []).map((t) => t.secretName).filter((n): n is string => !!n).map((name) => ({ namespace: ns, name }));
+  const seen = new Set<string>();
+  return [...tls, ...annotationSecrets(vIngress.metadata.annotations, ns)].filter((r) => {
+    const k = `${r.namespace}/${r.name}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
+
+/** The Secrets of its own namespace a virtual Ingress names, for TLS or in annotations. */
+export function ingressSecrets(vIngress: KubeObject): string[] {
+  const ns = vIngress.metadata.namespace ?? 'default';
+  return ingressSecretRefs(vIngress).filter((r) => r.namespace === ns).map((r) => r.name);
 }
 
 /** A core Service, which the syncer copies to the host under its host name (every other kind stays virtual). */
@@ -66,7 +86,10 @@ function named(r: IngressBackend['resource']): string {
 export interface HostIngress {
   /** The host copy; undefined when the backends left out leave it nothing to route. */
   ingress: KubeObject | undefined;
-  /** The backends left out (field path and what it names), for a warning on the virtual Ingress. */
+  /**
+   * The backends left out (field path and what it names), then the annotations
+   * left out (field path and why), for a warning on the virtual Ingress.
+   */
   leftOut: string[];
 }
 
@@ -99,18 +122,31 @@ export function toHostIngress(vIngress: KubeObject, target: SyncTarget): HostIng
     });
     if (rules.length > 0 || spec.rules.length === 0) spec.rules = rules; else delete spec.rules;
   }
+  const annotations = toHostIngressAnnotations(vIngress.metadata.annotations, ns, target);
+  // Only backends left out can leave the host copy nothing to route; annotations left out never cost it its place.
   const nothingLeft = !spec.defaultBackend && (spec.rules ?? []).length === 0;
-  if (leftOut.length > 0 && nothingLeft) return { ingress: undefined, leftOut };
+  if (leftOut.length > 0 && nothingLeft) return { ingress: undefined, leftOut: [...leftOut, ...annotations.leftOut] };
+  const translated = vIngress.metadata.annotations ? { ...vIngress, metadata: { ...vIngress.metadata, annotations: annotations.annotations } } : vIngress;
   return {
-    ingress: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: toHostMeta(vIngress, 'Ingress', target), spec },
-    leftOut,
+    ingress: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: toHostMeta(translated, 'Ingress', target), spec },
+    leftOut: [...leftOut, ...annotations.leftOut],
   };
 }
 
-/** The warning for backends left out of the host copy (`synced`: the rest of the Ingress is on the host). */
+/** An entry of HostIngress.leftOut for an annotation (the others are backends). */
+const isAnnotation = (entry: string) => entry.startsWith('metadata.annotations[');
+
+/** The warning for backends and annotations left out of the host copy (`synced`: the rest of the Ingress is on the host). */
 export function leftOutMessage(leftOut: readonly string[], synced: boolean): string {
-  const what = `${leftOut.join(', ')} ${leftOut.length === 1 ? 'names an object' : 'name objects'} of this cluster other than a Service, which the host's ingress controller cannot reach`;
-  return synced ? `${what}; the host copy of the Ingress routes without ${leftOut.length === 1 ? 'it' : 'them'}`
+  const backends = leftOut.filter((e) => !isAnnotation(e));
+  const annotations = leftOut.filter(isAnnotation);
+  const said: string[] = [];
+  if (backends.length > 0) {
+    said.push(`${backends.join(', ')} ${backends.length === 1 ? 'names an object' : 'name objects'} of this cluster other than a Service, which the host's ingress controller cannot reach`);
+  }
+  if (annotations.length > 0) said.push(`${annotations.join(', ')} cannot be translated for the host`);
+  const what = said.join('; ');
+  return synced ? `${what}; the host copy of the Ingress ${annotations.length === 0 ? 'routes' : 'goes'} without ${leftOut.length === 1 ? 'it' : 'them'}`
     : `${what}; with nothing else to route, the Ingress is not synced to the host`;
 }
 
