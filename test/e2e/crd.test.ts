@@ -270,3 +270,44 @@ for (const v of ['1.33', '1.30', '1.27', 'dispatcher']) {
     });
   });
 }
+
+test('a deprecated version: kubectl prints the Warning the server sends', async () => {
+  mkdirSync(kv.home, { recursive: true });
+  const cache = mkdtempSync(join(kv.home, 'cache-'));
+  const run = (args: string[], input?: string) => runKubectl(kv, kubectlBinary('1.33'), [`--cache-dir=${cache}`, ...args], input);
+  const version = (name: string, extra: string) => `  - name: ${name}
+    served: true
+    storage: ${name === 'v1'}${extra}
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true`;
+  const gizmos = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gizmos.warn.example.com
+spec:
+  group: warn.example.com
+  scope: Namespaced
+  names: {kind: Gizmo, listKind: GizmoList, plural: gizmos, singular: gizmo}
+  versions:
+${version('v1alpha1', '\n    deprecated: true')}
+${version('v1beta1', '\n    deprecated: true\n    deprecationWarning: "gizmos v1beta1 is going away"')}
+${version('v1', '')}
+`;
+  const applied = await run(['apply', '-f', '-'], gizmos);
+  assert.equal(applied.code, 0, applied.stderr);
+  const wait = await run(['wait', '--for', 'condition=established', 'crd/gizmos.warn.example.com', '--timeout=30s']);
+  assert.equal(wait.code, 0, wait.stderr);
+
+  const old = await run(['get', 'gizmos.v1alpha1.warn.example.com', '-n', 'default']);
+  assert.equal(old.code, 0, old.stderr);
+  assert.equal(old.stderr, 'Warning: warn.example.com/v1alpha1 Gizmo is deprecated; use warn.example.com/v1 Gizmo\nNo resources found in default namespace.\n');
+  const custom = await run(['get', 'gizmos.v1beta1.warn.example.com', '-n', 'default']);
+  assert.equal(custom.stderr, 'Warning: gizmos v1beta1 is going away\nNo resources found in default namespace.\n');
+  const current = await run(['get', 'gizmos.v1.warn.example.com', '-n', 'default']);
+  assert.equal(current.stderr, 'No resources found in default namespace.\n');
+
+  const deleted = await run(['delete', 'crd', 'gizmos.warn.example.com', '--timeout=20s']);
+  assert.equal(deleted.code, 0, deleted.stderr);
+});

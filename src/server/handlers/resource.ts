@@ -13,6 +13,7 @@ import { buildPredicate } from './selectors.ts';
 import { shapeList, shapeObject, type IncludeObject } from './table.ts';
 import { getScale } from './scale.ts';
 import { serveWatch } from './watch.ts';
+import { addWarnings, versionWarnings } from './warnings.ts';
 import type { Authorizer } from '../auth/authorize.ts';
 import type { TokenAuthenticator } from '../auth/authenticate.ts';
 
@@ -60,6 +61,8 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
   if (def.scope === 'Namespaced' && info.namespace === undefined && info.verb === 'create' && !def.virtual) {
     throw errors.pathNotFound();
   }
+  // A deprecated version of a custom resource warns on every request it serves (subresources and errors included), as upstream does.
+  addWarnings(ctx.res, versionWarnings(ctx.cluster, def));
   if (info.subresource !== undefined) {
     if (handler) return handler(ctx, neg);
     const sub = def.subresources?.find((s) => s.name === info.subresource);

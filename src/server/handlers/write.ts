@@ -18,6 +18,7 @@ import { buildPredicate } from './selectors.ts';
 import { getScale, scaleToReplicas, setReplicas } from './scale.ts';
 import { managerName } from '../../api/managedfields/fieldmanager.ts';
 import type { ResourceContext } from './resource.ts';
+import { addWarnings } from './warnings.ts';
 
 export { serveVirtual } from './reviews.ts';
 
@@ -42,12 +43,6 @@ function fieldManager(q: URLSearchParams, required = false): string | undefined 
   return m;
 }
 
-function warningHeaders(warnings: string[]): Record<string, string> {
-  if (warnings.length === 0) return {};
-  // Node joins an array header into one line; several Warning values are comma-separated, as HTTP allows.
-  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
-}
-
 async function readObjectBody(ctx: ResourceContext) {
   const format = bodyFormat(ctx.req.headers['content-type']);
   const body = await readBody(ctx.req);
@@ -65,6 +60,7 @@ export async function serveCreate(ctx: ResourceContext, neg: Negotiated): Promis
   const dry = dryRun(query);
   const manager = managerOf(ctx);
   const { obj, warnings } = await readObjectBody(ctx);
+  addWarnings(ctx.res, warnings);
   if (info.name !== undefined && info.subresource === undefined) {
     throw errors.methodNotAllowed('POST', `a named ${def.kind}`);
   }
@@ -73,7 +69,7 @@ export async function serveCreate(ctx: ResourceContext, neg: Negotiated): Promis
   }
   await admitCreate(cluster, def, info.namespace, obj);
   const created = await cluster.store.create(def, info.namespace, obj, { dryRun: dry, fieldManager: manager, user: ctx.user });
-  writeObject(ctx.res, 201, created, neg.encoding, warningHeaders(warnings));
+  writeObject(ctx.res, 201, created, neg.encoding);
 }
 
 export async function serveUpdate(ctx: ResourceContext, neg: Negotiated): Promise<void> {
@@ -87,12 +83,13 @@ export async function serveUpdate(ctx: ResourceContext, neg: Negotiated): Promis
     return writeObject(ctx.res, 200, out, neg.encoding);
   }
   const { obj, warnings } = await readObjectBody(ctx);
+  addWarnings(ctx.res, warnings);
   const allowCreate = info.subresource === undefined && createOnUpdate(def);
   if (allowCreate && !cluster.store.peek(def, info.namespace, name)) await admitCreate(cluster, def, info.namespace, obj);
   const r = await cluster.store.update(def, info.namespace, name, obj, {
     dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), allowCreate, user: ctx.user,
   });
-  writeObject(ctx.res, r.created ? 201 : 200, r.obj, neg.encoding, warningHeaders(warnings));
+  writeObject(ctx.res, r.created ? 201 : 200, r.obj, neg.encoding);
 }
 
 function writeSubresource(sub: string | undefined): 'status' | 'finalize' | undefined {
@@ -162,6 +159,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
     // types are caught as for any body first, then ownership decides the merge.
     const applied = requireApplyConfig(def, name, await decodeApplyBody(raw));
     const { obj: config, warnings } = decodeObject(def, info.namespace, Buffer.from(JSON.stringify(applied)), 'json', validation);
+    addWarnings(ctx.res, warnings);
     const force = query.get('force') === 'true';
     const subresource = writeSubresource(info.subresource);
     const schema = def.schema?.();
@@ -179,17 +177,16 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
       created = res.created;
       return withManagedFields(res.object, res.managedFields);
     }, { allowCreate: true, dryRun: dry, fieldManager: manager, managedFields: 'given', subresource, user: ctx.user });
-    return writeObject(ctx.res, created || r.created ? 201 : 200, r.obj, neg.encoding, warningHeaders(warnings));
+    return writeObject(ctx.res, created || r.created ? 201 : 200, r.obj, neg.encoding);
   }
 
-  let warnings: string[] = [];
   const r = await cluster.store.guaranteedUpdate(def, info.namespace, name, (cur) => {
     const patched = applyPatch(def, format, cur as KubeObject, raw, validation);
-    warnings = patched.warnings;
+    addWarnings(ctx.res, patched.warnings);
     // The patched object passes the same body checks as a PUT (unknown fields are already handled).
     return decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched.obj)), 'json', 'Ignore', 'patch').obj;
   }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), user: ctx.user });
-  writeObject(ctx.res, 200, r.obj, neg.encoding, warningHeaders(warnings));
+  writeObject(ctx.res, 200, r.obj, neg.encoding);
 }
 
 /** An apply body is YAML (kubectl and helm send JSON, which YAML includes). */

@@ -7,6 +7,7 @@ import type { VirtualCluster } from '../cluster.ts';
 import { readBody } from '../http/body.ts';
 import { bodyFormat } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
+import { addWarnings } from '../handlers/warnings.ts';
 import { errors } from '../../api/errors.ts';
 import { ClusterSigningKey } from './keys.ts';
 import { cacheLookup, storeLookup } from './lookup.ts';
@@ -36,8 +37,8 @@ export function setupServiceAccounts(vc: VirtualCluster, dataDir: string, issuer
     if (format === 'yaml') await (await import('../../api/decode/yaml-lib.ts')).loadYaml();
     const body = decodeRaw(await readBody(ctx.req), format, { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' });
     const result = await handleTokenRequest({ lookup: storeLookup(vc), key: () => key.get(), issuer }, body, ctx.info.namespace as string, ctx.info.name as string);
-    const headers: Record<string, string> = result.warnings.length ? { Warning: result.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
-    writeObject(ctx.res, result.status, result.object, neg.encoding, headers);
+    addWarnings(ctx.res, result.warnings);
+    writeObject(ctx.res, result.status, result.object, neg.encoding);
   });
   // The syncer's tokens for synced pods: short-lived, never the kubelet's extended year.
   vc.requestToken = async (namespace, name, body) =>
