@@ -92,6 +92,9 @@ export interface SyncerBenchResult {
     /** Writes (revisions) in the virtual cluster per pod, synced and standalone: each is an entry of the cluster's watch history. */
     syncedWritesPerPod: number;
     standaloneWritesPerPod: number;
+    /** Writes (revisions) in the host cluster per pod, in the direct run and in the synced run. */
+    hostWritesDirect: number;
+    hostWritesSynced: number;
     standaloneClusters: number;
     /** Tenant RSS growth per synced pod (not after GC: an upper bound). */
     rssPerPod: number;
@@ -415,7 +418,10 @@ export async function syncerBench(o: SyncerBenchOptions): Promise<SyncerBenchRes
     // 1. Direct: the pods on the host itself.
     await h.must('POST', '/api/v1/namespaces', { metadata: { name: 'direct' } }, [201]);
     await sleep(2000);
+    const hRev0 = await revisions([h]);
     const direct = await runDeployments([{ c: h, ns: 'direct', names: Array.from({ length: o.clusters }, (_, i) => `web-${i}`) }], o.replicas, servers, log, 'direct');
+    await sleep(3000); // the events recorded after the pods went Ready count too, as in the synced run (read after its heap settles)
+    const hostWritesDirect = ((await revisions([h])) - hRev0) / direct.pods;
     log(`  direct: ${direct.seconds.toFixed(1)} s; removing its pods\n`);
     await h.must('DELETE', '/api/v1/namespaces/direct', undefined, [200, 202]);
     await waitCount(h, '/api/v1/namespaces/direct/pods', (n) => n === 0, 'direct pods deleted');
@@ -458,10 +464,12 @@ export async function syncerBench(o: SyncerBenchOptions): Promise<SyncerBenchRes
     log(`  ${o.clusters} virtual clusters connected to ${hostNamespaces} host namespace(s)\n`);
     const heapBefore = await settledHeap(tenant);
     const rev0 = await revisions(vcs);
+    const hRev1 = await revisions([h]);
     const synced = await runDeployments(vcs.map((c) => ({ c, ns: 'default', names: ['web'] })), o.replicas, servers, log, 'synced');
     log(`  synced: ${synced.seconds.toFixed(1)} s\n`);
     const heapAfter = await settledHeap(tenant, 5000);
     const syncedWritesPerPod = ((await revisions(vcs)) - rev0) / synced.pods;
+    const hostWritesSynced = ((await revisions([h])) - hRev1) / synced.pods;
     const decodedVirtualPerPod = await virtualObjectsPerPod(vcs[0]);
     const syncedHeapPerPod = (heapAfter.heapUsed - heapBefore.heapUsed) / total;
     // What the syncer's shared host informers hold for the pods of one host namespace (decoded, as cached).
@@ -509,7 +517,7 @@ export async function syncerBench(o: SyncerBenchOptions): Promise<SyncerBenchRes
         syncedHeapPerPod, standaloneHeapPerPod,
         syncerPerPod: hostPodCachePerPod + hostSecretCachePerPod, hostPodCachePerPod, hostSecretCachePerPod,
         syncerPerPodFromHeap: syncedHeapPerPod - standaloneHeapPerPod * (syncedWritesPerPod / standaloneWritesPerPod),
-        decodedVirtualPerPod, decodedStandalonePerPod, syncedWritesPerPod, standaloneWritesPerPod, standaloneClusters: o.baselineClusters,
+        decodedVirtualPerPod, decodedStandalonePerPod, syncedWritesPerPod, standaloneWritesPerPod, hostWritesDirect, hostWritesSynced, standaloneClusters: o.baselineClusters,
         rssPerPod: (heapAfter.rss - heapBefore.rss) / total,
         heapBefore: heapBefore.heapUsed, heapAfter: heapAfter.heapUsed,
         tenantRssMB: heapAfter.rss / MiB, hostRssMB: (await serverMemory(host)).rss / MiB,
@@ -554,7 +562,7 @@ export function reportSyncer(r: SyncerBenchResult): string[] {
     `  CPU per pod: direct ${cpuPerPod(r.direct.hostCpuMs, r.direct)}; synced ${cpuPerPod(r.synced.tenantCpuMs, r.synced)} tenant + ${cpuPerPod(r.synced.hostCpuMs, r.synced)} host: ${((r.synced.tenantCpuMs + r.synced.hostCpuMs) / r.synced.pods / (r.direct.hostCpuMs / r.direct.pods)).toFixed(2)} times the direct run's`,
     `syncer memory per synced pod, its host caches: ${kib(m.syncerPerPod)} (host pod ${kib(m.hostPodCachePerPod)}, token Secret ${kib(m.hostSecretCachePerPod)}, decoded) (goal <= 10 KB; paper ~40 KB)`,
     `  tenant heap per synced pod (after GC): ${kib(m.syncedHeapPerPod)}; per pod of ${m.standaloneClusters} standalone virtual clusters laid out the same: ${kib(m.standaloneHeapPerPod)}; cross-check, synced less standalone scaled by writes: ${kib(m.syncerPerPodFromHeap)}`,
-    `  virtual writes per pod (watch history entries): synced ${m.syncedWritesPerPod.toFixed(1)}, standalone ${m.standaloneWritesPerPod.toFixed(1)}; a pod with its events and share of ReplicaSet and Deployment decoded: synced ${kib(m.decodedVirtualPerPod)}, standalone ${kib(m.decodedStandalonePerPod)}`,
+    `  virtual writes per pod (watch history entries): synced ${m.syncedWritesPerPod.toFixed(1)}, standalone ${m.standaloneWritesPerPod.toFixed(1)}; host writes per pod: direct ${m.hostWritesDirect.toFixed(1)}, synced ${m.hostWritesSynced.toFixed(1)}; a pod with its events and share of ReplicaSet and Deployment decoded: synced ${kib(m.decodedVirtualPerPod)}, standalone ${kib(m.decodedStandalonePerPod)}`,
     `  tenant heap ${(m.heapBefore / MiB).toFixed(0)} -> ${(m.heapAfter / MiB).toFixed(0)} MiB; RSS per synced pod ${kib(m.rssPerPod)}; RSS tenant ${m.tenantRssMB.toFixed(0)} MB, host ${m.hostRssMB.toFixed(0)} MB`,
     `idle pod, ${l.samples} samples: virtual create -> host pod exists ${p(l.toHostPod)}`,
     `  virtual create -> Running and Ready in the virtual cluster ${p(l.syncedRunning)}`,
