@@ -15,6 +15,7 @@
 //   node --expose-gc bench/syncer.ts [--quick] [--cpu-prof DIR] [--json]
 // --cpu-prof: a CPU profile of the tenant server (and of the host), written when they exit.
 
+import type { KubeObject } from '../src/api/types.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,8 @@ export interface SyncerBenchResult {
     syncerPerPod: number;
     hostPodCachePerPod: number;
     hostSecretCachePerPod: number;
+    /** The identities the event informer keeps of the host's events, per pod. */
+    hostEventCachePerPod: number;
     /**
      * Cross-check from the tenant heap: the synced pod's heap less the standalone
      * pod's scaled to the synced pod's virtual writes (each write is a watch history entry).
@@ -479,6 +482,9 @@ export async function syncerBench(o: SyncerBenchOptions): Promise<SyncerBenchRes
     const cached = async (kind: string) => decodedBytes(asCached((await h.must('GET', `/api/v1/namespaces/${hostNs(0)}/${kind}?labelSelector=kubevisor.dev%2Fvcluster`, undefined, [200])).items)) / ns0Pods;
     const hostPodCachePerPod = await cached('pods');
     const hostSecretCachePerPod = await cached('secrets');
+    // The event informer keeps each host event's identity only (src/syncer/host/informer.ts, keep 'identity').
+    const hostEvents = (await h.must('GET', `/api/v1/namespaces/${hostNs(0)}/events`, undefined, [200])).items as KubeObject[];
+    const hostEventCachePerPod = decodedBytes(hostEvents.map((e) => ({ apiVersion: e.apiVersion, kind: e.kind, metadata: { name: e.metadata.name, namespace: e.metadata.namespace, uid: e.metadata.uid, resourceVersion: e.metadata.resourceVersion } }))) / ns0Pods;
     let hostPodCount = 0;
     for (let i = 0; i < hostNamespaces; i++) {
       const r = await h.must('GET', `/api/v1/namespaces/${hostNs(i * o.clustersPerHostNamespace)}/pods?limit=1`, undefined, [200]);
@@ -515,7 +521,7 @@ export async function syncerBench(o: SyncerBenchOptions): Promise<SyncerBenchRes
       clusters: o.clusters, hostNamespaces, hostNodes, direct, synced, ratio: synced.seconds / direct.seconds,
       memory: {
         syncedHeapPerPod, standaloneHeapPerPod,
-        syncerPerPod: hostPodCachePerPod + hostSecretCachePerPod, hostPodCachePerPod, hostSecretCachePerPod,
+        syncerPerPod: hostPodCachePerPod + hostSecretCachePerPod + hostEventCachePerPod, hostPodCachePerPod, hostSecretCachePerPod, hostEventCachePerPod,
         syncerPerPodFromHeap: syncedHeapPerPod - standaloneHeapPerPod * (syncedWritesPerPod / standaloneWritesPerPod),
         decodedVirtualPerPod, decodedStandalonePerPod, syncedWritesPerPod, standaloneWritesPerPod, hostWritesDirect, hostWritesSynced, standaloneClusters: o.baselineClusters,
         rssPerPod: (heapAfter.rss - heapBefore.rss) / total,
@@ -560,7 +566,7 @@ export function reportSyncer(r: SyncerBenchResult): string[] {
     `ratio synced / direct: ${r.ratio.toFixed(2)} (goal <= 1.1; SIG VirtualCluster paper ~1.28)`,
     // Steadier across runs than the ratio of times (the machine's speed varies; both runs see the same).
     `  CPU per pod: direct ${cpuPerPod(r.direct.hostCpuMs, r.direct)}; synced ${cpuPerPod(r.synced.tenantCpuMs, r.synced)} tenant + ${cpuPerPod(r.synced.hostCpuMs, r.synced)} host: ${((r.synced.tenantCpuMs + r.synced.hostCpuMs) / r.synced.pods / (r.direct.hostCpuMs / r.direct.pods)).toFixed(2)} times the direct run's`,
-    `syncer memory per synced pod, its host caches: ${kib(m.syncerPerPod)} (host pod ${kib(m.hostPodCachePerPod)}, token Secret ${kib(m.hostSecretCachePerPod)}, decoded) (goal <= 10 KB; paper ~40 KB)`,
+    `syncer memory per synced pod, its host caches: ${kib(m.syncerPerPod)} (host pod ${kib(m.hostPodCachePerPod)}, token Secret ${kib(m.hostSecretCachePerPod)}, event identities ${kib(m.hostEventCachePerPod)}, decoded) (goal <= 10 KB; paper ~40 KB)`,
     `  tenant heap per synced pod (after GC): ${kib(m.syncedHeapPerPod)}; per pod of ${m.standaloneClusters} standalone virtual clusters laid out the same: ${kib(m.standaloneHeapPerPod)}; cross-check, synced less standalone scaled by writes: ${kib(m.syncerPerPodFromHeap)}`,
     `  virtual writes per pod (watch history entries): synced ${m.syncedWritesPerPod.toFixed(1)}, standalone ${m.standaloneWritesPerPod.toFixed(1)}; host writes per pod: direct ${m.hostWritesDirect.toFixed(1)}, synced ${m.hostWritesSynced.toFixed(1)}; a pod with its events and share of ReplicaSet and Deployment decoded: synced ${kib(m.decodedVirtualPerPod)}, standalone ${kib(m.decodedStandalonePerPod)}`,
     `  tenant heap ${(m.heapBefore / MiB).toFixed(0)} -> ${(m.heapAfter / MiB).toFixed(0)} MiB; RSS per synced pod ${kib(m.rssPerPod)}; RSS tenant ${m.tenantRssMB.toFixed(0)} MB, host ${m.hostRssMB.toFixed(0)} MB`,

@@ -26,7 +26,7 @@ import { syncVirtualNode, watchVirtualNodes } from './virtual-nodes.ts';
 import { FromHost } from './from-host.ts';
 import { removeToHostCopies, ToHostSync } from './to-host.ts';
 import { ENDPOINTS, syncEndpoints } from './endpoints.ts';
-import { eventTarget, HOST_EVENT_SELECTOR, syncHostEvent } from './events-up.ts';
+import { eventTarget, syncHostEvent } from './events-up.ts';
 import { HostError } from './host/index.ts';
 import { enforcedScheduling, reconcileGuardrails, removeGuardrails, type ServerReach } from './guardrails.ts';
 
@@ -49,6 +49,8 @@ export class ClusterSyncer {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly host: HostSpec;
   private readonly hostEvents: HostInformer;
+  /** Host events about this cluster's pods waiting to be copied up, by host event name (their informer keeps identities only). */
+  private readonly pendingEvents = new Map<string, KubeObject>();
   private readonly fromHost: FromHost;
   private readonly toHost: ToHostSync;
   private timer: NodeJS.Timeout | undefined;
@@ -70,7 +72,8 @@ export class ClusterSyncer {
       hosts[k] = a.informer;
       this.releases.push(a.release);
     }
-    const ev = link.informers.acquire(host.namespace, EVENTS, undefined, HOST_EVENT_SELECTOR);
+    // Every event of the host namespace (a few per pod): its cache keeps identities only, each change is copied up as it comes.
+    const ev = link.informers.acquire(host.namespace, EVENTS, undefined, undefined, 'identity');
     this.hostEvents = ev.informer;
     this.releases.push(ev.release);
     this.fromHost = new FromHost(link, host.sync);
@@ -152,8 +155,14 @@ export class ClusterSyncer {
       };
       this.unsubscribe.push(inf.subscribe({ onAdd: (o) => onHost(o, false), onUpdate: (o) => onHost(o, false), onDelete: (o) => onHost(o, true) }));
     }
-    const onEvent = (o: KubeObject) => { if (eventTarget(s, o)) this.controller.enqueue(syncKey('event', undefined, o.metadata.name as string)); };
+    const onEvent = (o: KubeObject) => {
+      if (!eventTarget(s, o)) return;
+      this.pendingEvents.set(o.metadata.name as string, o);
+      this.controller.enqueue(syncKey('event', undefined, o.metadata.name as string));
+    };
     this.unsubscribe.push(this.hostEvents.subscribe({ onAdd: onEvent, onUpdate: onEvent }));
+    // The events the host holds already (its cache has only their names): recorded while this server was away.
+    void this.copyHostEvents(onEvent);
     this.resyncAll();
     this.fromHost.start(s);
     this.unsubscribe.push(() => this.fromHost.stop());
@@ -165,6 +174,20 @@ export class ClusterSyncer {
       if (++ticks % (RESYNC_MS / GUARDRAIL_CHECK_MS) === 0) this.resyncAll();
     }, GUARDRAIL_CHECK_MS);
     this.timer.unref();
+  }
+
+  /** List the host namespace's events once and hand each to `onEvent` (an outage or a stop ends it: the informer brings what changes). */
+  private async copyHostEvents(onEvent: (o: KubeObject) => void): Promise<void> {
+    let cont: string | undefined;
+    try {
+      do {
+        const page = await this.ctx.conn.list(EVENTS, this.ctx.hostNamespace, { limit: 500, continue: cont });
+        for (const o of page.items) onEvent(o);
+        cont = page.metadata.continue || undefined;
+      } while (cont !== undefined && this.unsubscribe.length > 0);
+    } catch {
+      // Best effort: the host is away or the list expired; events are not state to restore.
+    }
   }
 
   private resyncAll(): void {
@@ -233,8 +256,14 @@ export class ClusterSyncer {
         return syncEndpoints(s, namespace as string, name);
       case 'node':
         return syncVirtualNode(s, name);
-      case 'event':
-        return syncHostEvent(s, name, this.hostEvents);
+      case 'event': {
+        const ev = this.pendingEvents.get(name);
+        if (!ev) return;
+        await syncHostEvent(s, ev);
+        // A newer version that came meanwhile has its own turn queued.
+        if (this.pendingEvents.get(name) === ev) this.pendingEvents.delete(name);
+        return;
+      }
       case 'fromhost':
         return this.fromHost.reconcile(s, name);
       case 'ingress': case 'networkpolicy': case 'pdb': case 'priorityclass':

@@ -1,16 +1,15 @@
-// Warnings the host records about a synced pod (failed mounts, back-off, host
-// scheduling failures) become events of the virtual pod, worded with its
-// virtual name. Normal events stay on the host: the virtual cluster's own
-// controllers already tell the ordinary story, and the host's would double it.
+// The events the host records about a synced pod become events of the virtual
+// pod, worded with its virtual name: the host scheduler's and kubelet's story
+// of it (Scheduled, Pulled, Created, Started, Killing; warnings such as failed
+// mounts, back-off and scheduling failures), which nothing in the virtual
+// cluster tells, since its pods are scheduled and run by the host. A count the
+// host raises on an event raises the virtual one's.
 import { createHash } from 'node:crypto';
 import { ApiError } from '../api/errors.ts';
 import type { KubeObject } from '../api/types.ts';
 import type { SyncContext } from './context.ts';
 import { FIELD_MANAGER } from './resources.ts';
 import { virtualIdentity } from './translate/index.ts';
-
-/** The host events the syncer watches (one shared informer per host namespace). */
-export const HOST_EVENT_SELECTOR = 'type=Warning';
 
 interface HostEvent extends KubeObject {
   involvedObject?: { kind?: string; name?: string; namespace?: string; fieldPath?: string };
@@ -30,10 +29,10 @@ export function eventTarget(s: SyncContext, ev: HostEvent): KubeObject | undefin
   return v && v.metadata.uid === id.uid ? v : undefined;
 }
 
-/** Copy (or bring up to date) the virtual event for the host event `name`. */
-export async function syncHostEvent(s: SyncContext, name: string, events: { get(name: string): KubeObject | undefined }): Promise<void> {
-  const ev = events.get(name) as HostEvent | undefined;
-  if (!ev) return;
+/** Copy (or bring up to date) the virtual event for the host event `hostEvent`. */
+export async function syncHostEvent(s: SyncContext, hostEvent: KubeObject): Promise<void> {
+  const ev = hostEvent as HostEvent;
+  const name = ev.metadata.name as string;
   const v = eventTarget(s, ev);
   if (!v) return;
   const def = s.vc.registry.find('', 'v1', 'events');

@@ -308,6 +308,26 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     await k(envA, 'delete', 'pod', 'picky', '--wait=true');
   });
 
+  test('the host scheduler\'s and kubelet\'s events about a synced pod show on the virtual pod, in its own name', async () => {
+    await k(envA, 'run', 'storyteller', '--image=busybox', '--restart=Never');
+    type Ev = { reason: string; message: string; type: string; source?: { component?: string }; involvedObject: { name: string; uid: string; fieldPath?: string } };
+    let events: Ev[] = [];
+    await eventually(async () => {
+      events = (await json(envA, 'get', 'events', '--field-selector', 'involvedObject.name=storyteller')).items as Ev[];
+      return ['Scheduled', 'Pulled', 'Created', 'Started'].every((r) => events.some((e) => e.reason === r));
+    }, 20_000, 'Scheduled, Pulled, Created and Started from the host');
+    const uid = (await json(envA, 'get', 'pod', 'storyteller')).metadata.uid;
+    const node = (await json(envA, 'get', 'pod', 'storyteller')).spec.nodeName;
+    const scheduled = events.find((e) => e.reason === 'Scheduled')!;
+    assert.equal(scheduled.type, 'Normal');
+    assert.equal(scheduled.message, `Successfully assigned default/storyteller to ${node}`);
+    assert.ok(events.every((e) => e.involvedObject.uid === uid), 'every event names the virtual pod');
+    const text = await k(envA, 'describe', 'pod', 'storyteller');
+    assert.match(text, /Started/);
+    assert.doesNotMatch(text, /-x-default-x-a|tenants\//);
+    await k(envA, 'delete', 'pod', 'storyteller', '--wait=true');
+  });
+
   test('a service without a selector takes its endpoints from the virtual cluster', async () => {
     const manifest = join(t.dir, 'external.yaml');
     writeFileSync(manifest, `

@@ -238,3 +238,38 @@ test('an object this process wrote is seen before its watch event, and the watch
   await direct.delete(CM, ns, 'mine');
   await eventually(() => inf.get('mine') === undefined, 5000, 'the delete reaches the informer');
 });
+
+test('an identity-only informer hands subscribers whole objects but keeps only their identities', async () => {
+  const ns = 'identity';
+  await direct.ensureNamespace(ns);
+  await direct.create(CM, ns, cm('old', 'one', { v: '1' }));
+  const informers = track({ x: new HostInformers(direct, { backoff: FAST }), stop() { this.x.stopAll(); } }).x;
+  const full = informers.acquire(ns, CM);
+  const slim = informers.acquire(ns, CM, undefined, undefined, 'identity');
+  assert.notEqual(slim.informer, full.informer, 'what is kept is part of what is shared');
+  const r = recorder();
+  const datas: unknown[] = [];
+  slim.informer.subscribe({ ...r.handlers, onAdd: (o) => { r.handlers.onAdd(o); datas.push(o.data); } });
+  await slim.informer.synced;
+  // Subscribed before the first list, it got the listed objects whole; a late subscriber gets the cache's identities.
+  const late: KubeObject[] = [];
+  slim.informer.subscribe({ onAdd: (o) => late.push(o) });
+  assert.equal(late.length, 1);
+  assert.equal(late[0]!.data, undefined);
+  const [kept] = slim.informer.list();
+  assert.deepEqual(Object.keys(kept!.metadata).sort(), ['name', 'namespace', 'resourceVersion', 'uid']);
+  assert.equal(kept!.data, undefined);
+  assert.equal((await full.informer.synced, full.informer.get('old') as KubeObject & { data?: Record<string, string> } | undefined)?.data?.v, '1');
+
+  await direct.create(CM, ns, cm('new', 'one', { v: '1' }));
+  await direct.patch(CM, ns, 'new', 'merge', { data: { v: '2' } });
+  await direct.delete(CM, ns, 'old');
+  await waitFor('every change', () => r.seen.length >= 4);
+  // Updates come whole; the "old" side is what the cache kept.
+  assert.deepEqual(r.seen, ['add old', 'add new', 'update new undefined->{"v":"2"}', 'delete old']);
+  assert.deepEqual(datas, [{ v: '1' }, { v: '1' }]);
+  assert.equal(slim.informer.get('new')?.data, undefined);
+  assert.equal(slim.informer.get('new')?.metadata.resourceVersion, (await direct.get(CM, ns, 'new'))?.metadata.resourceVersion);
+  full.release();
+  slim.release();
+});

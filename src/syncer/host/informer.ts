@@ -43,6 +43,14 @@ export interface InformerOptions {
   readonly pageSize?: number;
   /** Where a failing subscriber is reported; default console.error. */
   readonly onHandlerError?: (err: unknown) => void;
+  /**
+   * What the cache keeps of each object: all of it (default), or only its
+   * identity (name, namespace, uid, resourceVersion) for kinds whose
+   * subscribers take each change as it comes and never read the cache again
+   * (host events: four or more per pod, which nobody needs to look up later).
+   * Subscribers still get whole objects; get() and list() return what is kept.
+   */
+  readonly keep?: 'objects' | 'identity';
 }
 
 /** How long past its own timeout a watch may stay open before we assume the connection died silently. */
@@ -72,6 +80,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   private readonly watchTimeoutSeconds: number;
   private readonly pageSize: number;
   private readonly onHandlerError: (err: unknown) => void;
+  private readonly identityOnly: boolean;
   private readonly objects = new Map<string, T>();
   /** Objects this process wrote that the watch has not brought yet (see observe()), with when they were written. */
   private readonly written = new Map<string, { obj: T; at: number }>();
@@ -100,6 +109,7 @@ export class HostInformer<T extends KubeObject = KubeObject> {
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 300;
     this.pageSize = opts.pageSize ?? 500;
     this.onHandlerError = opts.onHandlerError ?? ((e) => console.error('kubevisor: a host informer subscriber failed:', e));
+    this.identityOnly = opts.keep === 'identity';
     this.synced = new Promise<void>((resolve, reject) => { this.markSynced = { resolve, reject }; });
     this.synced.catch(() => {}); // awaiting it is optional
   }
@@ -308,8 +318,9 @@ export class HostInformer<T extends KubeObject = KubeObject> {
     const name = obj.metadata.name ?? '';
     const old = this.objects.get(name);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
-    this.objects.set(name, obj);
-    this.reindex(name, old, obj);
+    const kept = this.identityOnly ? identityOf(obj) : obj;
+    this.objects.set(name, kept);
+    this.reindex(name, old, kept);
     if (old) {
       for (const s of [...this.subscribers]) if (s.onUpdate) this.call(() => s.onUpdate?.(obj, old));
     } else {
@@ -376,6 +387,12 @@ export class HostInformer<T extends KubeObject = KubeObject> {
   }
 }
 
+/** An object's identity, all an identity-only cache keeps of it (enough to tell a relist what changed). */
+function identityOf<T extends KubeObject>(obj: T): T {
+  const m = obj.metadata;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion } } as T;
+}
+
 function addTo(idx: Map<string, Set<string>>, value: string, name: string): void {
   let set = idx.get(value);
   if (!set) { set = new Set(); idx.set(value, set); }
@@ -398,11 +415,12 @@ export class HostInformers {
   }
 
   /** The shared informer; call `release` once done with it. */
-  acquire<T extends KubeObject = KubeObject>(namespace: string, resource: HostResource, labelSelector?: string, fieldSelector?: string): { readonly informer: HostInformer<T>; release(): void } {
-    const key = JSON.stringify([namespace, resource.apiVersion, 'plural' in resource ? resource.plural : `kind:${resource.kind}`, labelSelector ?? '', fieldSelector ?? '']);
+  acquire<T extends KubeObject = KubeObject>(namespace: string, resource: HostResource, labelSelector?: string, fieldSelector?: string,
+    keep: 'objects' | 'identity' = 'objects'): { readonly informer: HostInformer<T>; release(): void } {
+    const key = JSON.stringify([namespace, resource.apiVersion, 'plural' in resource ? resource.plural : `kind:${resource.kind}`, labelSelector ?? '', fieldSelector ?? '', keep]);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { informer: new HostInformer(this.conn, namespace, resource, { ...this.defaults, labelSelector, fieldSelector }).start(), holders: 0 };
+      entry = { informer: new HostInformer(this.conn, namespace, resource, { ...this.defaults, labelSelector, fieldSelector, keep }).start(), holders: 0 };
       this.entries.set(key, entry);
     }
     entry.holders++;
