@@ -328,6 +328,32 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     await k(envA, 'delete', 'pod', 'storyteller', '--wait=true');
   });
 
+  test('a host event about a synced service shows on the virtual service, in its own name', async () => {
+    await k(envA, 'create', 'service', 'clusterip', 'announced', '--tcp=80');
+    const hostSvc = 'announced-x-default-x-a';
+    await eventually(async () => (await kubectl(hostEnv, ['get', 'service', hostSvc, '-n', HOST_NS])).code === 0, 10_000, 'the host service');
+    const file = join(t.dir, 'host-event.yaml');
+    writeFileSync(file, `
+apiVersion: v1
+kind: Event
+metadata: { name: lb-failed, namespace: ${HOST_NS} }
+involvedObject: { kind: Service, apiVersion: v1, namespace: ${HOST_NS}, name: ${hostSvc} }
+reason: SyncLoadBalancerFailed
+message: "Error syncing load balancer for ${HOST_NS}/${hostSvc}: quota reached"
+type: Warning
+source: { component: service-controller }
+`);
+    await k(hostEnv, 'apply', '-f', file);
+    let ev: { message: string; involvedObject: { kind: string; name: string } }[] = [];
+    await eventually(async () => {
+      ev = (await json(envA, 'get', 'events', '--field-selector', 'involvedObject.name=announced')).items;
+      return ev.some((e) => e.involvedObject.kind === 'Service');
+    }, 10_000, 'the event on the virtual service');
+    assert.equal(ev[0]!.message, 'Error syncing load balancer for default/announced: quota reached');
+    await k(hostEnv, 'delete', 'event', 'lb-failed', '-n', HOST_NS);
+    await k(envA, 'delete', 'service', 'announced');
+  });
+
   test('a service without a selector takes its endpoints from the virtual cluster', async () => {
     const manifest = join(t.dir, 'external.yaml');
     writeFileSync(manifest, `
