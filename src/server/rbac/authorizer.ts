@@ -1,7 +1,11 @@
 // The RBAC authorizer: a request is allowed when a rule of a role bound to the
-// user allows it; the reason names the binding, as upstream's does. Nothing is
-// special-cased: system:masters, discovery, public info and the self reviews
-// are allowed by the bootstrap bindings like any other grant.
+// user allows it; the reason names the binding, as upstream's does. Members of
+// system:masters are allowed before RBAC is asked, with no reason, as
+// kube-apiserver's privileged-group authorizer (first in its chain) allows
+// them: deleting or breaking the cluster-admin binding cannot lock the
+// administrators out. Discovery, public info and the self reviews are allowed
+// by the bootstrap bindings like any other grant. What a master may do
+// (rulesFor) still comes from RBAC alone, as upstream's.
 
 import { ApiError, errors } from '../../api/errors.ts';
 import type { ResourceAttributes, UserInfo } from '../../registry/types.ts';
@@ -9,6 +13,8 @@ import type { WatchCache } from '../../registry/generic/watch-cache.ts';
 import type { Authorizer, Decision, RulesStatus } from '../auth/authorize.ts';
 import { aggregateMessage, RuleResolver } from './resolver.ts';
 import { goQuote, ruleAllows } from './rules.ts';
+
+const PRIVILEGED_GROUP = 'system:masters';
 
 export class RbacAuthorizer implements Authorizer {
   readonly resolver: RuleResolver;
@@ -18,6 +24,7 @@ export class RbacAuthorizer implements Authorizer {
   }
 
   authorize(user: UserInfo, attrs: ResourceAttributes): Decision {
+    if (user.groups.includes(PRIVILEGED_GROUP)) return { allowed: true, reason: '' };
     let reason = '';
     const errs: Error[] = [];
     this.resolver.visitRulesFor(user, attrs.namespace ?? '', (source, rule, err) => {

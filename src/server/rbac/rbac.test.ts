@@ -74,8 +74,8 @@ test('bootstrap policy: the default roles and bindings, aggregated rules filled,
 test('authorize: bootstrap grants with upstream reasons; bindings by user, group and service account', async () => {
   const { tc, authz, create } = await setup();
   try {
-    assert.deepEqual(authz.authorize(admin, { verb: 'delete', group: 'apps', resource: 'deployments', namespace: 'a', name: 'b' }),
-      { allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to Group "system:masters"' });
+    // system:masters is allowed before RBAC, with no reason (kube-apiserver's privileged-group authorizer).
+    assert.deepEqual(authz.authorize(admin, { verb: 'delete', group: 'apps', resource: 'deployments', namespace: 'a', name: 'b' }), { allowed: true, reason: '' });
     assert.equal(authz.authorize(bob, { verb: 'create', group: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews' }).reason,
       'RBAC: allowed by ClusterRoleBinding "system:basic-user" of ClusterRole "system:basic-user" to Group "system:authenticated"');
     assert.equal(authz.authorize(bob, { verb: 'get', path: '/apis/apps/v1' }).allowed, true);
@@ -110,6 +110,16 @@ test('authorize: bootstrap grants with upstream reasons; bindings by user, group
     // Deleting the binding takes the grant away (the index follows the cache).
     await tc.vc.store.delete(tc.vc.registry.find(g, 'v1', 'rolebindings') as ResourceDef, 'default', 'bob-view');
     assert.equal(authz.authorize(bob, { verb: 'list', group: '', resource: 'pods', namespace: 'default' }).allowed, false);
+  } finally { await tc.close(); }
+});
+
+test('system:masters is allowed without RBAC: deleting the cluster-admin binding does not lock administrators out', async () => {
+  const { tc, authz, def } = await setup();
+  try {
+    await tc.vc.store.delete(def('clusterrolebindings'), undefined, 'cluster-admin');
+    await eventually(async () => !authz.rulesFor(admin, 'default').resourceRules.some((r) => r.resources?.includes('*')), 2000, 'the binding gone from the rules');
+    assert.deepEqual(authz.authorize(admin, { verb: 'delete', group: '', resource: 'namespaces', name: 'kube-system' }), { allowed: true, reason: '' });
+    assert.equal(authz.authorize({ username: 'eve', groups: ['system:authenticated'] }, { verb: 'get', group: '', resource: 'pods', namespace: 'default' }).allowed, false);
   } finally { await tc.close(); }
 });
 
