@@ -48,6 +48,15 @@ test('malformed JSON, YAML and protobuf bodies are 400 and store nothing', async
   assert.deepEqual(await names(), before);
 });
 
+test('a body without a Content-Type is JSON, as upstream decodes it (kubectl create --raw sends none); a patch without one is 415', async () => {
+  const r = await c.request('POST', cms, { body: JSON.stringify({ metadata: { name: 'untyped' }, data: { a: '1' } }) });
+  assert.equal(r.status, 201, r.body.toString());
+  assert.deepEqual((await c.request('GET', `${cms}/untyped`)).json().data, { a: '1' });
+  expectStatus(await c.request('PATCH', `${cms}/untyped`, { body: '{"data":{"a":"2"}}' }), 415, 'UnsupportedMediaType');
+  assert.deepEqual((await c.request('GET', `${cms}/untyped`)).json().data, { a: '1' });
+  await c.request('DELETE', `${cms}/untyped`);
+});
+
 test('a body whose kind, apiVersion or namespace contradicts the URL is 400', async () => {
   const before = await names();
   expectStatus(await c.request('POST', cms, { body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'k' } }), headers: json }), 400, 'BadRequest', /kind/);

@@ -154,6 +154,34 @@ describe('policy', { concurrency: false }, () => {
   });
 });
 
+describe('custom schedulers', { concurrency: false }, () => {
+  const ns = 'custom-sched';
+  test('a pod for another scheduler waits; kubectl create --raw .../binding binds it and it runs there', async () => {
+    await k().ok(['create', 'namespace', ns]);
+    await k().ok(['create', '-f', file('picky.yaml', [
+      'apiVersion: v1', 'kind: Pod', `metadata: {name: picky, namespace: ${ns}}`,
+      'spec: {schedulerName: my-scheduler, containers: [{name: web, image: nginx}]}', ''].join('\n'))]);
+    // The built-in scheduler leaves a pod for another scheduler alone.
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(await k().ok(['get', 'pod', 'picky', '-n', ns, '-o', 'jsonpath={.spec.nodeName}|{.status.phase}|{.status.conditions}']), '|Pending|');
+    const node = await k().ok(['get', 'nodes', '-o', 'jsonpath={.items[1].metadata.name}']);
+    assert.match(node, /^kubevisor-node-\d$/);
+    const binding = file('binding.json', JSON.stringify({
+      apiVersion: 'v1', kind: 'Binding', metadata: { name: 'picky', annotations: { 'example.com/bound-by': 'my-scheduler' } },
+      target: { apiVersion: 'v1', kind: 'Node', name: node },
+    }));
+    const out = await k().ok(['create', '--raw', `/api/v1/namespaces/${ns}/pods/picky/binding`, '-f', binding]);
+    assert.deepEqual(JSON.parse(out), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    await k().ok(['wait', '--for=condition=Ready', 'pod/picky', '-n', ns, '--timeout=60s']);
+    assert.equal(await k().ok(['get', 'pod', 'picky', '-n', ns, '-o',
+      'jsonpath={.status.phase} {.spec.nodeName} {.metadata.annotations.example\\.com/bound-by} {.status.conditions[?(@.type=="PodScheduled")].status}']),
+    `Running ${node} my-scheduler True`);
+    const again = await k().run(['create', '--raw', `/api/v1/namespaces/${ns}/pods/picky/binding`, '-f', binding]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, new RegExp(`Error from server \\(Conflict\\): Operation cannot be fulfilled on pods/binding "picky": pod picky is already assigned to node "${node}"`));
+  });
+});
+
 test('helm install --wait of a chart with a Deployment and a Job returns once they are ready', async () => {
   const helm = helmBinary();
   const chart = join(kv.home, 'waitchart');

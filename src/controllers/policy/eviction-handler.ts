@@ -6,7 +6,7 @@ import type { KubeObject } from '../../api/types.ts';
 import type { SubresourceHandler } from '../../server/cluster.ts';
 import { decodeRaw } from '../../server/handlers/decode.ts';
 import { readBody } from '../../server/http/body.ts';
-import { bodyFormat } from '../../server/http/negotiate.ts';
+import { objectBodyFormat } from '../../server/http/negotiate.ts';
 import { writeObject } from '../../server/http/respond.ts';
 import { loadYaml } from '../../api/decode/yaml-lib.ts';
 import type { ControllerContext } from '../context.ts';
@@ -19,7 +19,7 @@ export function evictionHandler(ctx: ControllerContext): SubresourceHandler {
     if (info.verb !== 'create') throw errors.methodNotAllowed(req.method ?? '', 'pods/eviction');
     const dry = query.getAll('dryRun');
     for (const v of dry) if (v !== 'All') throw errors.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
-    const format = bodyFormat(req.headers['content-type']);
+    const format = objectBodyFormat(req.headers['content-type']);
     const body = await readBody(req);
     if (format === 'yaml') await loadYaml();
     if (format !== 'json' && format !== 'yaml' && format !== 'protobuf') {

@@ -5,7 +5,7 @@ import { errors } from '../../api/errors.ts';
 import { isPlainObject, type KubeObject } from '../../api/types.ts';
 import type { ResourceAttributes, UserInfo } from '../../registry/types.ts';
 import { readBody } from '../http/body.ts';
-import { bodyFormat, type Negotiated } from '../http/negotiate.ts';
+import { objectBodyFormat, type Negotiated } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
 import { decodeObject } from './decode.ts';
 import { loadYaml } from '../../api/decode/yaml-lib.ts';
@@ -50,7 +50,10 @@ function userInfoJson(u: UserInfo): Record<string, unknown> {
 
 export async function serveVirtual(ctx: ResourceContext, neg: Negotiated): Promise<void> {
   const { def, info } = ctx;
-  const format = bodyFormat(ctx.req.headers['content-type']);
+  // One the cluster answers itself, by "<group>/<resource>" (the legacy bindings: server/pod-binding.ts).
+  const own = ctx.cluster.subresources.get(`${def.group}/${def.plural}`);
+  if (own) return own(ctx, neg);
+  const format = objectBodyFormat(ctx.req.headers['content-type']);
   if (format !== 'json' && format !== 'yaml' && format !== 'protobuf') {
     throw errors.unsupportedMediaType(String(ctx.req.headers['content-type'] ?? ''), ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   }

@@ -88,6 +88,16 @@ const bodyTypes: Record<string, BodyFormat> = {
 };
 
 /** The format of a request body from its Content-Type, or undefined when unknown. */
+/**
+ * The format of an object body (create, update, subresource writes): as
+ * bodyFormat, except that a request without a Content-Type (`kubectl create
+ * --raw` sends none) is JSON, the first type upstream decodes. Patches have no
+ * such default: their type is their Content-Type.
+ */
+export function objectBodyFormat(contentType: string | undefined): BodyFormat | undefined {
+  return contentType ? bodyFormat(contentType) : 'json';
+}
+
 export function bodyFormat(contentType: string | undefined): BodyFormat | undefined {
   if (!contentType) return undefined;
   const type = contentType.split(';')[0].trim().toLowerCase();

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VirtualCluster } from '../cluster.ts';
 import { readBody } from '../http/body.ts';
-import { bodyFormat } from '../http/negotiate.ts';
+import { objectBodyFormat } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
 import { addWarnings } from '../handlers/warnings.ts';
 import { errors } from '../../api/errors.ts';
@@ -28,7 +28,7 @@ export function setupServiceAccounts(vc: VirtualCluster, dataDir: string, issuer
   const key = ClusterSigningKey.forCluster(dataDir, vc.name);
   const authenticator = new ServiceAccountTokenAuthenticator({ issuer, keys: key, lookup: cacheLookup(vc) });
   vc.subresources.set('/serviceaccounts/token', async (ctx, neg) => {
-    const format = bodyFormat(ctx.req.headers['content-type']);
+    const format = objectBodyFormat(ctx.req.headers['content-type']);
     if (format !== 'json' && format !== 'yaml' && format !== 'protobuf') {
       throw errors.unsupportedMediaType(String(ctx.req.headers['content-type'] ?? ''), ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
     }

@@ -19,6 +19,7 @@ import { captureImage, extraImage, imageContents, imageDatabase, imageTemplate, 
 import { ClusterKits, type Kit } from './cluster-kits.ts';
 import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { attachPodStreams } from '../pod-streams.ts';
+import { attachPodBinding } from '../pod-binding.ts';
 import { versionInfo } from '../version.ts';
 import { readSigningKeySync, signingKeyPath } from '../serviceaccounts/keys.ts';
 import { ClusterPki, type ClusterCredentials, type RootClientCA } from './cluster-pki.ts';
@@ -316,6 +317,7 @@ export class ClusterManager {
     vc.nonResource = sa.serveDiscovery;
     r.streams = new AbortController();
     attachPodStreams(vc, { hostAccess: this.opts.podHostAccess ?? false, signal: r.streams.signal });
+    attachPodBinding(vc);
     try {
       const stop = await this.opts.onClusterOpen?.(vc, r.spec);
       r.stop = stop ?? undefined;
