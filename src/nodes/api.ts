@@ -60,6 +60,8 @@ export interface PodSpec {
   tolerations?: Toleration[];
   containers?: Container[];
   initContainers?: Container[];
+  /** Added after creation through pods/ephemeralcontainers; never restarted. */
+  ephemeralContainers?: Container[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
   activeDeadlineSeconds?: number;
@@ -113,6 +115,7 @@ export interface PodStatus {
   startTime?: string;
   initContainerStatuses?: ContainerStatus[];
   containerStatuses?: ContainerStatus[];
+  ephemeralContainerStatuses?: ContainerStatus[];
   qosClass?: string;
   nominatedNodeName?: string;
   observedGeneration?: number;

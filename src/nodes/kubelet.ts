@@ -1,6 +1,7 @@
 // What a simulated kubelet does with one pod: a small container runtime in
-// memory (sandbox, init containers in order, sidecars, app containers, exits,
-// restarts with crash-loop back-off, graceful stop) advanced to "now", and the
+// memory (sandbox, init containers in order, sidecars, app containers, ephemeral
+// containers added later, exits, restarts with crash-loop back-off, graceful
+// stop) advanced to "now", and the
 // pod status a kubelet would report for it. No I/O here: the simulator feeds it
 // time and pods, writes the status it renders, and records the events it emits.
 
@@ -51,7 +52,8 @@ export interface NodeEnv {
   pullImage(image: string): boolean;
 }
 
-type Kind = 'init' | 'sidecar' | 'app';
+/** Ephemeral containers (pods/ephemeralcontainers) start when added and are never restarted. */
+type Kind = 'init' | 'sidecar' | 'app' | 'ephemeral';
 
 interface Termination { exitCode: number; reason: string; startedAt: number; finishedAt: number; containerID: string }
 
@@ -81,6 +83,8 @@ interface Ctr {
   crashes: number;
   /** Waiting to restart: when. */
   restartAt?: number;
+  /** Ephemeral: when the kubelet saw it in the spec (it starts then, once the sandbox is up). */
+  addedAt?: number;
 }
 
 export interface PodRuntime {
@@ -146,7 +150,19 @@ function podRef(pod: KubeObject): string {
 }
 
 function newCtr(spec: Container, kind: Kind): Ctr {
-  return { name: spec.name, kind, spec, state: 'waiting', reason: kind === 'app' ? 'ContainerCreating' : 'PodInitializing', restartCount: 0, crashes: 0 };
+  const reason = kind === 'app' || kind === 'ephemeral' ? 'ContainerCreating' : 'PodInitializing';
+  return { name: spec.name, kind, spec, state: 'waiting', reason, restartCount: 0, crashes: 0 };
+}
+
+/** Init containers and sidecars: what runs before (and beside) the app containers. */
+const isInit = (c: Ctr) => c.kind === 'init' || c.kind === 'sidecar';
+
+/** Take on the ephemeral containers of the spec the runtime does not know yet. */
+function addEphemeral(rt: PodRuntime, spec: PodSpec, now: number): void {
+  for (const c of spec.ephemeralContainers ?? []) {
+    if (rt.ctrs.some((x) => x.name === c.name)) continue;
+    rt.ctrs.push({ ...newCtr(c, 'ephemeral'), addedAt: now });
+  }
 }
 
 function parseTime(s: string | undefined): number | undefined {
@@ -164,10 +180,12 @@ export function admitPod(pod: KubeObject, now: number, timing: KubeletTiming): P
   ];
   // Before they are created, app containers wait in ContainerCreating, or PodInitializing behind init containers.
   if ((spec.initContainers ?? []).length > 0) for (const c of ctrs) c.reason = 'PodInitializing';
-  return {
+  const rt: PodRuntime = {
     uid: pod.metadata.uid as string, admittedAt: now, startAt: now + startDelayMs(pod) + timing.startupMs,
     sandboxReady: false, ctrs, deleteRequested: false,
   };
+  addEphemeral(rt, spec, now);
+  return rt;
 }
 
 function termFromStatus(t: ContainerState['terminated'] | undefined, fallback: number): Termination | undefined {
@@ -186,7 +204,7 @@ export function adoptPod(pod: KubeObject, now: number, timing: KubeletTiming, en
   const rt = admitPod(pod, now, timing);
   const st = podStatus(pod);
   const started = parseTime(st.startTime);
-  const statuses = [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])];
+  const statuses = [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? []), ...(st.ephemeralContainerStatuses ?? [])];
   if (started === undefined || !st.podIP) return rt;
   const out: PodRuntime = { ...rt, admittedAt: started, startAt: started, sandboxReady: true, ip: st.podIP };
   if (!podSpec(pod).hostNetwork) env.reserveIP(st.podIP);
@@ -243,6 +261,9 @@ function planRun(c: Ctr, t: number, plan: Plan): void {
   c.exitCode = fails ? 1 : 0;
   if (c.kind === 'init') {
     c.exitAt = t + (fails ? plan.timing.failAfterMs : plan.timing.initContainerMs);
+  } else if (c.kind === 'ephemeral') {
+    // A debugging container runs until the pod stops, unless kubevisor.dev/fail names it.
+    c.exitAt = fails ? t + (plan.completeAfter ?? plan.timing.failAfterMs) : undefined;
   } else if (c.kind === 'sidecar') {
     c.exitAt = fails ? t + (plan.completeAfter ?? plan.timing.failAfterMs) : undefined;
   } else if (plan.completeAfter !== undefined) {
@@ -253,7 +274,8 @@ function planRun(c: Ctr, t: number, plan: Plan): void {
     c.exitAt = plan.job ? t + plan.timing.jobDurationMs : undefined;
   }
   const neverReady = selects(plan.neverReady, c.name, c.kind !== 'init');
-  if (c.kind === 'init' || neverReady) c.readyAt = undefined;
+  // Ephemeral containers have no probes and never count as ready.
+  if (c.kind === 'init' || c.kind === 'ephemeral' || neverReady) c.readyAt = undefined;
   else c.readyAt = t + (c.spec.readinessProbe?.initialDelaySeconds ?? 0) * 1000;
 }
 
@@ -269,6 +291,7 @@ export function advance(rt: PodRuntime, pod: KubeObject, now: number, env: NodeE
   const spec = podSpec(pod);
   const plan = lifePlan(pod, timing);
   const ref = podRef(pod);
+  if (!pod.metadata.deletionTimestamp) addEphemeral(rt, spec, now);
 
   const start = (c: Ctr, t: number) => {
     const image = c.spec.image ?? '';
@@ -311,7 +334,7 @@ export function advance(rt: PodRuntime, pod: KubeObject, now: number, env: NodeE
   const maybeRestart = (c: Ctr, t: number): boolean => {
     const code = c.term?.exitCode ?? 0;
     const policy = spec.restartPolicy ?? 'Always';
-    const again = c.kind === 'sidecar' ? true
+    const again = c.kind === 'ephemeral' ? false : c.kind === 'sidecar' ? true
       : c.kind === 'init' ? code !== 0 && policy !== 'Never'
         : policy === 'Always' || (policy === 'OnFailure' && code !== 0);
     if (!again) return false;
@@ -386,11 +409,11 @@ export function advance(rt: PodRuntime, pod: KubeObject, now: number, env: NodeE
         break;
       }
     }
-    // Once every regular container is done for good, sidecars are stopped and the pod finishes.
+    // Once every regular container is done for good, sidecars (and ephemeral containers) are stopped and the pod finishes.
     const phase = phaseOf(rt, spec);
     if (phase === 'Succeeded' || phase === 'Failed') {
       for (const s of rt.ctrs) {
-        if (s.kind === 'sidecar' && s.state === 'running') {
+        if ((s.kind === 'sidecar' || s.kind === 'ephemeral') && s.state === 'running') {
           events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${s.name}` });
           exit(s, at, 0);
         }
@@ -413,7 +436,7 @@ function nextTransition(rt: PodRuntime): Transition | undefined {
   let readyFrom = rt.startAt;
   let initDone = true;
   for (const c of rt.ctrs) {
-    if (c.kind === 'app') continue;
+    if (!isInit(c)) continue;
     if (c.state === 'running' && c.exitAt !== undefined) consider({ c, at: c.exitAt, what: 'exit' });
     if (c.kind === 'sidecar') {
       if (c.state === 'running') { readyFrom = Math.max(readyFrom, c.startedAt ?? readyFrom); continue; }
@@ -443,6 +466,12 @@ function nextTransition(rt: PodRuntime): Transition | undefined {
       else if (c.startedAt === undefined && initDone) consider({ c, at: readyFrom, what: 'start' });
     }
   }
+  // Ephemeral containers start as soon as they are added (init containers need not be done), once.
+  for (const c of rt.ctrs) {
+    if (c.kind !== 'ephemeral') continue;
+    if (c.state === 'running' && c.exitAt !== undefined) consider({ c, at: c.exitAt, what: 'exit' });
+    else if (c.state === 'waiting' && c.startedAt === undefined) consider({ c, at: Math.max(rt.startAt, c.addedAt ?? rt.startAt), what: 'start' });
+  }
   return best;
 }
 
@@ -463,7 +492,7 @@ export function nextWake(rt: PodRuntime, pod: KubeObject, now: number): number |
 /** The pod phase the containers add up to (upstream's getPhase). */
 function phaseOf(rt: PodRuntime, spec: PodSpec): NonNullable<PodStatus['phase']> {
   if (rt.terminal) return rt.terminal;
-  const init = rt.ctrs.filter((c) => c.kind !== 'app');
+  const init = rt.ctrs.filter(isInit);
   const initDone = init.every((c) => c.kind === 'sidecar' ? c.startedAt !== undefined : c.state === 'terminated' && c.term?.exitCode === 0);
   if (!initDone) return 'Pending';
   let waiting = 0, running = 0, stopped = 0, succeeded = 0;
@@ -488,6 +517,7 @@ function phaseOf(rt: PodRuntime, spec: PodSpec): NonNullable<PodStatus['phase']>
 
 function ctrReady(c: Ctr, now: number): boolean {
   if (c.kind === 'init') return c.state === 'terminated' && c.term?.exitCode === 0;
+  if (c.kind === 'ephemeral') return false;
   return c.state === 'running' && c.readyAt !== undefined && c.readyAt <= now;
 }
 
@@ -509,7 +539,8 @@ function containerStatus(c: Ctr, now: number): ContainerStatus {
   if (c.state === 'running') s.state = { running: { startedAt: nowTimestamp(new Date(c.startedAt ?? now)) } };
   else if (c.state === 'terminated' && c.term) s.state = termState(c.term);
   else s.state = { waiting: c.message ? { reason: c.reason, message: c.message } : { reason: c.reason } };
-  s.started = c.state === 'running';
+  // The prober reports `started` for regular and init containers only.
+  if (c.kind !== 'ephemeral') s.started = c.state === 'running';
   const res = c.spec.resources;
   if (c.state !== 'waiting' || c.containerID) {
     if (res && (res.requests || res.limits)) {
@@ -545,8 +576,9 @@ export function renderStatus(rt: PodRuntime, pod: KubeObject, current: PodStatus
   const terminal = phase === 'Succeeded' || phase === 'Failed';
   const ts = nowTimestamp(new Date(now));
   const gen = pod.metadata.generation;
-  const inits = rt.ctrs.filter((c) => c.kind !== 'app');
+  const inits = rt.ctrs.filter(isInit);
   const apps = rt.ctrs.filter((c) => c.kind === 'app');
+  const ephemeral = rt.ctrs.filter((c) => c.kind === 'ephemeral');
 
   const conds: PodCondition[] = [];
   conds.push(condition('PodReadyToStartContainers', rt.sandboxReady && !terminal));
@@ -604,7 +636,10 @@ export function renderStatus(rt: PodRuntime, pod: KubeObject, current: PodStatus
   next.startTime = current.startTime ?? nowTimestamp(new Date(rt.admittedAt));
   if (inits.length > 0) next.initContainerStatuses = inits.map((c) => containerStatus(c, now));
   else delete next.initContainerStatuses;
-  next.containerStatuses = apps.map((c) => containerStatus(c, now)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = (a: ContainerStatus, b: ContainerStatus) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  next.containerStatuses = apps.map((c) => containerStatus(c, now)).sort(byName);
+  if (ephemeral.length > 0) next.ephemeralContainerStatuses = ephemeral.map((c) => containerStatus(c, now)).sort(byName);
+  else delete next.ephemeralContainerStatuses;
   if (rt.reason) next.reason = rt.reason;
   if (rt.message) next.message = rt.message;
   return next;

@@ -332,3 +332,109 @@ test('the kubelet takes over pods that were running before it started', async ()
     await tc.close();
   }
 });
+
+/** What pods/ephemeralcontainers does: add one container to spec.ephemeralContainers. */
+async function addEphemeral(tc: TestCluster, name: string, container: Record<string, unknown>): Promise<void> {
+  await tc.vc.store.guaranteedUpdate(tc.ctx.def('', 'v1', 'pods'), 'default', name, (cur) => {
+    const obj = cur as KubeObject;
+    const spec = obj.spec as { ephemeralContainers?: unknown[] };
+    spec.ephemeralContainers = [...(spec.ephemeralContainers ?? []), { terminationMessagePolicy: 'File', ...container }];
+    return obj;
+  }, { subresource: 'ephemeralcontainers' });
+}
+
+test('an ephemeral container added to a running pod starts, with events, and leaves the pod Ready', async () => {
+  const tc = await cluster();
+  try {
+    const podDef = tc.ctx.def('', 'v1', 'pods');
+    await tc.vc.store.create(podDef, 'default', pod('dbg'));
+    await eventually(() => cond(statusOf(tc, 'dbg'), 'Ready') === 'True', 3000, 'Ready');
+    const appBefore = statusOf(tc, 'dbg')?.containerStatuses?.[0];
+    await addEphemeral(tc, 'dbg', { name: 'debugger', image: 'busybox', stdin: true, tty: true });
+    await eventually(() => statusOf(tc, 'dbg')?.ephemeralContainerStatuses?.[0]?.state?.running !== undefined, 3000, 'debugger running');
+    const st = statusOf(tc, 'dbg') as PodStatus;
+    const ec = st.ephemeralContainerStatuses?.[0] as ContainerStatus;
+    assert.equal(ec.name, 'debugger');
+    assert.equal(ec.image, 'docker.io/library/busybox:latest');
+    assert.match(ec.imageID, /^docker\.io\/library\/busybox@sha256:[0-9a-f]{64}$/);
+    assert.match(ec.containerID ?? '', /^containerd:\/\/[0-9a-f]{64}$/);
+    assert.equal(ec.ready, false);
+    assert.equal(ec.restartCount, 0);
+    assert.equal(ec.started, undefined);
+    assert.deepEqual(ec.lastState, {});
+    // The pod is as it was: phase, readiness and the app container.
+    assert.equal(st.phase, 'Running');
+    for (const t of ['Initialized', 'ContainersReady', 'Ready']) assert.equal(cond(st, t), 'True', t);
+    assert.deepEqual(st.containerStatuses?.[0], appBefore);
+    assert.equal(st.observedGeneration, tc.vc.store.peek(podDef, 'default', 'dbg')?.metadata.generation);
+    await eventually(async () => (await events(tc, 'dbg')).filter((e) => e.message === 'Started container debugger').length === 1, 2000, 'events');
+    const msgs = (await events(tc, 'dbg')).map((e) => `${e.reason}: ${e.message}`);
+    for (const want of ['Pulling: Pulling image "busybox"', 'Created: Created container: debugger', 'Started: Started container debugger']) {
+      assert.ok(msgs.includes(want), msgs.join('\n'));
+    }
+    assert.ok(msgs.some((m) => m.startsWith('Pulled: Successfully pulled image "busybox"')), msgs.join('\n'));
+
+    // A second one joins; statuses are sorted by name, the first keeps running as it was.
+    await addEphemeral(tc, 'dbg', { name: 'another', image: 'busybox:1.36', imagePullPolicy: 'IfNotPresent' });
+    await eventually(() => statusOf(tc, 'dbg')?.ephemeralContainerStatuses?.length === 2 &&
+      statusOf(tc, 'dbg')!.ephemeralContainerStatuses!.every((c) => c.state?.running), 3000, 'both running');
+    const both = statusOf(tc, 'dbg')!.ephemeralContainerStatuses!;
+    assert.deepEqual(both.map((c) => c.name), ['another', 'debugger']);
+    assert.deepEqual(both[1], ec);
+  } finally {
+    await tc.stop();
+  }
+});
+
+test('an ephemeral container named by kubevisor.dev/fail exits and is not restarted; it stops with the pod', async () => {
+  const tc = await cluster();
+  try {
+    const podDef = tc.ctx.def('', 'v1', 'pods');
+    await tc.vc.store.create(podDef, 'default', pod('crashy', { annotations: { 'kubevisor.dev/fail': 'oops' } }));
+    await eventually(() => statusOf(tc, 'crashy')?.phase === 'Running', 3000, 'Running');
+    await addEphemeral(tc, 'crashy', { name: 'oops', image: 'busybox' });
+    await addEphemeral(tc, 'crashy', { name: 'stays', image: 'busybox' });
+    await eventually(() => statusOf(tc, 'crashy')?.ephemeralContainerStatuses?.[0]?.state?.terminated !== undefined, 3000, 'oops exited');
+    await new Promise((r) => setTimeout(r, 300));
+    const st = statusOf(tc, 'crashy') as PodStatus;
+    const [oops, stays] = st.ephemeralContainerStatuses as ContainerStatus[];
+    assert.equal(oops?.state?.terminated?.exitCode, 1);
+    assert.equal(oops?.state?.terminated?.reason, 'Error');
+    assert.equal(oops?.restartCount, 0);
+    assert.ok(stays?.state?.running);
+    assert.equal(st.phase, 'Running');
+    assert.equal(cond(st, 'Ready'), 'True');
+
+    // A graceful delete stops it with the others.
+    await tc.vc.store.delete(podDef, 'default', 'crashy', {});
+    await eventually(() => tc.vc.store.peek(podDef, 'default', 'crashy') === undefined, 3000, 'deleted');
+  } finally {
+    await tc.stop();
+  }
+});
+
+test('a restarted kubelet takes over running ephemeral containers and starts ones it has not seen', async () => {
+  const tc = await openTestCluster();
+  const podDef = tc.ctx.def('', 'v1', 'pods');
+  let nodes = startSimulatedNodes(tc.ctx, { count: 1, timing: fast });
+  await nodes.ready;
+  const stopScheduler = startScheduler(tc.ctx);
+  try {
+    await tc.vc.store.create(podDef, 'default', pod('kept'));
+    await eventually(() => statusOf(tc, 'kept')?.phase === 'Running', 3000, 'running');
+    await addEphemeral(tc, 'kept', { name: 'debugger', image: 'busybox' });
+    await eventually(() => statusOf(tc, 'kept')?.ephemeralContainerStatuses?.[0]?.state?.running !== undefined, 3000, 'debugger running');
+    const before = statusOf(tc, 'kept')!.ephemeralContainerStatuses![0]!;
+    nodes();
+    await addEphemeral(tc, 'kept', { name: 'later', image: 'busybox' });
+    nodes = startSimulatedNodes(tc.ctx, { count: 1, timing: fast });
+    await nodes.ready;
+    await eventually(() => statusOf(tc, 'kept')?.ephemeralContainerStatuses?.find((c) => c.name === 'later')?.state?.running !== undefined, 3000, 'later running');
+    const after = statusOf(tc, 'kept')!.ephemeralContainerStatuses!.find((c) => c.name === 'debugger');
+    assert.deepEqual(after, before);
+  } finally {
+    stopScheduler();
+    nodes();
+    await tc.close();
+  }
+});

@@ -89,6 +89,23 @@ export interface Strategy {
   holdForDeletion?(obj: KubeObject): boolean;
   /** Which top-level fields make up "spec" for generation: generation increments when they change. Default ['spec']. */
   specFields?: string[];
+  /**
+   * Subresources besides status and scale that the generic store serves (get, update, patch),
+   * by name, each changing one part of the object: a pod's `ephemeralcontainers`.
+   */
+  subresourceWrites?: Record<string, SubresourceWrite>;
+}
+
+/** A write to a subresource that changes one part of the object, as upstream's per-subresource update strategies. */
+export interface SubresourceWrite {
+  /**
+   * The object to store: a copy of `old` with what the subresource may change taken from
+   * `obj` (the written object) and defaulted; the rest of `obj`, metadata and status
+   * included, is dropped. Must not change `old`.
+   */
+  prepare(obj: KubeObject, old: KubeObject): KubeObject;
+  /** The rules of the write: they replace validate and validateUpdate there. */
+  validate(obj: KubeObject, old: KubeObject): FieldError[];
 }
 
 /** A complete declaration: facts, behaviour and presentation. */

@@ -243,3 +243,33 @@ test('a pod status write checks the status it brings, and leaves the stored obje
   const ok = await write({ phase: 'Running', podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }], conditions: [{ type: 'example.com/ready', status: 'True' }] });
   assert.equal((ok.obj.status as any).podIPs.length, 2);
 });
+
+test('a subresource the strategy declares writes only its part; an undeclared one is refused', async () => {
+  const pods = { ...reg.find('', 'v1', 'pods') as ResourceDef, strategy: strategyFor('', 'v1', 'Pod') };
+  const created = await store.create(pods, 'default', { metadata: { name: 'eph' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+  const next = structuredClone(created);
+  next.metadata.labels = { dropped: 'yes' };
+  (next.spec as any).ephemeralContainers = [{ name: 'dbg', image: 'busybox', terminationMessagePolicy: 'File' }];
+  (next.spec as any).activeDeadlineSeconds = 10;
+  const r = await store.update(pods, 'default', 'eph', next, { subresource: 'ephemeralcontainers', fieldManager: 'kubectl' });
+  assert.equal(r.obj.metadata.labels, undefined);
+  assert.equal((r.obj.spec as any).activeDeadlineSeconds, undefined);
+  assert.equal((r.obj.spec as any).ephemeralContainers[0].imagePullPolicy, 'Always', 'defaulted');
+  assert.equal(r.obj.metadata.generation, (created.metadata.generation ?? 1) + 1, 'a spec change counts');
+  const entry = r.obj.metadata.managedFields?.find((m) => m.manager === 'kubectl');
+  assert.equal(entry?.subresource, 'ephemeralcontainers');
+  const again = { ...next, metadata: { ...next.metadata, resourceVersion: r.obj.metadata.resourceVersion } };
+  const err = await rejects(store.update(pods, 'default', 'eph', again, { subresource: 'resize' }), 500, 'InternalError');
+  assert.match(err.message, /the resize subresource of pods is not served by the store/);
+});
+
+test('a subresource write keeps the field ownership server-side apply worked out', async () => {
+  const pods = { ...reg.find('', 'v1', 'pods') as ResourceDef, strategy: strategyFor('', 'v1', 'Pod') };
+  const created = await store.create(pods, 'default', { metadata: { name: 'owned' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+  const given = [...(created.metadata.managedFields ?? []),
+    { manager: 'applier', operation: 'Apply', apiVersion: 'v1', time: '2024-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:phase': {} } }, subresource: 'status' }];
+  const obj = { ...structuredClone(created), status: { phase: 'Running' } };
+  obj.metadata.managedFields = given as any;
+  const r = await store.update(pods, 'default', 'owned', obj, { subresource: 'status', managedFields: 'given' });
+  assert.deepEqual(r.obj.metadata.managedFields?.map((m) => m.manager), given.map((m) => m.manager));
+});

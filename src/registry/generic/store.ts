@@ -34,10 +34,11 @@ async function loadManagedFields(): Promise<ManagedFieldsLib> {
 
 export interface UpdateOptions extends WriteOptions {
   /**
-   * 'status' writes only status; 'finalize' only a namespace's spec.finalizers;
+   * 'status' writes only status; 'finalize' only a namespace's spec.finalizers; another
+   * name, what the kind's strategy.subresourceWrites says (a pod's 'ephemeralcontainers');
    * undefined writes everything but status (when the kind has a status subresource).
    */
-  subresource?: 'status' | 'finalize';
+  subresource?: string;
   /** Create the object when absent (server-side apply, kinds that allow create-on-update). */
   allowCreate?: boolean;
 }
@@ -451,7 +452,18 @@ export class GenericStore {
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     const hasStatusSub = def.subresources?.some((s) => s.name === 'status') ?? false;
-    if (opts.subresource === 'finalize') {
+    const write = opts.subresource === undefined ? undefined : def.strategy.subresourceWrites?.[opts.subresource];
+    if (opts.subresource !== undefined && opts.subresource !== 'status' && opts.subresource !== 'finalize' && !write) {
+      throw errors.internal(`the ${opts.subresource} subresource of ${def.plural} is not served by the store`);
+    }
+    // Server-side apply worked out the write's field ownership: a subresource keeps it, not the stored object's.
+    const givenManagedFields = opts.managedFields === 'given' ? obj.metadata?.managedFields : undefined;
+    if (write) {
+      // The kind's strategy keeps what this subresource may change; the rest is the stored object's.
+      const next = write.prepare(obj, old);
+      if (obj.metadata?.resourceVersion) next.metadata.resourceVersion = obj.metadata.resourceVersion;
+      obj = next;
+    } else if (opts.subresource === 'finalize') {
       // A namespace's finalize subresource changes spec.finalizers only.
       const next = cloneObject(old);
       const fin = (obj.spec as { finalizers?: unknown } | undefined)?.finalizers;
@@ -471,6 +483,7 @@ export class GenericStore {
       if (old.status === undefined) delete obj.status; else obj.status = cloneObject(old.status);
     }
     const meta = obj.metadata ?? (obj.metadata = {});
+    if (givenManagedFields !== undefined) meta.managedFields = givenManagedFields;
     const om = old.metadata;
     meta.name = om.name;
     if (def.scope === 'Namespaced') {
@@ -498,7 +511,7 @@ export class GenericStore {
     }
     delete meta.selfLink;
     if (tracksGeneration(def)) {
-      meta.generation = (om.generation ?? 1) + (opts.subresource === undefined && specChanged(obj, old) ? 1 : 0);
+      meta.generation = (om.generation ?? 1) + ((opts.subresource === undefined || write) && specChanged(obj, old) ? 1 : 0);
     } else if (om.generation !== undefined) {
       meta.generation = om.generation;
     } else {
@@ -511,9 +524,10 @@ export class GenericStore {
     this.recordFields(def, old, obj, opts, opts.subresource);
     dropEmptyMetadata(obj);
     const st = def.strategy;
-    const errs = opts.subresource === 'status' && st.validateStatusUpdate
-      ? st.validateStatusUpdate(obj, old)
-      : [...(st.validate?.(obj) ?? []), ...(st.validateUpdate?.(obj, old) ?? [])];
+    const errs = write ? write.validate(obj, old)
+      : opts.subresource === 'status' && st.validateStatusUpdate
+        ? st.validateStatusUpdate(obj, old)
+        : [...(st.validate?.(obj) ?? []), ...(st.validateUpdate?.(obj, old) ?? [])];
     this.validateOrThrow(def, obj, errs);
     return obj;
   }

@@ -191,3 +191,54 @@ test('ephemeral containers are refused on create only', async () => {
   updated.spec.ephemeralContainers = eph.spec.ephemeralContainers;
   assert.ok(!runUpdate(podStrategy, updated, created).errors.some((e) => e.field === 'spec.ephemeralContainers' && e.type === 'FieldValueForbidden' && e.detail === 'cannot be set on create'));
 });
+
+test('pods/ephemeralcontainers: only spec.ephemeralContainers is written, and only by adding', () => {
+  const write = podStrategy.subresourceWrites?.ephemeralcontainers;
+  assert.ok(write);
+  const old = runCreate(podStrategy, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'd' }, spec: { containers: [{ name: 'c', image: 'i' }] } }).obj;
+  const sent = clone(old) as any;
+  sent.metadata.labels = { x: 'y' };
+  sent.spec.containers[0].image = 'other';
+  sent.status = { phase: 'Failed' };
+  sent.spec.ephemeralContainers = [{ name: 'dbg', image: 'busybox', terminationMessagePolicy: 'File' }];
+  const added = write.prepare(sent, old);
+  assert.equal(added.metadata.labels, undefined);
+  assert.equal((added.spec as any).containers[0].image, 'i');
+  assert.deepEqual(added.status, old.status);
+  assert.deepEqual((added.spec as any).ephemeralContainers, [{
+    name: 'dbg', image: 'busybox', terminationMessagePolicy: 'File', imagePullPolicy: 'Always', terminationMessagePath: '/dev/termination-log', resources: {},
+  }]);
+  assert.equal((old.spec as any).ephemeralContainers, undefined, 'the stored pod is not changed');
+  assert.deepEqual(messages(write.validate(added, old)), []);
+
+  const changed = clone(added) as any;
+  changed.spec.ephemeralContainers[0].stdin = true;
+  assert.deepEqual(messages(write.validate(write.prepare(changed, added), added)), [
+    'spec.ephemeralContainers: Forbidden: existing ephemeral containers "dbg" may not be changed\n+ spec.ephemeralContainers[0].stdin: true',
+  ]);
+  const removed = clone(added) as any;
+  removed.spec.ephemeralContainers = [];
+  assert.deepEqual(messages(write.validate(write.prepare(removed, added), added)), [
+    'spec.ephemeralContainers: Forbidden: existing ephemeral containers "dbg" may not be removed\n',
+  ]);
+  // Order does not matter: a patch may put the new one first.
+  const reordered = clone(added) as any;
+  reordered.spec.ephemeralContainers.unshift({ name: 'dbg2', image: 'busybox', terminationMessagePolicy: 'File' });
+  assert.deepEqual(messages(write.validate(write.prepare(reordered, added), added)), []);
+  const dup = clone(added) as any;
+  dup.spec.ephemeralContainers.push({ name: 'c', image: 'busybox', terminationMessagePolicy: 'File', ports: [{ containerPort: 80 }] });
+  assert.deepEqual(messages(write.validate(write.prepare(dup, added), added)), [
+    'spec.ephemeralContainers[1].name: Duplicate value: "c"',
+    'spec.ephemeralContainers[1].ports: Forbidden: cannot be set for an Ephemeral Container',
+  ]);
+});
+
+test('pod updates refuse changes to spec.ephemeralContainers', () => {
+  const old = runCreate(podStrategy, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'd' }, spec: { containers: [{ name: 'c', image: 'i' }] } }).obj;
+  const next = clone(old) as any;
+  next.spec.ephemeralContainers = [{ name: 'dbg', image: 'busybox', terminationMessagePolicy: 'File' }];
+  const errs = at(runUpdate(podStrategy, next, old).errors, 'spec');
+  assert.equal(errs.length, 1);
+  assert.match(errs[0]!.detail ?? '', /^pod updates may not change fields other than `spec\.containers\[\*\]\.image`,/);
+  assert.match(errs[0]!.detail ?? '', /\n\+ spec\.ephemeralContainers: \[\{"name":"dbg"/);
+});

@@ -5,16 +5,16 @@ import { fieldError } from '../../api/errors.ts';
 import type { FieldError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { child, key } from '../../api/validation/fieldpath.ts';
-import { isObj, objAt, objsAt } from '../../api/validation/json.ts';
+import { isObj, objAt, objsAt, semanticEqual } from '../../api/validation/json.ts';
 import type { Obj } from '../../api/validation/json.ts';
 import { nameIsDNSSubdomain } from '../../api/validation/names.ts';
 import { validateLocalDescendingPath } from '../../api/validation/pod-volumes.ts';
 import { validatePodSpec } from '../../api/validation/pod-spec.ts';
-import { validatePodSpecUpdate } from '../../api/validation/pod-update.ts';
+import { jsonDiff, validatePodSpecUpdate } from '../../api/validation/pod-update.ts';
 import { validatePodStatus } from '../../api/validation/pod-status.ts';
 import { cmpQuantity, isZeroQuantity, parseQuantity } from '../../api/validation/quantity.ts';
 import type { Quantity } from '../../api/validation/quantity.ts';
-import type { Strategy } from '../types.ts';
+import type { Strategy, SubresourceWrite } from '../types.ts';
 import { asObj, field, metaOf, validateMeta, validateMetaUpdate } from './common.ts';
 import { admitDefaultTolerations, admitPriority, admitServiceAccount } from './pod-admission.ts';
 import { defaultPodOnlySpec, defaultPodSpec } from './pod-defaults.ts';
@@ -174,8 +174,9 @@ function validateCreate(obj: KubeObject): FieldError[] {
   return [];
 }
 
-function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-  const errs = validateMetaUpdate(obj, old);
+/** ValidatePodSpecificAnnotationUpdates: AppArmor and mirror pod annotations may not change. */
+function validatePodAnnotationUpdates(obj: KubeObject, old: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
   const na = metaOf(obj).annotations, oa = metaOf(old).annotations;
   const newA = isObj(na) ? na : {}, oldA = isObj(oa) ? oa : {};
   const path = 'metadata.annotations';
@@ -189,9 +190,58 @@ function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     if (k.startsWith(appArmorPrefix)) errs.push(fieldError.forbidden(key(path, k), 'may not add AppArmor annotations'));
     if (k === mirrorPodAnnotation) errs.push(fieldError.forbidden(key(path, k), 'may not add mirror pod annotation'));
   }
+  return errs;
+}
+
+function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  const errs = [...validateMetaUpdate(obj, old), ...validatePodAnnotationUpdates(obj, old)];
   errs.push(...validatePodSpecUpdate(asObj(obj).spec, asObj(old).spec));
   return errs;
 }
+
+function ephemeralContainersOf(obj: KubeObject): Obj[] {
+  const spec = asObj(obj).spec;
+  return isObj(spec) ? objsAt(spec.ephemeralContainers) : [];
+}
+
+/**
+ * pods/ephemeralcontainers: a write changes spec.ephemeralContainers only (metadata,
+ * the rest of the spec and status stay the stored pod's), and may only add to it.
+ */
+const ephemeralContainersWrite: SubresourceWrite = {
+  prepare(obj, old) {
+    const next = deepCopy(old);
+    const spec = (isObj(next.spec) ? next.spec : (next.spec = {})) as Obj;
+    const sent = asObj(obj).spec;
+    const list = isObj(sent) ? sent.ephemeralContainers : undefined;
+    if (list === undefined || list === null) delete spec.ephemeralContainers;
+    else spec.ephemeralContainers = deepCopy(list);
+    defaults(next);
+    return next;
+  },
+  // ValidatePodEphemeralContainersUpdate.
+  validate(obj, old) {
+    const errs = [...validateMetaUpdate(obj, old), ...validate(obj), ...validatePodAnnotationUpdates(obj, old)];
+    const oa = metaOf(old).annotations;
+    if (isObj(oa) && Object.hasOwn(oa, mirrorPodAnnotation)) {
+      return [fieldError.forbidden('', 'static pods do not support ephemeral containers')];
+    }
+    // Existing ones may be neither removed nor changed; a patch need not keep their order.
+    const path = 'spec.ephemeralContainers';
+    const byName = new Map(ephemeralContainersOf(obj).map((c) => [c.name, c]));
+    ephemeralContainersOf(old).forEach((before, i) => {
+      const name = typeof before.name === 'string' ? before.name : '';
+      const now = byName.get(before.name);
+      if (now === undefined) {
+        errs.push(fieldError.forbidden(path, `existing ephemeral containers ${JSON.stringify(name)} may not be removed\n`));
+      } else if (!semanticEqual(before, now)) {
+        const diff = jsonDiff(before, now, `${path}[${i}]`).join('\n');
+        errs.push(fieldError.forbidden(path, `existing ephemeral containers ${JSON.stringify(name)} may not be changed\n${diff}`));
+      }
+    });
+    return errs;
+  },
+};
 
 export const podStrategy: Strategy = {
   defaults,
@@ -205,4 +255,5 @@ export const podStrategy: Strategy = {
   validateUpdate,
   validateStatusUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validatePodStatus(asObj(obj).status)],
   specFields: ['spec'],
+  subresourceWrites: { ephemeralcontainers: ephemeralContainersWrite },
 };

@@ -37,8 +37,14 @@ function writes(): Promise<typeof import('./write.ts')> {
   return writeModule;
 }
 
-/** The subresources served by the generic store. */
+/** The subresources served by the generic store (besides those a kind's strategy declares writes for). */
 const storeSubresources = new Set(['status', 'scale', 'finalize']);
+
+/** Whether the kind's strategy declares how a write to this subresource changes the object (a pod's ephemeralcontainers). */
+async function strategySubresource(def: ResourceDef, name: string): Promise<boolean> {
+  await def.loadBehaviour?.();
+  return def.strategy.subresourceWrites?.[name] !== undefined;
+}
 
 export async function serveResource(ctx: ResourceContext): Promise<void> {
   const { info, def, req } = ctx;
@@ -67,7 +73,7 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
     if (handler) return handler(ctx, neg);
     const sub = def.subresources?.find((s) => s.name === info.subresource);
     if (!sub) throw errors.pathNotFound();
-    if (!storeSubresources.has(sub.name)) {
+    if (!storeSubresources.has(sub.name) && !(await strategySubresource(def, sub.name))) {
       throw new ApiError(405, 'MethodNotAllowed', `the ${sub.name} subresource of ${def.plural} is not available yet in kubevisor`);
     }
     if (!(sub.verbs as string[]).includes(info.verb)) throw errors.methodNotAllowed(req.method ?? '', `${def.plural}/${sub.name}`);

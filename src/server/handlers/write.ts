@@ -9,7 +9,7 @@ import { apiVersionOf, type ResourceDef } from '../../registry/types.ts';
 import { readBody } from '../http/body.ts';
 import { decodeYaml, YamlError } from '../../api/decode/yaml.ts';
 import { loadYaml } from '../../api/decode/yaml-lib.ts';
-import { bodyFormat, type Negotiated } from '../http/negotiate.ts';
+import { bodyFormat, objectBodyFormat, type Negotiated } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
 import { decodeObject, decodeRaw, parseFieldValidation } from './decode.ts';
 import { admitCreate, admitDelete } from './admission.ts';
@@ -44,7 +44,7 @@ function fieldManager(q: URLSearchParams, required = false): string | undefined 
 }
 
 async function readObjectBody(ctx: ResourceContext) {
-  const format = bodyFormat(ctx.req.headers['content-type']);
+  const format = objectBodyFormat(ctx.req.headers['content-type']);
   const body = await readBody(ctx.req);
   if (format === 'yaml') await loadYaml();
   if (format === undefined || isPatchFormat(format) || (ctx.def.custom && format === 'protobuf')) {
@@ -92,8 +92,9 @@ export async function serveUpdate(ctx: ResourceContext, neg: Negotiated): Promis
   writeObject(ctx.res, r.created ? 201 : 200, r.obj, neg.encoding);
 }
 
-function writeSubresource(sub: string | undefined): 'status' | 'finalize' | undefined {
-  return sub === 'status' || sub === 'finalize' ? sub : undefined;
+/** The subresource a write goes to in the store (scale is served apart): status, finalize, or one the kind's strategy declares. */
+function writeSubresource(sub: string | undefined): string | undefined {
+  return sub;
 }
 
 /** Kinds whose PUT creates a missing object, as upstream's strategies allow. */
@@ -104,7 +105,7 @@ function createOnUpdate(def: ResourceDef): boolean {
 }
 
 async function readScaleBody(ctx: ResourceContext): Promise<{ obj: KubeObject }> {
-  const format = bodyFormat(ctx.req.headers['content-type']);
+  const format = objectBodyFormat(ctx.req.headers['content-type']);
   const body = await readBody(ctx.req);
   if (format === undefined || isPatchFormat(format)) throw errors.unsupportedMediaType('', ['application/json']);
   if (format === 'yaml') await loadYaml();
