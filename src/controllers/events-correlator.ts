@@ -16,6 +16,8 @@ export interface ObjectReference {
   uid?: string;
   apiVersion: string;
   resourceVersion?: string;
+  /** The part of the object the event is about (a kubelet's `spec.containers{web}`). */
+  fieldPath?: string;
 }
 
 export interface EventSource {
@@ -132,7 +134,9 @@ export class EventCorrelator {
     sim.messages.add(o.message);
     sim.lastSeenMs = nowMs;
     this.similar.set(similarKey, sim);
-    let key = `event\x00${srcObj}\x00${o.type}\x00${o.reason}\x00${o.message}`;
+    // Upstream's event key names the field path too: each container's "Started" is an event of its own.
+    const field = o.involvedObject.fieldPath ? `\x00${o.involvedObject.fieldPath}` : '';
+    let key = `event\x00${srcObj}${field}\x00${o.type}\x00${o.reason}\x00${o.message}`;
     let message = o.message;
     const aggregate = sim.messages.size >= this.opts.aggregateMaxEvents;
     if (aggregate) {

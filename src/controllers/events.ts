@@ -49,13 +49,13 @@ export class EventRecorder {
    * correlated and queued now; the promise settles once it is written or
    * dropped, and never rejects: events are best effort, callers need not wait.
    */
-  record(obj: KubeObject, type: EventType, reason: string, message: string, component: string, host?: string): Promise<void> {
+  record(obj: KubeObject, type: EventType, reason: string, message: string, component: string, host?: string, fieldPath?: string): Promise<void> {
     if (this.closed) return Promise.resolve();
     const meta = obj.metadata;
     const ev = this.correlator.correlate({
       involvedObject: {
         kind: obj.kind ?? '', namespace: meta.namespace, name: meta.name ?? '', uid: meta.uid,
-        apiVersion: obj.apiVersion ?? '', resourceVersion: meta.resourceVersion,
+        apiVersion: obj.apiVersion ?? '', resourceVersion: meta.resourceVersion, ...(fieldPath ? { fieldPath } : {}),
       },
       source: host ? { component, host } : { component },
       type, reason, message, at: this.now(),

@@ -39,7 +39,17 @@ export const defaultTiming: KubeletTiming = {
   backoffMaxMs: 300_000,
 };
 
-export interface KubeletEvent { type: 'Normal' | 'Warning'; reason: string; message: string }
+export interface KubeletEvent {
+  type: 'Normal' | 'Warning'; reason: string; message: string;
+  /** The container it is about, as upstream's kubelet names it in involvedObject.fieldPath: `spec.containers{web}`. */
+  fieldPath?: string;
+}
+
+/** Where a container sits in the pod's spec, as event field paths name it. */
+function fieldPathOf(c: { kind: string; name: string }): string {
+  const list = c.kind === 'app' ? 'containers' : c.kind === 'ephemeral' ? 'ephemeralContainers' : 'initContainers';
+  return `spec.${list}{${c.name}}`;
+}
 
 /** What the kubelet needs from its node. */
 export interface NodeEnv {
@@ -300,13 +310,13 @@ export function advance(rt: PodRuntime, pod: KubeObject, now: number, env: NodeE
     if (policy === 'Always' || !present) {
       const pullMs = Math.max(1, Math.round(timing.startupMs * 0.6));
       const size = 20_000_000 + (createHash('sha256').update(image).digest().readUInt32BE(0) % 80_000_000);
-      events.push({ type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` });
-      events.push({ type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}" in ${goDuration(pullMs)} (${goDuration(pullMs)} including waiting). Image size: ${size} bytes.` });
+      events.push({ type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"`, fieldPath: fieldPathOf(c) });
+      events.push({ type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}" in ${goDuration(pullMs)} (${goDuration(pullMs)} including waiting). Image size: ${size} bytes.`, fieldPath: fieldPathOf(c) });
     } else {
-      events.push({ type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` });
+      events.push({ type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine`, fieldPath: fieldPathOf(c) });
     }
-    events.push({ type: 'Normal', reason: 'Created', message: `Created container: ${c.name}` });
-    events.push({ type: 'Normal', reason: 'Started', message: `Started container ${c.name}` });
+    events.push({ type: 'Normal', reason: 'Created', message: `Created container: ${c.name}`, fieldPath: fieldPathOf(c) });
+    events.push({ type: 'Normal', reason: 'Started', message: `Started container ${c.name}`, fieldPath: fieldPathOf(c) });
     if (c.term) { c.last = c.term; c.restartCount++; }
     c.term = undefined;
     c.state = 'running';
@@ -346,7 +356,7 @@ export function advance(rt: PodRuntime, pod: KubeObject, now: number, env: NodeE
       c.last = c.term;
       c.reason = 'CrashLoopBackOff';
       c.message = `back-off ${goDuration(delay)} restarting failed container=${c.name} pod=${ref}`;
-      events.push({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${c.name} in pod ${ref}` });
+      events.push({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${c.name} in pod ${ref}`, fieldPath: fieldPathOf(c) });
     }
     return true;
   };
@@ -364,7 +374,7 @@ export function advance(rt: PodRuntime, pod: KubeObject, now: number, env: NodeE
     const grace = Math.max(0, (pod.metadata.deletionGracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30) * 1000);
     rt.killAt = now + Math.min(grace, timing.terminationMs);
     for (const c of rt.ctrs) {
-      if (c.state === 'running') events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}` });
+      if (c.state === 'running') events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}`, fieldPath: fieldPathOf(c) });
     }
   }
   if (rt.killAt !== undefined) {
@@ -379,7 +389,7 @@ export function advance(rt: PodRuntime, pod: KubeObject, now: number, env: NodeE
   if (spec.activeDeadlineSeconds !== undefined && now >= rt.admittedAt + spec.activeDeadlineSeconds * 1000) {
     const t = rt.admittedAt + spec.activeDeadlineSeconds * 1000;
     for (const c of rt.ctrs) {
-      if (c.state === 'running') events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}` });
+      if (c.state === 'running') events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}`, fieldPath: fieldPathOf(c) });
     }
     stopAll(t, 137, 'Error');
     rt.terminal = 'Failed';
@@ -414,7 +424,7 @@ export function advance(rt: PodRuntime, pod: KubeObject, now: number, env: NodeE
     if (phase === 'Succeeded' || phase === 'Failed') {
       for (const s of rt.ctrs) {
         if ((s.kind === 'sidecar' || s.kind === 'ephemeral') && s.state === 'running') {
-          events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${s.name}` });
+          events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${s.name}`, fieldPath: fieldPathOf(s) });
           exit(s, at, 0);
         }
         s.restartAt = undefined;

@@ -100,6 +100,9 @@ test('a pod is scheduled, goes through ContainerCreating and becomes Running and
     const started = (await events(tc, 'web')).find((e) => e.reason === 'Started') as KubeObject;
     assert.equal(started.message, 'Started container app');
     assert.deepEqual(started.source, { component: 'kubelet', host: (tc.vc.store.peek(podDef, 'default', 'web')?.spec as any).nodeName });
+    // Container events name the container, as a kubelet's do; the scheduler's is about the whole pod.
+    const paths = Object.fromEntries((await events(tc, 'web')).map((e) => [e.reason, (e.involvedObject as { fieldPath?: string }).fieldPath]));
+    assert.deepEqual(paths, { Scheduled: undefined, Pulling: 'spec.containers{app}', Pulled: 'spec.containers{app}', Created: 'spec.containers{app}', Started: 'spec.containers{app}' });
   } finally {
     await tc.stop();
   }

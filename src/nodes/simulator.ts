@@ -189,10 +189,10 @@ export class NodeSimulator {
     for (const [reason, message] of list) this.record(node, 'Normal', reason, message, node.metadata.name as string);
   }
 
-  private record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, host: string): void {
+  private record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, host: string, fieldPath?: string): void {
     if (this.stopped) return;
     // The recorder queues the event and writes it off this path, in order per object.
-    void this.ctx.events.record(obj, type, reason, message, 'kubelet', host);
+    void this.ctx.events.record(obj, type, reason, message, 'kubelet', host, fieldPath);
   }
 
   /** Post the status a healthy kubelet reports. */
@@ -300,7 +300,7 @@ export class NodeSimulator {
       rt = podStatus(pod).startTime ? adoptPod(pod, now, this.timing, n) : admitPod(pod, now, this.timing);
       this.runtimes.set(key, { rt, node: n });
     }
-    for (const ev of advance(rt, pod, now, n, this.timing)) this.record(pod, ev.type, ev.reason, ev.message, n.name);
+    for (const ev of advance(rt, pod, now, n, this.timing)) this.record(pod, ev.type, ev.reason, ev.message, n.name, ev.fieldPath);
     // While containers stop, the status is left alone: the generic store removes an object with a
     // deletionTimestamp on any update (upstream only once the grace period is 0), so the final status
     // is written once they have stopped.
