@@ -8,6 +8,7 @@ import type { VirtualCluster } from './cluster.ts';
 import { objectKey } from '../registry/generic/keys.ts';
 import { errors } from '../api/errors.ts';
 import type { EnvSources } from './streaming/container-env.ts';
+import { attachPodProxy } from './pod-proxy.ts';
 
 /** The config maps and secrets of `namespace` in `vc`, as a container's environment reads them. */
 function envSources(vc: VirtualCluster, namespace: string | undefined): EnvSources {
@@ -54,4 +55,6 @@ export function attachPodStreams(vc: VirtualCluster, opts: { hostAccess: boolean
     const pod = await podOf(t.namespace, t.name);
     await (await streaming()).handlePortForward(req, socket, head, pod, options(t.namespace, t.name));
   });
+  // pods/proxy and services/proxy, to the same annotated addresses as port-forward.
+  attachPodProxy(vc, opts);
 }

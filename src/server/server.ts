@@ -106,8 +106,10 @@ async function handleUpgrade(services: RequestServices, req: IncomingMessage, so
   if (info.kind !== 'resource' || info.name === undefined || info.subresource === undefined) throw errors.badRequest('only exec, attach and portforward can be upgraded');
   const handler = cluster.upgrades.get(`${info.group}/${info.resource}/${info.subresource}`);
   if (!handler) throw errors.badRequest(`the ${info.subresource} subresource of ${info.resource} cannot be upgraded`);
-  // Upstream authorizes these connections as creates on the subresource.
-  const attrs = { verb: 'create', group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
+  // Upstream authorizes exec, attach and portforward connections as creates on the subresource;
+  // a WebSocket through pods/proxy or services/proxy by its method, as any proxied request.
+  const verb = info.subresource === 'proxy' ? info.verb : 'create';
+  const attrs = { verb, group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
   const decision = await cluster.authorizer.authorize(who, attrs);
   if (!decision.allowed) throw forbiddenError(who, attrs, decision.reason);
   const release = admitRequest(cluster, true);

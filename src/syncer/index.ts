@@ -170,7 +170,7 @@ export class Syncer {
       deleted: (...args) => current?.admission?.deleted?.(...args),
     };
     vc.store.admission.push(admission);
-    // logs, exec, attach and port-forward go to the host pod.
+    // logs, exec, attach, port-forward and proxy go to the host pod (proxy to a service: the host Service).
     attachHostPodStreams(vc, (namespace, name) => {
       const cs = this.clusters.get(vc.name);
       if (!cs) return undefined;
@@ -179,7 +179,19 @@ export class Syncer {
       const v = cs.ctx.peek(cs.ctx.defs.pods, namespace, name);
       if (!h || !v || !standsFor(h, v, 'Pod', vc.name)) return undefined;
       return { conn: cs.ctx.conn, namespace: cs.ctx.hostNamespace, name: hName, uid: h.metadata.uid };
-    }, { signal: abort.signal });
+    }, {
+      signal: abort.signal,
+      // services/proxy goes to the host Service.
+      resolveService: (namespace, name) => {
+        const cs = this.clusters.get(vc.name);
+        if (!cs) return undefined;
+        const hName = hostName(name, namespace, vc.name);
+        const h = cs.ctx.hosts.services.get(hName);
+        const v = cs.ctx.peek(cs.ctx.defs.services, namespace, name);
+        if (!h || !v || !standsFor(h, v, 'Service', vc.name)) return undefined;
+        return { conn: cs.ctx.conn, namespace: cs.ctx.hostNamespace, name: hName };
+      },
+    });
     this.startDns();
     const dnsView = new ClusterDnsView(vc, () => canonicalIP(this.opts.apiServer.host));
     this.dnsViews.set(vc.name, dnsView);

@@ -20,6 +20,7 @@ import { hasKubectl, startInProcessServer, type InProcessServer } from '../../te
 import { HostConnection, type HostResource } from './host/connection.ts';
 import { hostName } from './translate/names.ts';
 import { attachHostPodStreams, type HostPod } from './streams.ts';
+import type { HostService } from './streams-proxy.ts';
 import { startRelay, type Relay } from './host/testing.ts';
 import { waitForOutput } from '../server/streaming/testing.ts';
 import { kubectlBinary } from '../../test/support/kubectl.ts';
@@ -39,6 +40,8 @@ let echoPort: number;
 let appLog: string;
 /** Virtual pod name → host pod (the test's stand-in for the syncer's lookup). */
 const onHost = new Map<string, HostPod>();
+/** Virtual service name → host service. */
+const servicesOnHost = new Map<string, HostService>();
 
 before(async () => {
   if (skip) return;
@@ -68,7 +71,8 @@ before(async () => {
 
   tenant = await startInProcessServer(VCLUSTER, () => () => {});
   tenantConn = await HostConnection.connect({ file: tenant.kubeconfig });
-  attachHostPodStreams(tenant.vc, (namespace, name) => namespace === 'default' ? onHost.get(name) : undefined);
+  attachHostPodStreams(tenant.vc, (namespace, name) => namespace === 'default' ? onHost.get(name) : undefined,
+    { resolveService: (namespace, name) => namespace === 'default' ? servicesOnHost.get(name) : undefined });
 
   await syncedPod('web');
   await virtualPod('pending'); // not on the host (yet)
@@ -443,6 +447,88 @@ function exchange(port: number, text: string): Promise<string> {
   });
 }
 
+
+test('pods/proxy and services/proxy reach the host pod\'s target; what comes back names the virtual objects', { skip }, async () => {
+  const SERVICES: HostResource = { apiVersion: 'v1', plural: 'services' };
+  const ENDPOINTS: HostResource = { apiVersion: 'v1', plural: 'endpoints' };
+  const site = createHttpServer((req, res) => {
+    if (req.url === '/page') {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<a href="/docs/">docs</a>');
+    } else if (req.url === '/redirect') {
+      res.writeHead(302, { Location: '/elsewhere/' });
+      res.end();
+    } else {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(`${req.method} ${req.url} auth=${req.headers.authorization ? 'yes' : 'no'}`);
+    }
+  });
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const sitePort = (site.address() as { port: number }).port;
+  try {
+    await virtualPod('site');
+    const hostPodName = hostName('site', 'default', VCLUSTER);
+    const created = await host.conn.create(PODS, HOST_NS, {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: hostPodName, annotations: { 'kubevisor.dev/port-forward-8080': `127.0.0.1:${sitePort}` } },
+      spec: { containers: [{ name: 'app', image: 'example/app:1' }], automountServiceAccountToken: false },
+    });
+    await host.conn.update(PODS, HOST_NS, { ...created, status: { phase: 'Running', podIP: '10.244.9.9', podIPs: [{ ip: '10.244.9.9' }] } }, { subresource: 'status' });
+    onHost.set('site', { conn: host.conn, namespace: HOST_NS, name: hostPodName, uid: created.metadata.uid });
+
+    // kubectl through the tenant: the host's pods/proxy of the host pod, without the tenant's credentials.
+    const got = await run(['get', '--raw', '/api/v1/namespaces/default/pods/site:8080/proxy/some/path?x=1&y=2']);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.stdout, 'GET /some/path?x=1&y=2 auth=no');
+    const posted = await run(['create', '--raw', '/api/v1/namespaces/default/pods/site:8080/proxy/submit', '-f', '-'], { input: '{}' });
+    assert.equal(posted.stdout, 'POST /submit auth=no');
+    // Links and redirects the host moved under its proxy path are moved under the tenant's.
+    // (kubectl get --raw drops the server URL's /clusters/tenant; the links follow the path the client used.)
+    const tenantPrefix = '/api/v1/namespaces/default/pods/site:8080/proxy';
+    const page = await run(['get', '--raw', `${tenantPrefix}/page`]);
+    assert.equal(page.stdout, `<a href="${tenantPrefix}/docs/">docs</a>`);
+    const redirect = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+      tenantConn.open('GET', '/api/v1/namespaces/default/pods/site:8080/proxy/redirect').then((out) => {
+        out.on('response', (res) => { res.resume(); resolve({ status: res.statusCode ?? 0, location: res.headers.location }); });
+        out.on('error', reject);
+        out.end();
+      }, reject);
+    });
+    assert.deepEqual(redirect, { status: 302, location: `/clusters/tenant${tenantPrefix}/elsewhere/` });
+
+    // Refusals of the host name the virtual pod.
+    const unconfigured = await run(['get', '--raw', '/api/v1/namespaces/default/pods/site:9999/proxy/']);
+    assert.notEqual(unconfigured.code, 0);
+    assert.match(unconfigured.stderr, /ServiceUnavailable.*error trying to reach service: pod default\/site is simulated by kubevisor and nothing listens on its port 9999/);
+    assertNoHostNames(unconfigured.stderr);
+    const noIP = await run(['get', '--raw', '/api/v1/namespaces/default/pods/web:80/proxy/']);
+    assert.match(noIP.stderr, /BadRequest\).*address not allowed/);
+    const pending = await run(['get', '--raw', '/api/v1/namespaces/default/pods/pending:80/proxy/']);
+    assert.match(pending.stderr, /BadRequest\).*address not allowed/);
+
+    // services/proxy: the host Service's, which picks the host pod.
+    await tenantConn.create(SERVICES, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'site' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+    const hostSvc = hostName('site', 'default', VCLUSTER);
+    await host.conn.create(SERVICES, HOST_NS, { apiVersion: 'v1', kind: 'Service', metadata: { name: hostSvc }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+    await host.conn.create(ENDPOINTS, HOST_NS, {
+      apiVersion: 'v1', kind: 'Endpoints', metadata: { name: hostSvc },
+      subsets: [{ addresses: [{ ip: '10.244.9.9', targetRef: { kind: 'Pod', namespace: HOST_NS, name: hostPodName } }], ports: [{ name: 'http', port: 8080 }] }],
+    });
+    servicesOnHost.set('site', { conn: host.conn, namespace: HOST_NS, name: hostSvc });
+    const viaService = await run(['get', '--raw', '/api/v1/namespaces/default/services/site:80/proxy/svc']);
+    assert.equal(viaService.stdout, 'GET /svc auth=no', viaService.stderr);
+    const wrongPort = await run(['get', '--raw', '/api/v1/namespaces/default/services/site:81/proxy/']);
+    assert.match(wrongPort.stderr, /ServiceUnavailable\).*no service port 81 found for service "site"/);
+    assertNoHostNames(wrongPort.stderr);
+    await tenantConn.create(SERVICES, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'local' }, spec: { ports: [{ port: 80 }] } });
+    const notOnHost = await run(['get', '--raw', '/api/v1/namespaces/default/services/local/proxy/']);
+    assert.match(notOnHost.stderr, /ServiceUnavailable\).*no endpoints available for service "local"/);
+  } finally {
+    onHost.delete('site');
+    servicesOnHost.delete('site');
+    await new Promise<void>((resolve) => site.close(() => resolve()));
+  }
+});
 
 test('server shutdown (the signal) ends open sessions', { skip }, async () => {
   const shutdown = new AbortController();

@@ -22,6 +22,7 @@ import { virtualPodError, type PodPair } from './streams-errors.ts';
 import { limitBytesOf, LogTailRewriter } from './streams-logs.ts';
 import { rewordBytes, sessionRewrite } from './streams-rewrite.ts';
 import { splice, upgradeHeaders } from './streams-splice.ts';
+import { attachHostProxy, type ResolveHostService } from './streams-proxy.ts';
 
 /** Where a virtual pod runs: the connection to its host, and its namespace and name there. */
 export interface HostPod {
@@ -38,6 +39,8 @@ export type ResolveHostPod = (namespace: string, name: string) => HostPod | unde
 export interface HostPodStreamOptions {
   /** Aborted when the server shuts down: open streams end. (Closing the cluster ends them too.) */
   readonly signal?: AbortSignal;
+  /** The host Service of a virtual Service, for services/proxy (streams-proxy.ts); without it, services/proxy finds no endpoints. */
+  readonly resolveService?: ResolveHostService;
 }
 
 /** The log query parameters the host gets; others are dropped. */
@@ -89,6 +92,8 @@ export function attachHostPodStreams(vc: VirtualCluster, resolve: ResolveHostPod
       await relayUpgrade(req, socket, head, t.query, sub, hosted, open);
     });
   }
+  // pods/proxy and services/proxy go to the host's.
+  attachHostProxy(vc, resolve, opts.resolveService, { signal: opts.signal });
 }
 
 /** A virtual pod that runs on the host. */

@@ -15,7 +15,8 @@ let backend: Server;
 let backendPort = 0;
 before(async () => {
   kv = await startKubevisor({ extraArgs: ['--nodes', '1'] });
-  backend = createServer((_req, res) => res.end('hello through port-forward'));
+  // `/` answers port-forward; other paths (pods/proxy) say what reached them.
+  backend = createServer((req, res) => res.end(req.url === '/' ? 'hello through port-forward' : `proxied ${req.method} ${req.url}`));
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
   backendPort = (backend.address() as AddressInfo).port;
   mkdirSync(kv.home, { recursive: true });
@@ -68,3 +69,46 @@ test('kubectl port-forward reaches the configured address', async () => {
     pf.kill();
   }
 });
+
+test('kubectl get --raw through pods/proxy reaches the configured address, path and query included', async () => {
+  const k = kubectlFor(kv, '1.33');
+  assert.equal(await k.ok(['get', '--raw', '/api/v1/namespaces/default/pods/tools:80/proxy/some/path?x=1']), 'proxied GET /some/path?x=1');
+});
+
+/** A kubectl get -o jsonpath on the tools pod, polled until it prints something (or 20 s pass). */
+async function waitForJsonpath(version: string, path: string): Promise<string> {
+  const k = kubectlFor(kv, version);
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const out = await k.ok(['get', 'pod', 'tools', '-o', `jsonpath=${path}`]);
+    if (out.trim() !== '' || Date.now() > end) return out;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+for (const version of ['1.33', '1.27']) {
+  test(`kubectl ${version} debug: an ephemeral container is added and runs; exec reaches it`, async () => {
+    const k = kubectlFor(kv, version);
+    const name = `debugger-${version.replace('.', '-')}`;
+    await k.ok(['debug', 'tools', '--image=busybox', '-c', name, '--attach=false']);
+    const started = await waitForJsonpath(version, `{.status.ephemeralContainerStatuses[?(@.name=="${name}")].state.running.startedAt}`);
+    assert.match(started, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(await k.ok(['get', 'pod', 'tools', '-o', `jsonpath={.spec.ephemeralContainers[?(@.name=="${name}")].image}`]), 'busybox');
+    assert.equal(await k.ok(['get', 'pod', 'tools', '-o', `jsonpath={.status.ephemeralContainerStatuses[?(@.name=="${name}")].image}`]),
+      'docker.io/library/busybox:latest');
+    // The pod itself is unchanged: still Running and Ready.
+    assert.equal(await k.ok(['get', 'pod', 'tools', '-o', 'jsonpath={.status.phase} {.status.conditions[?(@.type=="Ready")].status}']), 'Running True');
+    assert.equal(await k.ok(['exec', 'tools', '-c', name, '--', 'echo', 'in-the-debugger']), 'in-the-debugger\n');
+    const described = await k.ok(['describe', 'pod', 'tools']);
+    assert.match(described, /Ephemeral Containers:\n {2}debugger-/);
+    assert.match(described, new RegExp(`Started container ${name}`));
+  });
+
+  test(`kubectl ${version} debug -i: attaches to the new container (the pod's attach command reads stdin)`, async () => {
+    const k = kubectlFor(kv, version);
+    const name = `shell-${version.replace('.', '-')}`;
+    const out = await k.ok(['debug', 'tools', '--image=busybox', '-c', name, '-i', '--', 'sh'], 'echo "hello from $KUBEVISOR_CONTAINER_NAME"\nexit 0\n');
+    assert.equal(out, `hello from ${name}\n`);
+    assert.equal(await k.ok(['get', 'pod', 'tools', '-o', `jsonpath={.spec.ephemeralContainers[?(@.name=="${name}")].command[0]}`]), 'sh');
+  });
+}

@@ -322,6 +322,7 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     assert.equal(scheduled.type, 'Normal');
     assert.equal(scheduled.message, `Successfully assigned default/storyteller to ${node}`);
     assert.ok(events.every((e) => e.involvedObject.uid === uid), 'every event names the virtual pod');
+    assert.equal(events.find((e) => e.reason === 'Started')!.involvedObject.fieldPath, 'spec.containers{storyteller}');
     const text = await k(envA, 'describe', 'pod', 'storyteller');
     assert.match(text, /Started/);
     assert.doesNotMatch(text, /-x-default-x-a|tenants\//);

@@ -426,6 +426,17 @@ export class HostConnection {
   }
 
   /**
+   * An authenticated request to a host path whose answer is the caller's,
+   * whatever its status: pods/proxy and services/proxy pass the backend's
+   * answers on. `path` may end with a query string, sent as it is. The
+   * request comes back unended: write the body to it, or end it.
+   */
+  async open(method: string, path: string, headers: Record<string, string | string[]> = {}): Promise<ClientRequest> {
+    const prepared = await this.prepare(method, path, undefined, headers);
+    return prepared.send(prepared.options);
+  }
+
+  /**
    * An authenticated HTTP/1.1 upgrade to a host path (exec, attach,
    * portforward). `r.headers` carry `Upgrade` (`websocket` or `SPDY/3.1`) and
    * the protocol headers (`Sec-WebSocket-Key`, `Sec-WebSocket-Protocol`,
