@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, get, type Server } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
@@ -47,6 +47,19 @@ for (const version of ['1.33', '1.27']) {
     assert.match(failed.stderr, /command terminated with exit code 3/);
   });
 }
+
+test('kubectl cp into and out of a pod, through exec running tar (the pod\'s exec command is a local shell)', async () => {
+  const k = kubectlFor(kv, '1.33');
+  const src = join(kv.home, 'cp-src.txt');
+  writeFileSync(src, 'copied in\n');
+  const destDir = join(kv.home, 'cp-dest');
+  mkdirSync(destDir, { recursive: true });
+  await k.ok(['cp', src, `tools:${destDir}/in.txt`]);
+  assert.equal(readFileSync(join(destDir, 'in.txt'), 'utf8'), 'copied in\n');
+  const out = join(kv.home, 'cp-out.txt');
+  await k.ok(['cp', `tools:${join(kv.home, 'app.log')}`, out]);
+  assert.equal(readFileSync(out, 'utf8'), 'line one\nline two\nline three\n');
+});
 
 test('kubectl port-forward reaches the configured address', async () => {
   const bin = kubectlBinary('1.33');
