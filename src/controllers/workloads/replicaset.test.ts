@@ -132,7 +132,8 @@ test('a ReplicaSet adopts matching orphans and releases pods that stop matching'
     assert.equal(get(e.vc, '', 'pods', 'owned')?.metadata.ownerReferences?.[0]?.uid, 'abc');
     // Only the adopted ones lack the template's tier label.
     assert.equal(st(rs(e, 'web')).fullyLabeledReplicas, 1);
-    assert.equal(eventsFor(e.vc, 'web').filter((x) => x.reason === 'SuccessfulCreate').length, 1);
+    // Events are written off the controller's path.
+    await eventually(() => eventsFor(e.vc, 'web').filter((x) => x.reason === 'SuccessfulCreate').length === 1, 2000, 'one SuccessfulCreate event');
 
     // A pod relabelled away is released and replaced.
     await e.vc.store.guaranteedUpdate(podDef(e), 'default', 'orphan-1', (cur) => {
