@@ -64,3 +64,28 @@ test('stop waits for reconciles under way and drops queued keys', async () => {
   await tick(30);
   assert.deepEqual(seen, ['a', 'b']);
 });
+
+test('a requeue asked for sooner than one already waiting wins; a later one does not delay it', async () => {
+  const runs: string[] = [];
+  let asks = [5000, 20, 10_000];
+  const c = new Controller('t', async (key) => {
+    runs.push(key);
+    const ms = asks.shift();
+    return ms === undefined ? undefined : { requeueAfterMs: ms };
+  });
+  c.enqueue('k'); // asks for 5 s
+  await tick(5);
+  c.enqueue('k'); // asks for 20 ms: runs then, not in 5 s
+  await tick(60);
+  assert.deepEqual(runs, ['k', 'k', 'k']);
+  // The third asked for 10 s: a sooner ask replaces it, and a later one does not push that back.
+  asks = [50, 10_000];
+  c.enqueue('k'); // asks for 50 ms
+  await tick(5);
+  c.enqueue('k'); // asks for 10 s
+  await tick(5);
+  assert.equal(runs.length, 5);
+  await tick(100);
+  assert.equal(runs.length, 6, 'the 50 ms requeue ran');
+  await c.stop();
+});

@@ -34,7 +34,8 @@ export class Controller {
   /** Keys enqueued again while being reconciled. */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Requeues waiting for their time, with when they are due. */
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
   private readonly inFlight = new Set<Promise<void>>();
   private pumpScheduled = false;
   private stopped = false;
@@ -58,11 +59,18 @@ export class Controller {
     }
   }
 
+  /** As client-go's AddAfter: a key already waiting keeps the earlier of its two times. */
   private enqueueAfter(key: string, ms: number): void {
-    if (this.stopped || this.timers.has(key)) return;
-    const t = setTimeout(() => { this.timers.delete(key); this.enqueue(key); }, ms);
-    t.unref();
-    this.timers.set(key, t);
+    if (this.stopped) return;
+    const at = Date.now() + ms;
+    const have = this.timers.get(key);
+    if (have) {
+      if (have.at <= at) return;
+      clearTimeout(have.timer);
+    }
+    const timer = setTimeout(() => { this.timers.delete(key); this.enqueue(key); }, ms);
+    timer.unref();
+    this.timers.set(key, { timer, at });
   }
 
   /** Hand waiting keys to free workers. */
@@ -104,7 +112,7 @@ export class Controller {
   /** Stop taking work; resolves once the reconciles under way (if any) have finished. */
   stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.queue.clear();
     this.dirty.clear();

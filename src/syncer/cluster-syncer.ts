@@ -90,6 +90,7 @@ export class ClusterSyncer {
       enqueue: (key) => this.controller.enqueue(key),
       podIPs,
       sentDown: new Map(),
+      ephemeralRefused: new Map(),
       fromHost: this.fromHost,
       envConfigMaps: new EnvConfigMaps(),
       hostPriorityClass: (n) => this.toHost.hostPriorityClass(n),

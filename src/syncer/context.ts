@@ -8,6 +8,7 @@ import type { WatchedKind } from './resources.ts';
 import type { EnforcedScheduling, TokenRequest } from './translate/index.ts';
 import type { FromHost } from './from-host.ts';
 import type { EnvConfigMaps } from './env-config-maps.ts';
+import type { EphemeralRefusals } from './ephemeral-containers.ts';
 
 export interface SyncerOptions {
   /** Where synced pods reach this kubevisor server (their KUBERNETES_SERVICE_HOST/PORT). */
@@ -39,6 +40,8 @@ export interface SyncContext {
   enqueue(key: string): void;
   /** What of each virtual pod was last sent down (by pod key), so status-only changes skip it. */
   readonly sentDown: Map<string, PodFingerprint>;
+  /** Ephemeral containers of virtual pods the host refused (by pod key), asked again only after a backoff. */
+  readonly ephemeralRefused: Map<string, EphemeralRefusals>;
   /** A host pod of this cluster has these IPs now (empty: it is gone), for the DNS server. */
   podIPs(hostPod: string, ips: readonly string[]): void;
   /** What the cluster copies from the host (classes, volumes, node data). */

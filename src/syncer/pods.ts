@@ -1,8 +1,9 @@
 // One virtual pod and its host pod. Down: the host pod is created from the
 // virtual one (with the config maps, secrets, claims and token Secret it
 // needs, after the ConfigMaps of kubelet's variables) and deleted with it.
-// Up: the host pod's status becomes the virtual pod's, and the host
-// scheduler's node becomes the virtual pod's binding.
+// Ephemeral containers follow through the host pod's subresource
+// (ephemeral-containers.ts). Up: the host pod's status becomes the virtual
+// pod's, and the host scheduler's node becomes the virtual pod's binding.
 import type { KubeObject } from '../api/types.ts';
 import { ApiError } from '../api/errors.ts';
 import { jsonEqual } from '../registry/generic/metadata.ts';
@@ -13,9 +14,10 @@ import type { PodFingerprint, SyncContext } from './context.ts';
 import { HostError } from './host/index.ts';
 import { syncObject } from './objects.ts';
 import { envConfigMapKey, envConfigMapsOf } from './env-config-maps.ts';
+import { refusedEphemeral, syncEphemeralContainers } from './ephemeral-containers.ts';
 import { podReferences } from './references.ts';
 import { FIELD_MANAGER, PODS, WORKLOAD_SERVICE_ACCOUNT } from './resources.ts';
-import { deleteHost, raced } from './sync-errors.ts';
+import { deleteHost, raced, refusal } from './sync-errors.ts';
 import { syncTokenSecret } from './tokens.ts';
 import { ensureVirtualNode } from './virtual-nodes.ts';
 import { fromHostPodStatus, hostName, hostTokenSecretName, isManagedBy, standsFor, toHostPod, type HostPod } from './translate/index.ts';
@@ -66,6 +68,7 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
   const h = s.hosts.pods.get(hName);
   if (!v) {
     s.sentDown.delete(`${ns}/${name}`);
+    s.ephemeralRefused.delete(`${ns}/${name}`);
     // Gone from the virtual cluster for good: nothing of it stays on the host.
     if (h && isManagedBy(h, s.name, 'Pod')) await deleteHost(s.conn, PODS, s.hostNamespace, hName, h.metadata.uid, 0);
     await syncTokenSecret(s, { metadata: { name, namespace: ns } } as KubeObject, [], tokenSecret);
@@ -153,15 +156,21 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
     }
     for (const w of hp.warnings) void s.ctl.events.record(v, 'Warning', 'SyncWarning', w, 'kubevisor-syncer');
     s.sentDown.set(`${ns}/${name}`, fingerprint(v, hp.tokens));
-    return { requeueAfterMs: renewIn, refs: refs.list };
+    if (hp.ephemeralContainers.length === 0) return { requeueAfterMs: renewIn, refs: refs.list };
+    // A new host pod (resumed, or made again) for a pod that has ephemeral containers: the
+    // create could not carry them; they follow at once, and what the host refused before is asked anew.
+    s.ephemeralRefused.delete(`${ns}/${name}`);
+    const eph = await syncEphemeralContainers(s, v, podDone.value, () => hp.ephemeralContainers);
+    return { requeueAfterMs: earliest(renewIn, eph.requeueAfterMs), refs: refs.list };
   }
   // Both exist: what may change on a running pod goes down, the token stays fresh, the status comes up.
   let renewIn: number | undefined;
   const key = `${ns}/${name}`;
   const sent = s.sentDown.get(key);
   const fp = fingerprint(v, sent?.tokens ?? []);
+  let hp: HostPod | undefined;
   if (!isTerminal(v) && (!sent || !sameFingerprint(sent, fp))) {
-    const hp = hostPodFor(s, v);
+    hp = hostPodFor(s, v);
     await Promise.all(refs.kinds.map(([kind, n]) => syncObject(s, kind, ns, n, true)));
     renewIn = await syncTokenSecret(s, v, hp.tokens, tokenSecret);
     const patch = podUpdate(h, hp.pod);
@@ -177,13 +186,18 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
     // Only the status moved: the token Secret is looked at (renewed when due).
     renewIn = await syncTokenSecret(s, v, sent.tokens, tokenSecret);
   }
+  // Ephemeral containers the host pod lacks (added since, or refused before and due again) are added;
+  // their config maps and secrets went with the references above.
+  let again: number | undefined;
+  if (!isTerminal(v) && !h.metadata.deletionTimestamp) {
+    again = (await syncEphemeralContainers(s, v, h, () => (hp ??= hostPodFor(s, v)).ephemeralContainers)).requeueAfterMs;
+  }
   await statusBack(s, v, h);
-  return { requeueAfterMs: renewIn, refs: refs.list };
+  return { requeueAfterMs: earliest(renewIn, again), refs: refs.list };
 }
 
-/** A host answer that retrying at once would not change (quota, policy, validation). */
-function refusal(e: unknown): e is HostError {
-  return e instanceof HostError && !e.transient && e.code >= 400 && e.code < 500;
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** The host would not take the pod (quota, policy, validation): say so on the virtual pod. */
@@ -205,24 +219,25 @@ async function refused(s: SyncContext, v: KubeObject, e: HostError): Promise<voi
 async function statusBack(s: SyncContext, v: KubeObject, h: KubeObject): Promise<void> {
   const ns = v.metadata.namespace as string;
   const name = v.metadata.name as string;
-  const back = fromHostPodStatus(h, v);
+  const refused = refusedEphemeral(s, v);
+  const back = fromHostPodStatus(h, v, refused);
   if (back.bindNode && !(v.spec as { nodeName?: string }).nodeName) {
     await ensureVirtualNode(s, back.bindNode);
     try {
       // The host pod is bound and usually started already: its status goes with the binding.
-      const status = { of: (bound: KubeObject) => fromHostPodStatus(h, bound).status as Record<string, unknown>, fieldManager: FIELD_MANAGER };
+      const status = { of: (bound: KubeObject) => fromHostPodStatus(h, bound, refused).status as Record<string, unknown>, fieldManager: FIELD_MANAGER };
       await bindPod(s.vc, s.defs.pods, ns, name, back.bindNode, { uid: v.metadata.uid, status });
     } catch (e) {
       if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
     }
   }
   const cur = s.peek(s.defs.pods, ns, name);
-  if (!cur || cur.metadata.uid !== v.metadata.uid || jsonEqual(fromHostPodStatus(h, cur).status, cur.status ?? {})) return;
+  if (!cur || cur.metadata.uid !== v.metadata.uid || jsonEqual(fromHostPodStatus(h, cur, refused).status, cur.status ?? {})) return;
   try {
     await s.vc.store.guaranteedUpdate(s.defs.pods, ns, name, (c) => {
       const o = c as KubeObject;
       if (o.metadata.uid !== v.metadata.uid) return o;
-      o.status = fromHostPodStatus(h, o).status;
+      o.status = fromHostPodStatus(h, o, refused).status;
       return o;
     }, { subresource: 'status', fieldManager: FIELD_MANAGER });
   } catch (e) {
@@ -230,7 +245,10 @@ async function statusBack(s: SyncContext, v: KubeObject, h: KubeObject): Promise
   }
 }
 
-interface MutablePodSpec { containers?: { name: string; image?: string }[]; initContainers?: { name: string; image?: string }[]; activeDeadlineSeconds?: number; tolerations?: unknown[] }
+interface MutablePodSpec {
+  containers?: { name: string; image?: string }[]; initContainers?: { name: string; image?: string }[];
+  ephemeralContainers?: { name: string }[]; activeDeadlineSeconds?: number; tolerations?: unknown[];
+}
 
 /**
  * What of a running pod may change and must reach the host pod: labels and annotations
@@ -271,7 +289,8 @@ function fingerprint(v: KubeObject, tokens: PodFingerprint['tokens']): PodFinger
   const images = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c) => c.image ?? '').join(' ');
   return {
     uid: v.metadata.uid, labels: JSON.stringify(v.metadata.labels ?? {}), annotations: JSON.stringify(v.metadata.annotations ?? {}),
-    rest: `${images}|${spec.activeDeadlineSeconds ?? ''}|${spec.tolerations ? JSON.stringify(spec.tolerations) : ''}`,
+    // Ephemeral containers are only ever added (and then never changed): their names say what changed.
+    rest: `${images}|${spec.activeDeadlineSeconds ?? ''}|${spec.tolerations ? JSON.stringify(spec.tolerations) : ''}|${(spec.ephemeralContainers ?? []).map((c) => c.name).join(' ')}`,
     tokens,
   };
 }

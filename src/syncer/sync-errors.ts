@@ -15,3 +15,8 @@ export async function deleteHost(conn: HostConnection, r: HostResource, ns: stri
 export function raced(e: unknown): boolean {
   return e instanceof HostError && (e.alreadyExists || e.conflict);
 }
+
+/** A host answer that retrying at once would not change (quota, policy, validation). */
+export function refusal(e: unknown): e is HostError {
+  return e instanceof HostError && !e.transient && e.code >= 400 && e.code < 500;
+}

@@ -246,6 +246,31 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     await k(envA, 'delete', 'pod', 'shell', '--wait=true');
   });
 
+  test('kubectl debug adds an ephemeral container to a synced pod: it runs on the host pod and its status comes back', async () => {
+    await k(envA, 'run', 'debuggee', '--image=busybox', '--restart=Never');
+    await eventually(async () => (await json(envA, 'get', 'pod', 'debuggee')).status.phase === 'Running', 30_000, 'debuggee runs');
+    await k(envA, 'debug', 'debuggee', '--image=busybox', '-c', 'dbg', '--attach=false');
+    type Status = { name: string; state?: { running?: unknown } };
+    const running = (st: { ephemeralContainerStatuses?: Status[] } | undefined, name: string) =>
+      st?.ephemeralContainerStatuses?.some((s) => s.name === name && s.state?.running !== undefined) === true;
+    await eventually(async () => running((await json(envA, 'get', 'pod', 'debuggee')).status, 'dbg'), 30_000, 'dbg running in the virtual pod');
+    const hp = await json(hostEnv, 'get', 'pod', 'debuggee-x-default-x-a', '-n', HOST_NS);
+    assert.ok(running(hp.status, 'dbg'), JSON.stringify(hp.status));
+    const dbg = (hp.spec.ephemeralContainers as { name: string; image: string; envFrom?: { configMapRef?: { name: string } }[] }[]).find((c) => c.name === 'dbg');
+    assert.equal(dbg?.image, 'busybox');
+    // Translated as the pod's own containers are: kubelet's variables from the syncer's ConfigMaps.
+    assert.deepEqual(dbg?.envFrom?.map((e) => e.configMapRef?.name), ['kubernetes-x-a.env', 'service-links-x-default-x-a.env']);
+    // --target names a container of the pod, whose name is the same on the host.
+    await k(envA, 'debug', 'debuggee', '--image=busybox', '-c', 'dbg2', '--target=debuggee', '--attach=false');
+    await eventually(async () => running((await json(envA, 'get', 'pod', 'debuggee')).status, 'dbg2'), 30_000, 'dbg2 running in the virtual pod');
+    const hp2 = await json(hostEnv, 'get', 'pod', 'debuggee-x-default-x-a', '-n', HOST_NS);
+    assert.deepEqual(hp2.spec.ephemeralContainers.map((c: { name: string }) => c.name), ['dbg', 'dbg2']);
+    assert.equal(hp2.spec.ephemeralContainers[1].targetContainerName, 'debuggee');
+    const events = (await json(envA, 'get', 'events', '--field-selector', 'involvedObject.name=debuggee')).items as { reason: string }[];
+    assert.ok(!events.some((e) => e.reason === 'SyncError'), JSON.stringify(events));
+    await k(envA, 'delete', 'pod', 'debuggee', '--wait=true');
+  });
+
   test('deleting the Deployment removes its host pods; pause removes the cluster\'s pods and resume brings them back', async () => {
     await k(envB, 'delete', 'deployment', 'web', '--wait=true');
     await eventually(async () => (await hostItems('pods', 'kubevisor.dev/vcluster=b')).length === 0, 30_000, 'b\'s host pods gone');

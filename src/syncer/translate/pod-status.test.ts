@@ -84,3 +84,30 @@ test('binding: none before the host schedules; a conflict when bound elsewhere',
   assert.deepEqual(r.nodeConflict, { virtual: 'node-1', host: 'node-2' });
   assert.equal(fromHostPodStatus(hostPod(), virtualPod({ nodeName: 'node-2' })).nodeConflict, undefined);
 });
+
+test('ephemeral container statuses come back as they are; refused ones wait with the reason; no generation before the host has them', () => {
+  const running = { name: 'debugger', ready: false, restartCount: 0, image: 'busybox', imageID: 'sha256:bb', state: { running: { startedAt: T1 } } };
+  const h = hostPod();
+  (h.spec as Record<string, unknown>).ephemeralContainers = [{ name: 'debugger', image: 'busybox', targetContainerName: 'web' }];
+  (h.status as PodStatus).ephemeralContainerStatuses = [running];
+  const v = virtualPod({ ephemeralContainers: [{ name: 'debugger', image: 'busybox', targetContainerName: 'web' }] });
+  const { status } = fromHostPodStatus(h, v);
+  assert.deepEqual(status.ephemeralContainerStatuses, [running]);
+  assert.equal(status.observedGeneration, 1);
+
+  // One more in the virtual pod, not on the host yet: the host status does not vouch for the virtual generation.
+  const more = virtualPod({ ephemeralContainers: [
+    { name: 'debugger', image: 'busybox' }, { name: 'another', image: 'busybox:1.36' },
+  ] });
+  const pending = fromHostPodStatus(h, more).status;
+  assert.equal(pending.observedGeneration, undefined);
+  assert.equal(pending.conditions![0].observedGeneration, undefined);
+  assert.deepEqual(pending.ephemeralContainerStatuses, [running]);
+
+  // Refused by the host: a waiting status saying why, among the others by name.
+  const refused = fromHostPodStatus(h, more, new Map([['another', 'the host cluster refused it'], ['debugger', 'stale']])).status;
+  assert.deepEqual(refused.ephemeralContainerStatuses, [
+    { name: 'another', image: 'busybox:1.36', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'SyncError', message: 'the host cluster refused it' } } },
+    running,
+  ]);
+});

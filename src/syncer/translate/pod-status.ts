@@ -3,7 +3,7 @@
 
 import type { KubeObject } from '../../api/types.ts';
 import { deepCopy } from '../../api/json-copy.ts';
-import type { PodCondition, PodStatus } from '../../nodes/api.ts';
+import type { ContainerStatus, PodCondition, PodStatus } from '../../nodes/api.ts';
 
 export interface PodBackSync {
   /** The status to write on the virtual pod. */
@@ -55,8 +55,13 @@ function readyWithGates(
  * class (computed from the virtual spec) and conditions the host does not
  * report (readiness gates, DisruptionTarget and others set by virtual
  * controllers). Dropped: resource claim statuses (host claim names).
+ *
+ * Ephemeral container statuses come as they are (container names are the
+ * same on both sides). `refusedEphemeral` (container name → why) are the
+ * virtual pod's ephemeral containers the host would not take: each gets a
+ * waiting status with reason SyncError, whose message `kubectl debug` shows.
  */
-export function fromHostPodStatus(hostPod: KubeObject, vPod: KubeObject): PodBackSync {
+export function fromHostPodStatus(hostPod: KubeObject, vPod: KubeObject, refusedEphemeral?: ReadonlyMap<string, string>): PodBackSync {
   const host = (hostPod.status ?? {}) as PodStatus;
   const prev = (vPod.status ?? {}) as PodStatus;
   const status = deepCopy(host);
@@ -64,8 +69,13 @@ export function fromHostPodStatus(hostPod: KubeObject, vPod: KubeObject): PodBac
   if (prev.qosClass) status.qosClass = prev.qosClass;
 
   // Generations count separately on each side: only a host status that has
-  // seen the host pod's latest spec vouches for the virtual pod's latest.
-  const caughtUp = host.observedGeneration !== undefined && host.observedGeneration === hostPod.metadata.generation;
+  // seen the host pod's latest spec vouches for the virtual pod's latest, and
+  // only when the host pod has every ephemeral container of the virtual one
+  // (adding one is a new generation on both sides, written to the host after).
+  const vEphemeral = ((vPod.spec as { ephemeralContainers?: { name: string; image?: string }[] } | undefined)?.ephemeralContainers) ?? [];
+  const hostEphemeral = new Set((((hostPod.spec as { ephemeralContainers?: { name: string }[] } | undefined)?.ephemeralContainers) ?? []).map((c) => c.name));
+  const caughtUp = host.observedGeneration !== undefined && host.observedGeneration === hostPod.metadata.generation &&
+    vEphemeral.every((c) => hostEphemeral.has(c.name));
   const vGen = vPod.metadata.generation;
   const gen = (o: { observedGeneration?: number }) => {
     if (caughtUp && vGen !== undefined) o.observedGeneration = vGen; else delete o.observedGeneration;
@@ -89,6 +99,19 @@ export function fromHostPodStatus(hostPod: KubeObject, vPod: KubeObject): PodBac
     if (ready && i >= 0) conditions[i] = ready;
   }
   if (conditions.length > 0) status.conditions = conditions; else delete status.conditions;
+
+  if (refusedEphemeral && refusedEphemeral.size > 0) {
+    const reported = new Set((status.ephemeralContainerStatuses ?? []).map((c) => c.name));
+    const refused: ContainerStatus[] = vEphemeral.filter((c) => refusedEphemeral.has(c.name) && !hostEphemeral.has(c.name) && !reported.has(c.name))
+      .map((c) => ({
+        name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0,
+        state: { waiting: { reason: 'SyncError', message: refusedEphemeral.get(c.name) } },
+      }));
+    if (refused.length > 0) {
+      // As kubelet lists them: by name.
+      status.ephemeralContainerStatuses = [...(status.ephemeralContainerStatuses ?? []), ...refused].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
+  }
 
   const out: PodBackSync = { status };
   const hostNode = (hostPod.spec as { nodeName?: string } | undefined)?.nodeName;

@@ -239,3 +239,48 @@ test('downward map format quotes like Go', () => {
   assert.equal(formatDownwardMap({ b: 'x"y', a: 'tab\there' }), 'a="tab\\there"\nb="x\\"y"');
   assert.equal(formatDownwardMap({}), '');
 });
+
+test('ephemeral containers are left out of the pod and translated beside it as its containers are', () => {
+  const vPod = deploymentPod();
+  const debug: PodContainer = {
+    name: 'debugger', image: 'busybox', targetContainerName: 'web', stdin: true, tty: true,
+    terminationMessagePolicy: 'File', imagePullPolicy: 'Always', resources: {},
+    env: [
+      { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'debug-config', key: 'mode' } } },
+      { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'debug-secret', key: 'token' } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+      { name: 'APP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['app']" } } },
+    ],
+    envFrom: [{ configMapRef: { name: 'frontend-env' } }, { prefix: 'S_', secretRef: { name: 'frontend-secrets' } }],
+    volumeMounts: [{ name: 'tls', mountPath: '/tls' }, { name: 'scratch', mountPath: '/scratch' }],
+  };
+  (vPod.spec as Spec)['ephemeralContainers'] = [debug, { name: 'plain', image: 'busybox' }];
+  const before = deepCopy(vPod);
+  const r = translate(vPod);
+  assert.deepEqual(vPod, before, 'the virtual pod is not modified');
+  // A create cannot carry them ("cannot be set on create").
+  assert.equal(r.spec['ephemeralContainers'], undefined);
+  const [d, plain] = r.ephemeralContainers;
+  assert.equal(r.ephemeralContainers.length, 2);
+  // What is not a reference stays, targetContainerName among it (container names are the same on the host).
+  assert.equal(d!['targetContainerName'], 'web');
+  assert.equal(d!['image'], 'busybox');
+  assert.equal(d!['stdin'], true);
+  assert.equal(d!['terminationMessagePolicy'], 'File');
+  // Volume names stay the pod's (whose sources are renamed), so mounts need nothing.
+  assert.deepEqual(d!['volumeMounts'], debug['volumeMounts']);
+  assert.ok(r.spec.volumes.some((v) => v.name === 'scratch'));
+  const env = envOf(d!);
+  assert.equal(env.get('MODE')!.valueFrom!.configMapKeyRef!.name, h('debug-config'));
+  assert.equal(env.get('TOKEN')!.valueFrom!.secretKeyRef!.name, h('debug-secret'));
+  assert.deepEqual(env.get('POD_NAME'), { name: 'POD_NAME', value: POD });
+  assert.equal(env.get('APP')!.valueFrom!.fieldRef!.fieldPath, "metadata.labels['app']");
+  // Kubelet's variables first, then the container's own sources, renamed: exactly what a regular container gets.
+  const kube = { configMapRef: { name: hostKubernetesEnvName(VC) } };
+  const links = { configMapRef: { name: hostServiceLinksName(NS, VC) } };
+  assert.deepEqual(d!.envFrom, [kube, links, { configMapRef: { name: h('frontend-env') } }, { prefix: 'S_', secretRef: { name: h('frontend-secrets') } }]);
+  assert.deepEqual(d!.envFrom, r.spec.containers[0]!.envFrom);
+  assert.deepEqual(plain, { name: 'plain', image: 'busybox', envFrom: [kube, links] });
+  // A pod without them has none to add.
+  assert.deepEqual(translate().ephemeralContainers, []);
+});

@@ -56,7 +56,14 @@ export interface PodContext extends SyncTarget {
 }
 
 export interface HostPod {
+  /** The pod to create: without ephemeral containers, which a create cannot carry. */
   pod: KubeObject;
+  /**
+   * The virtual pod's ephemeral containers translated as its other containers are
+   * (references renamed, env resolved); they reach the host pod through its
+   * `ephemeralcontainers` subresource once it exists.
+   */
+  ephemeralContainers: PodContainer[];
   /** The tokens the syncer must keep in the token Secret (none: the Secret is not needed). */
   tokens: TokenRequest[];
   /** What could not be translated faithfully, for events on the virtual pod. */
@@ -66,6 +73,8 @@ export interface HostPod {
 interface VirtualPodSpec {
   containers?: PodContainer[];
   initContainers?: PodContainer[];
+  /** Their targetContainerName names a container of the pod, whose name is the same on the host. */
+  ephemeralContainers?: PodContainer[];
   volumes?: Volume[];
   imagePullSecrets?: { name?: string }[];
   serviceAccountName?: string;
@@ -103,7 +112,7 @@ const dropped = [
   'priority', 'preemptionPolicy', // host admission computes them from the class and rejects mismatches
   'overhead', // likewise, from the host RuntimeClass
   'readinessGates', // set by virtual controllers: Ready is recomputed on the way back
-  'ephemeralContainers', // cannot be set on create
+  'ephemeralContainers', // cannot be set on create: HostPod.ephemeralContainers go through the subresource
   'serviceAccount', // deprecated alias of serviceAccountName
   'subdomain', 'setHostnameAsFQDN', // would name the host service and namespace
 ] as const;
@@ -123,8 +132,11 @@ export function toHostPod(vPod: KubeObject, ctx: PodContext): HostPod {
 
   const fields: PodFieldValues = { name, namespace: ns, uid: m.uid ?? '', serviceAccountName: spec.serviceAccountName || 'default' };
   const injected = injectedEnvFrom(ctx.vcluster, ns, spec.enableServiceLinks !== false);
-  if (spec.containers) spec.containers = spec.containers.map((c) => toHostContainerEnv(c, injected, rename, fields));
-  if (spec.initContainers) spec.initContainers = spec.initContainers.map((c) => toHostContainerEnv(c, injected, rename, fields));
+  // Volume names stay, so volume mounts (ephemeral containers' too) need nothing.
+  const container = (c: PodContainer) => toHostContainerEnv(c, injected, rename, fields);
+  if (spec.containers) spec.containers = spec.containers.map(container);
+  if (spec.initContainers) spec.initContainers = spec.initContainers.map(container);
+  const ephemeralContainers = (spec.ephemeralContainers ?? []).map(container);
   if (spec.imagePullSecrets) spec.imagePullSecrets = spec.imagePullSecrets.map((s) => (s.name ? { ...s, name: rename(s.name) } : s));
 
   for (const f of dropped) delete spec[f];
@@ -157,5 +169,5 @@ export function toHostPod(vPod: KubeObject, ctx: PodContext): HostPod {
   if (vt.needsLabels) extra[ANN_POD_LABELS] = formatDownwardMap(m.labels);
   if (vt.needsAnnotations) extra[ANN_POD_ANNOTATIONS] = formatDownwardMap(m.annotations);
   const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: toHostMeta(vPod, 'Pod', ctx, extra), spec };
-  return { pod, tokens: vt.tokens, warnings };
+  return { pod, ephemeralContainers, tokens: vt.tokens, warnings };
 }
