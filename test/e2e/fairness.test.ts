@@ -69,15 +69,17 @@ async function probe(seconds: number, rate: number): Promise<{ p50: number; p99:
 
 test('a flooded cluster does not slow another cluster beyond 2x its p99', { timeout: 120_000 }, async (t) => {
   for (let i = 0; i < 200; i++) await victim.request('GET', '/api/v1/namespaces/default/configmaps/probe'); // warm up
-  const quiet = await probe(6, 100);
+  // 1,200 samples each way: the p99 is then the 12th-slowest request, not the 6th, and one stray
+  // scheduling hiccup on this two-core machine no longer decides the outcome.
+  const quiet = await probe(12, 100);
   // The flooding client runs at a lower CPU priority: on two cores it would otherwise starve
   // this measuring process too, and the test would time its own scheduling, not the server.
-  const flood = spawn('nice', ['-n', '10', process.execPath, join(repoRoot, 'test', 'support', 'flood.ts'), floodKubeconfig, '/api/v1/namespaces', '64', '9'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const flood = spawn('nice', ['-n', '10', process.execPath, join(repoRoot, 'test', 'support', 'flood.ts'), floodKubeconfig, '/api/v1/namespaces', '64', '15'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   flood.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise((r) => flood.once('exit', r));
   await new Promise((r) => setTimeout(r, 1500)); // the flood is under way
-  const loaded = await probe(6, 100);
+  const loaded = await probe(12, 100);
   await exited;
   const counts = JSON.parse(out) as { sent: number; ok: number; throttled: number };
   t.diagnostic(`victim p50/p99 quiet ${quiet.p50.toFixed(2)}/${quiet.p99.toFixed(2)} ms, flooded ${loaded.p50.toFixed(2)}/${loaded.p99.toFixed(2)} ms; flood sent ${counts.sent} (${counts.ok} ok, ${counts.throttled} throttled with 429)`);
