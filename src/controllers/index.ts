@@ -119,6 +119,7 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
       return (c) => { const a = m.startJobController(c); const b = m.startTTLAfterFinishedController(c); return () => { a(); b(); }; };
     }),
     onFirst('batch', 'v1', 'cronjobs', async () => (await import('./batch/index.ts')).startCronJobController),
+    onFirst('certificates.k8s.io', 'v1', 'certificatesigningrequests', async () => (await import('./certificates/index.ts')).startCertificateControllers),
   ];
   // Standalone mode: the scheduler and simulated nodes run the pods.
   if (!opts.hosted) starters.push(startScheduler, startNodeLifecycleController);

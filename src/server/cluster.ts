@@ -22,6 +22,7 @@ import type { UserInfo } from '../registry/types.ts';
 import { MastersAuthorizer, type Authorizer } from './auth/authorize.ts';
 import { versionInfo } from './version.ts';
 import { DEFAULT_LIMITS, type ClusterLimits } from './tenancy/spec.ts';
+import type { CertificateToSign } from './tenancy/cluster-pki.ts';
 
 /** Serves a subresource the generic store does not (eviction, token, log), after routing and authorization. */
 export type SubresourceHandler = (ctx: ResourceContext, neg: Negotiated) => Promise<void>;
@@ -42,6 +43,12 @@ export class VirtualCluster {
    * (body: a TokenRequest); set once the cluster's signing key is attached.
    */
   requestToken?: (namespace: string, serviceAccount: string, body: unknown) => Promise<KubeObject>;
+  /**
+   * Sign a certificate signing request's key with the cluster's client CA (what the
+   * csrsigning controller issues); returns the certificate and the CA (PEM). Set once the
+   * cluster's credentials are loaded; absent: nothing is signed.
+   */
+  signCertificate?: (req: CertificateToSign) => string;
   /** Non-resource paths this cluster answers itself (issuer discovery). */
   nonResource?: (path: string, req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean>;
   readonly name: string;

@@ -17,6 +17,7 @@ import type { VirtualCluster } from './cluster.ts';
 import type { ResourceContext } from './handlers/resource.ts';
 import { forbiddenError } from './rbac/authorizer.ts';
 import type { StreamingOptions } from './streaming/pod-config.ts';
+import type { ProxyTarget } from './streaming/proxy.ts';
 
 /** Lazily loaded: most clusters never proxy. */
 const modules = () => Promise.all([import('./streaming/proxy.ts'), import('./streaming/proxy-targets.ts')]);
@@ -39,11 +40,44 @@ export async function checkProxyMethod(ctx: ResourceContext): Promise<void> {
   if (!d.allowed) throw forbiddenError(ctx.user, attrs, d.reason);
 }
 
-export function attachPodProxy(vc: VirtualCluster, opts: { hostAccess: boolean; signal: AbortSignal }): void {
+/**
+ * Where a connection to service `id` (`[scheme:]NAME[:PORT]`, as services/proxy
+ * names it) of `namespace` goes in a cluster of simulated pods: a ready
+ * endpoint's pod and its target port, the address its port-forward annotation
+ * names. Resolved when called; the returned function throws a DialError when
+ * the pod's port goes nowhere. Also how admission webhooks reach a Service.
+ */
+export async function simulatedServiceTarget(vc: VirtualCluster, namespace: string, id: string, options: StreamingOptions): Promise<() => ProxyTarget> {
   const podsDef = vc.registry.find('', 'v1', 'pods');
   const servicesDef = vc.registry.find('', 'v1', 'services');
   const endpointsDef = vc.registry.find('', 'v1', 'endpoints');
   const slicesDef = vc.registry.find('discovery.k8s.io', 'v1', 'endpointslices');
+  if (!podsDef || !servicesDef || !endpointsDef) throw errors.pathNotFound();
+  const [proxy, targets] = await modules();
+  const sid = proxy.parseProxyId(id, 'service');
+  const portName = /^\d+$/.test(sid.port) ? targets.servicePortName(await vc.store.get(servicesDef, namespace, sid.name), sid.port) : sid.port;
+  await vc.cache.sync();
+  const endpoints = vc.store.peek(endpointsDef, namespace, sid.name);
+  let subsets: ReturnType<typeof targets.endpointsSubsets>;
+  if (endpoints) {
+    subsets = targets.endpointsSubsets(endpoints);
+  } else {
+    // No Endpoints object (its controller not running): the EndpointSlices of the service stand in.
+    const slices: KubeObject[] = [];
+    if (slicesDef) {
+      for (const c of vc.cache.scan(listPrefix(slicesDef, namespace))) {
+        if (c.obj.metadata.labels?.['kubernetes.io/service-name'] === sid.name) slices.push(c.obj);
+      }
+    }
+    if (slices.length === 0) throw errors.notFound({ group: '', resource: 'endpoints' }, sid.name);
+    subsets = targets.sliceSubsets(slices);
+  }
+  const ep = await targets.pickEndpoint(subsets, portName, id, sid.name, namespace, async (name) => vc.store.peek(podsDef, namespace, name));
+  return () => targets.simulatedTarget(ep.pod, ep.port, sid.scheme, options);
+}
+
+export function attachPodProxy(vc: VirtualCluster, opts: { hostAccess: boolean; signal: AbortSignal }): void {
+  const podsDef = vc.registry.find('', 'v1', 'pods');
   if (!podsDef) return;
   const options: StreamingOptions = { hostAccess: opts.hostAccess, signal: opts.signal };
 
@@ -57,30 +91,7 @@ export function attachPodProxy(vc: VirtualCluster, opts: { hostAccess: boolean; 
   };
 
   /** Where a services/proxy request goes: a ready endpoint's pod and its target port. */
-  const serviceTarget = async (namespace: string, id: string) => {
-    if (!servicesDef || !endpointsDef) throw errors.pathNotFound();
-    const [proxy, targets] = await modules();
-    const sid = proxy.parseProxyId(id, 'service');
-    const portName = /^\d+$/.test(sid.port) ? targets.servicePortName(await vc.store.get(servicesDef, namespace, sid.name), sid.port) : sid.port;
-    await vc.cache.sync();
-    const endpoints = vc.store.peek(endpointsDef, namespace, sid.name);
-    let subsets: ReturnType<typeof targets.endpointsSubsets>;
-    if (endpoints) {
-      subsets = targets.endpointsSubsets(endpoints);
-    } else {
-      // No Endpoints object (its controller not running): the EndpointSlices of the service stand in.
-      const slices: KubeObject[] = [];
-      if (slicesDef) {
-        for (const c of vc.cache.scan(listPrefix(slicesDef, namespace))) {
-          if (c.obj.metadata.labels?.['kubernetes.io/service-name'] === sid.name) slices.push(c.obj);
-        }
-      }
-      if (slices.length === 0) throw errors.notFound({ group: '', resource: 'endpoints' }, sid.name);
-      subsets = targets.sliceSubsets(slices);
-    }
-    const ep = await targets.pickEndpoint(subsets, portName, id, sid.name, namespace, async (name) => vc.store.peek(podsDef, namespace, name));
-    return () => targets.simulatedTarget(ep.pod, ep.port, sid.scheme, options);
-  };
+  const serviceTarget = (namespace: string, id: string) => simulatedServiceTarget(vc, namespace, id, options);
 
   for (const [resource, target] of [['pods', podTarget], ['services', serviceTarget]] as const) {
     vc.subresources.set(`/${resource}/proxy`, async (ctx) => {

@@ -19,6 +19,9 @@ import { ClusterDnsView } from './dns-views.ts';
 import { startDnsServer, type DnsServer } from './dns/server.ts';
 import { canonicalIP } from './dns/ip.ts';
 import { attachHostPodStreams } from './streams.ts';
+import type { ResolveHostService } from './streams-proxy.ts';
+import { hostWebhookRoute } from './webhooks.ts';
+import { setServiceRoute } from '../server/admission/webhooks/index.ts';
 import { hostName, standsFor } from './translate/index.ts';
 
 export type { SyncerOptions } from './context.ts';
@@ -170,6 +173,15 @@ export class Syncer {
       deleted: (...args) => current?.admission?.deleted?.(...args),
     };
     vc.store.admission.push(admission);
+    const resolveService: ResolveHostService = (namespace, name) => {
+      const cs = this.clusters.get(vc.name);
+      if (!cs) return undefined;
+      const hName = hostName(name, namespace, vc.name);
+      const h = cs.ctx.hosts.services.get(hName);
+      const v = cs.ctx.peek(cs.ctx.defs.services, namespace, name);
+      if (!h || !v || !standsFor(h, v, 'Service', vc.name)) return undefined;
+      return { conn: cs.ctx.conn, namespace: cs.ctx.hostNamespace, name: hName };
+    };
     // logs, exec, attach, port-forward and proxy go to the host pod (proxy to a service: the host Service).
     attachHostPodStreams(vc, (namespace, name) => {
       const cs = this.clusters.get(vc.name);
@@ -182,16 +194,10 @@ export class Syncer {
     }, {
       signal: abort.signal,
       // services/proxy goes to the host Service.
-      resolveService: (namespace, name) => {
-        const cs = this.clusters.get(vc.name);
-        if (!cs) return undefined;
-        const hName = hostName(name, namespace, vc.name);
-        const h = cs.ctx.hosts.services.get(hName);
-        const v = cs.ctx.peek(cs.ctx.defs.services, namespace, name);
-        if (!h || !v || !standsFor(h, v, 'Service', vc.name)) return undefined;
-        return { conn: cs.ctx.conn, namespace: cs.ctx.hostNamespace, name: hName };
-      },
+      resolveService,
     });
+    // So do admission webhooks named by a Service.
+    const unrouteWebhooks = setServiceRoute(vc, hostWebhookRoute(vc, resolveService));
     this.startDns();
     const dnsView = new ClusterDnsView(vc, () => canonicalIP(this.opts.apiServer.host));
     this.dnsViews.set(vc.name, dnsView);
@@ -256,6 +262,7 @@ export class Syncer {
       this.setHealth(vc.name, undefined);
       const i = vc.store.admission.indexOf(admission);
       if (i >= 0) vc.store.admission.splice(i, 1);
+      unrouteWebhooks();
       await started;
       const cs = current;
       const release = releaseLead;

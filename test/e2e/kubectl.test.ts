@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
 import { kubectlFor } from '../support/kubectl.ts';
+import { issueCertificate, newKeyPair, privateKeyPem } from '../../src/server/pki/certificate.ts';
 
 let kv: Kubevisor;
 
@@ -203,6 +206,74 @@ for (const version of ['1.27', '1.30', '1.33', 'dispatcher']) {
     });
   });
 }
+
+describe('admission webhooks', { concurrency: false }, () => {
+  const ns = 'e2e-webhooks';
+  let hook: Server;
+  let hookPort: number;
+  let caBundle: string;
+
+  // A validating webhook of the test's own, over HTTPS with its own CA: it refuses configmaps named forbidden-*
+  // and lets the others through with a warning.
+  before(async () => {
+    const now = Date.now();
+    const caKeys = newKeyPair();
+    const caName = { commonName: 'e2e-webhook-ca' };
+    const caPem = issueCertificate({ subject: caName, publicKey: caKeys.publicKey, notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000), isCA: true }, { name: caName, ...caKeys });
+    const keys = newKeyPair();
+    const certPem = issueCertificate({ subject: { commonName: 'e2e-webhook' }, publicKey: keys.publicKey, notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000),
+      extendedKeyUsages: ['serverAuth'], hosts: ['127.0.0.1'] }, { name: caName, ...caKeys });
+    caBundle = Buffer.from(caPem).toString('base64');
+    hook = createHttpsServer({ key: privateKeyPem(keys.privateKey), cert: certPem }, (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => {
+        const request = (JSON.parse(body) as { request: { uid: string; name?: string } }).request;
+        const response = (request.name ?? '').startsWith('forbidden-')
+          ? { uid: request.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: 'configmaps named forbidden-* are refused' } }
+          : { uid: request.uid, allowed: true, warnings: ['configmap checked by the e2e webhook'] };
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    hookPort = (hook.address() as AddressInfo).port;
+  });
+  after(() => { hook?.close(); hook?.closeAllConnections(); });
+
+  test('a ValidatingWebhookConfiguration with clientConfig.url refuses kubectl create as upstream words it', async () => {
+    const k = kubectlFor(kv, 'dispatcher');
+    await k.ok(['create', 'namespace', ns]);
+    const config = {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'e2e-deny' },
+      webhooks: [{
+        name: 'deny.e2e.kubevisor.dev', admissionReviewVersions: ['v1'], sideEffects: 'None',
+        clientConfig: { url: `https://127.0.0.1:${hookPort}/validate`, caBundle },
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }],
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+      }],
+    };
+    assert.match(await k.ok(['apply', '-f', '-'], JSON.stringify(config)), /validatingwebhookconfiguration.admissionregistration.k8s.io\/e2e-deny created/);
+    try {
+      const refused = await k.run(['create', 'configmap', 'forbidden-one', '--from-literal=a=b', '-n', ns]);
+      assert.equal(refused.code, 1);
+      assert.equal(refused.stderr.trim(), 'error: failed to create configmap: admission webhook "deny.e2e.kubevisor.dev" denied the request: configmaps named forbidden-* are refused');
+      assert.equal((await k.run(['get', 'configmap', 'forbidden-one', '-n', ns])).code, 1);
+      const applied = await k.run(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'forbidden-two' }, data: { a: 'b' } }));
+      assert.equal(applied.code, 1);
+      assert.match(applied.stderr, /Error from server \(Forbidden\): error when creating "STDIN": admission webhook "deny\.e2e\.kubevisor\.dev" denied the request: configmaps named forbidden-\* are refused/);
+      // Allowed, with the webhook's warning printed by kubectl.
+      const allowed = await k.run(['create', 'configmap', 'fine', '--from-literal=a=b', '-n', ns]);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.match(allowed.stdout, /configmap\/fine created/);
+      assert.match(allowed.stderr, /^Warning: configmap checked by the e2e webhook$/m);
+    } finally {
+      await k.ok(['delete', 'validatingwebhookconfiguration', 'e2e-deny']);
+    }
+    // Gone with its configuration.
+    await k.ok(['create', 'configmap', 'forbidden-three', '--from-literal=a=b', '-n', ns]);
+  });
+});
 
 async function waitFor(cond: () => boolean, ms: number, msg: () => string): Promise<void> {
   const end = Date.now() + ms;

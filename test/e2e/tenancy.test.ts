@@ -7,6 +7,8 @@
 //     service-account tokens); the admin API's certificate is refused by a cluster;
 //     a cluster's certificate at the server root reaches its cluster
 //  3. RBAC inside a cluster: view, can-i --list, escalation, impersonation
+//  3b. a user added with a CertificateSigningRequest (kubectl certificate approve|deny),
+//     its certificate refused by the other cluster
 //  4. pause/resume, sleep/wake (with the waking request's latency), snapshot/restore
 //  5. delete removes the data; the other cluster is untouched
 //  6. the object-count limit
@@ -20,6 +22,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { cliEntry, startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
 import { kubectlBinary } from '../support/kubectl.ts';
+import { makeCsr } from '../support/csr.ts';
 
 interface Run {
   code: number;
@@ -449,6 +452,79 @@ describe('virtual clusters: isolation and lifecycle', () => {
       `Error from server (Forbidden): users "kubevisor-admin" is forbidden: User "${viewerUser}" cannot impersonate resource "users" in API group "" at the cluster scope\n`);
     // RBAC objects of a are a's: b has no viewer.
     assert.equal(await kFails('b', ['get', 'clusterrolebinding', 'viewer']), 'Error from server (NotFound): clusterrolebindings.rbac.authorization.k8s.io "viewer" not found\n');
+  });
+
+  test('3b. a CertificateSigningRequest approved with kubectl adds a user signed by the cluster\'s CA', async () => {
+    const csrYaml = (name: string, request: string) => `apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata:
+  name: ${name}
+spec:
+  request: ${request}
+  signerName: kubernetes.io/kube-apiserver-client
+  expirationSeconds: 86400
+  usages:
+  - client auth
+`;
+    const jane = makeCsr({ commonName: 'jane', organizations: ['dev', 'qa'] });
+    assert.equal(await kOk('a', ['create', '-f', '-'], csrYaml('jane', jane.request)), 'certificatesigningrequest.certificates.k8s.io/jane created\n');
+    const pending = (await kOk('a', ['get', 'csr', 'jane', '--no-headers'])).trim().split(/\s+/);
+    assert.deepEqual([pending[0], ...pending.slice(2)], ['jane', 'kubernetes.io/kube-apiserver-client', 'kubevisor-admin', '24h', 'Pending']);
+    assert.equal(await kOk('a', ['certificate', 'approve', 'jane']), 'certificatesigningrequest.certificates.k8s.io/jane approved\n');
+    let certificate = '';
+    for (const end = Date.now() + 10_000; certificate === '' && Date.now() < end; await sleep(100)) {
+      certificate = await kOk('a', ['get', 'csr', 'jane', '-o', 'jsonpath={.status.certificate}']);
+    }
+    assert.notEqual(certificate, '', 'the csrsigning controller issued the certificate');
+    assert.match(await kOk('a', ['get', 'csr', 'jane']), /^jane .* Approved,Issued\n$/m);
+
+    // A kubeconfig with the issued certificate and the key: the cluster knows jane and her groups.
+    const doc = kubeconfigDoc();
+    const clusterName = doc.contexts.find((c) => c.name === 'kubevisor_a')!.context.cluster;
+    const cluster = doc.clusters.find((c) => c.name === clusterName)!.cluster;
+    const janeConfig = join(base, 'jane.kubeconfig');
+    const userConfig = (server: string) => `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "${server}", certificate-authority-data: "${cluster['certificate-authority-data']}"}
+users:
+- name: jane
+  user: {client-certificate-data: "${certificate}", client-key-data: "${Buffer.from(jane.keyPem).toString('base64')}"}
+contexts:
+- name: jane
+  context: {cluster: c, user: jane, namespace: default}
+current-context: jane
+`;
+    writeFileSync(janeConfig, userConfig(cluster.server!));
+    const whoami = await run(kubectl, ['--kubeconfig', janeConfig, 'auth', 'whoami']);
+    assert.equal(whoami.code, 0, whoami.stderr);
+    assert.deepEqual(whoami.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' ')),
+      ['ATTRIBUTE VALUE', 'Username jane', 'Groups [dev qa system:authenticated]', '']);
+    const pods = await run(kubectl, ['--kubeconfig', janeConfig, 'get', 'pods']);
+    assert.equal(pods.stderr, 'Error from server (Forbidden): pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"\n');
+    // Cluster b did not issue it: jane is unknown there.
+    const janeAtB = join(base, 'jane-at-b.kubeconfig');
+    writeFileSync(janeAtB, userConfig(cluster.server!.replace(/\/clusters\/a$/, '/clusters/b')));
+    const atB = await run(kubectl, ['--kubeconfig', janeAtB, 'auth', 'whoami']);
+    assert.notEqual(atB.code, 0);
+    assert.match(atB.stderr, /^error: You must be logged in to the server \(Unauthorized\)$/m);
+
+    // Writing the approval subresource is not enough: approving needs `approve` on the signer.
+    await kOk('a', ['create', 'clusterrole', 'csr-approval-writer', '--verb=get,list,update', '--resource=certificatesigningrequests,certificatesigningrequests/approval']);
+    await kOk('a', ['create', 'clusterrolebinding', 'carol-csr', '--clusterrole=csr-approval-writer', '--user=carol']);
+    await kOk('a', ['create', '-f', '-'], csrYaml('for-carol', makeCsr({ commonName: 'dave' }).request));
+    const forbidden = 'Error from server (Forbidden): certificatesigningrequests.certificates.k8s.io "for-carol" is forbidden: ' +
+      'user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"\n';
+    assert.equal(await kFails('a', ['--as=carol', 'certificate', 'approve', 'for-carol']), forbidden);
+    assert.equal(await kFails('a', ['--as=carol', 'certificate', 'deny', 'for-carol']), forbidden);
+
+    // Deny: the request is denied and never signed.
+    assert.equal(await kOk('a', ['certificate', 'deny', 'for-carol']), 'certificatesigningrequest.certificates.k8s.io/for-carol denied\n');
+    assert.equal(await kFails('a', ['certificate', 'approve', 'for-carol']), 'error: certificate signing request "for-carol" is already Denied\n');
+    await sleep(300);
+    assert.match(await kOk('a', ['get', 'csr', 'for-carol']), /^for-carol .* Denied\n$/m);
+    assert.equal(await kOk('a', ['get', 'csr', 'for-carol', '-o', 'jsonpath={.status.certificate}']), '');
   });
 
   test('4a. pause answers 503 and resume brings back every object', async (t) => {

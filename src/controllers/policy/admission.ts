@@ -1,6 +1,7 @@
 // LimitRanger and ResourceQuota as admission plugins of the generic store
 // (vc.store.admission), so every create and update passes them, whoever
-// writes: clients and controllers alike.
+// writes: clients and controllers alike. LimitRanger admits (defaults and
+// checks before mutating webhooks), ResourceQuota validates (after them).
 
 import type { AdmissionPlugin } from '../../registry/generic/admission.ts';
 import type { ControllerContext } from '../context.ts';
@@ -14,10 +15,17 @@ export function limitRangerAdmission(ctx: ControllerContext): AdmissionPlugin {
   };
 }
 
+/**
+ * ResourceQuota validates, after mutating admission webhooks and the kind's
+ * validation, as upstream's last plugin: it charges the object as stored.
+ */
 export function resourceQuotaAdmission(ctx: ControllerContext): AdmissionPlugin {
   return {
     name: 'ResourceQuota',
-    admit: (op, def, namespace, obj, old) => admitQuota(ctx, def, namespace, obj, op === 'update' ? old : undefined),
+    validate: (req) => {
+      if (req.operation === 'DELETE' || req.subresource !== undefined || !req.object) return;
+      return admitQuota(ctx, req.def, req.namespace, req.object, req.operation === 'UPDATE' ? req.oldObject : undefined);
+    },
     aborted: (_op, def, obj) => quotaAborted(ctx, def, obj),
   };
 }

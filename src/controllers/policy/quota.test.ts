@@ -158,12 +158,19 @@ test('a charge whose create failed lapses and is recounted', async () => {
     await createNamespace(ctx, 'q5');
     const podDef = ctx.def('', 'v1', 'pods');
     const rqDef = ctx.def('', 'v1', 'resourcequotas');
-    await vc.store.create(rqDef, 'q5', { metadata: { name: 'q' }, spec: { hard: { pods: '1' } } });
-    // Admitted, then refused by validation (no containers).
+    await vc.store.create(rqDef, 'q5', { metadata: { name: 'q' }, spec: { hard: { pods: '2' } } });
+    // Validation refuses before quota charges (quota validates last, as upstream).
     const bad: KubeObject = { metadata: { name: 'bad' }, spec: { containers: [] } };
     await assert.rejects(admitAndCreate(ctx, podDef, 'q5', bad), (e: { code: number }) => e.code === 422);
-    assert.equal(quotaStatus(vc, rqDef, 'q5', 'q')?.used?.pods, '1');
-    await eventually(() => quotaStatus(vc, rqDef, 'q5', 'q')?.used?.pods === '0', 3000, 'aborted charge');
+    assert.equal(quotaStatus(vc, rqDef, 'q5', 'q')?.used?.pods ?? '0', '0');
+    // Charged, then refused by storage (the name is taken): the charge is given back.
+    await admitAndCreate(ctx, podDef, 'q5', podObject('dup'));
+    await eventually(() => quotaStatus(vc, rqDef, 'q5', 'q')?.used?.pods === '1', 3000, 'one pod');
+    await assert.rejects(admitAndCreate(ctx, podDef, 'q5', podObject('dup')), (e: { code: number }) => e.code === 409);
+    assert.equal(quotaStatus(vc, rqDef, 'q5', 'q')?.used?.pods, '2');
+    await eventually(() => quotaStatus(vc, rqDef, 'q5', 'q')?.used?.pods === '1', 3000, 'aborted charge');
+    await vc.store.delete(podDef, 'q5', 'dup');
+    await eventually(() => quotaStatus(vc, rqDef, 'q5', 'q')?.used?.pods === '0', 3000, 'deleted pod');
     // Admitted and never written at all: the reservation lapses.
     await admitQuota(ctx, podDef, 'q5', podObject('never'));
     assert.equal(quotaStatus(vc, rqDef, 'q5', 'q')?.used?.pods, '1');

@@ -11,7 +11,7 @@ import { apiVersionOf, type ResourceDef, type UserInfo } from '../types.ts';
 import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
 import { cloneObject, dropEmptyMetadata, generateName, newUid, nowTimestamp, specChanged, jsonEqual } from './metadata.ts';
 import type { CacheEvent, CachedObject, WatchCache } from './watch-cache.ts';
-import type { AdmissionOperation, AdmissionPlugin } from './admission.ts';
+import type { AdmissionOperation, AdmissionPlugin, AdmissionRequest } from './admission.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -21,6 +21,10 @@ export interface WriteOptions {
   managedFields?: 'record' | 'given';
   /** The requesting user of a client's write, for admission (RBAC escalation checks); unset for the server's own writes. */
   user?: UserInfo;
+  /** Adds a warning to the response of a client's write (admission webhooks' warnings); unset for the server's own writes. */
+  warn?: (text: string) => void;
+  /** The fieldManager and fieldValidation a client's write gave itself, shown to admission webhooks in its options. */
+  sent?: { fieldManager?: string; fieldValidation?: string };
 }
 
 type ManagedFieldsLib = typeof import('../../api/managedfields/index.ts');
@@ -121,7 +125,7 @@ function gr(def: ResourceDef) { return { group: def.group, resource: def.plural 
 export class GenericStore {
   readonly kv: KVStore;
   readonly cache: WatchCache;
-  /** Admission plugins every create and update passes through (added by the cluster's controllers). */
+  /** Admission plugins every write passes through (added per cluster: RBAC, limits, controllers, webhooks). */
   readonly admission: AdmissionPlugin[] = [];
   constructor(kv: KVStore, cache: WatchCache) {
     this.kv = kv;
@@ -312,7 +316,10 @@ export class GenericStore {
 
     await this.admit('create', def, namespace, obj, undefined, opts.user, opts.dryRun === true);
     try {
-      const out = await this.createAdmitted(def, namespace, obj, generated, opts);
+      // Mutating webhooks change obj in place; createAdmitted validates what they leave.
+      const req = this.request('CREATE', def, namespace, generated ? '' : meta.name as string, undefined, obj, undefined, opts);
+      if (req) await this.mutatePhase(req);
+      const out = await this.createAdmitted(def, namespace, obj, generated, opts, req);
       // A dry run stores nothing: what admission reserved for it is given back.
       if (opts.dryRun) this.aborted('create', def, obj);
       return out;
@@ -322,11 +329,13 @@ export class GenericStore {
     }
   }
 
-  private async createAdmitted(def: ResourceDef, namespace: string | undefined, obj: KubeObject, generated: boolean, opts: WriteOptions): Promise<KubeObject> {
+  private async createAdmitted(def: ResourceDef, namespace: string | undefined, obj: KubeObject, generated: boolean, opts: WriteOptions,
+    req: AdmissionRequest | undefined): Promise<KubeObject> {
     const meta = obj.metadata;
     for (let attempt = 0; ; attempt++) {
       if (generated && attempt > 0) meta.name = generateName(meta.generateName as string);
       this.validateOrThrow(def, obj, [...(def.strategy.validate?.(obj) ?? []), ...(def.strategy.validateCreate?.(obj) ?? [])]);
+      if (req) await this.validatePhase(req);
       const key = objectKey(def, namespace, meta.name as string);
       if (opts.dryRun) {
         if (this.cache.getCached(key)) throw errors.alreadyExists(gr(def), meta.name as string);
@@ -343,6 +352,40 @@ export class GenericStore {
 
   private async admit(op: AdmissionOperation, def: ResourceDef, namespace: string | undefined, obj: KubeObject, old: KubeObject | undefined, user: UserInfo | undefined, dryRun: boolean): Promise<void> {
     for (const p of this.admission) await p.admit?.(op, def, namespace, obj, old, user, dryRun);
+  }
+
+  /**
+   * The write as the mutating and validating phases see it; undefined when no
+   * plugin has those phases (nothing to describe).
+   */
+  private request(operation: AdmissionRequest['operation'], def: ResourceDef, namespace: string | undefined, name: string,
+    subresource: string | undefined, object: KubeObject | undefined, oldObject: KubeObject | undefined,
+    opts: WriteOptions & DeleteOptions): AdmissionRequest | undefined {
+    if (!this.admission.some((p) => p.mutate !== undefined || p.validate !== undefined)) return undefined;
+    return {
+      operation, def, namespace: def.scope === 'Namespaced' ? namespace : undefined, name, subresource, object, oldObject,
+      user: opts.user, dryRun: opts.dryRun === true, options: operationOptions(operation, opts), warn: opts.warn ?? (() => {}),
+    };
+  }
+
+  /** Every plugin's mutate, in order; true when one changed the object. */
+  private async mutatePhase(req: AdmissionRequest): Promise<boolean> {
+    let changed = false;
+    for (const p of this.admission) {
+      if (!p.mutate) continue;
+      const r = p.mutate(req);
+      if (typeof r === 'boolean' ? r : await r) changed = true;
+    }
+    return changed;
+  }
+
+  /** Every plugin's validate, in order. */
+  private async validatePhase(req: AdmissionRequest): Promise<void> {
+    for (const p of this.admission) {
+      if (!p.validate) continue;
+      const r = p.validate(req);
+      if (r) await r;
+    }
   }
 
   private aborted(op: AdmissionOperation, def: ResourceDef, obj: KubeObject): void {
@@ -391,8 +434,26 @@ export class GenericStore {
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     const old = this.present(def, current.obj);
-    const prepared = this.prepareUpdate(def, namespace, owned ? input : cloneObject(input), old, opts);
+    let prepared = this.prepareUpdate(def, namespace, owned ? input : cloneObject(input), old, opts);
     if (!opts.subresource) await this.admit('update', def, namespace, prepared, old, opts.user, opts.dryRun === true);
+    const req = this.request('UPDATE', def, namespace, name, opts.subresource, prepared, old, opts);
+    if (req) {
+      try {
+        if (await this.mutatePhase(req)) {
+          // What mutating webhooks changed is validated again; a subresource keeps only its own part of it.
+          if (opts.subresource) {
+            prepared = this.prepareUpdate(def, namespace, prepared, old, opts);
+          } else {
+            if (tracksGeneration(def)) prepared.metadata.generation = (old.metadata.generation ?? 1) + (specChanged(prepared, old) ? 1 : 0);
+            this.validateUpdate(def, prepared, old, opts);
+          }
+        }
+        await this.validatePhase(prepared === req.object ? req : { ...req, object: prepared });
+      } catch (e) {
+        if (!opts.subresource) this.aborted('update', def, prepared);
+        throw e;
+      }
+    }
     // A write that changes nothing leaves managedFields' times alone too.
     const obj = mf.revertNoopTimestamps(old, prepared);
     if (jsonEqual(stripRV(obj), stripRV(old))) {
@@ -523,13 +584,19 @@ export class GenericStore {
     }
     this.recordFields(def, old, obj, opts, opts.subresource);
     dropEmptyMetadata(obj);
+    this.validateUpdate(def, obj, old, opts);
+    return obj;
+  }
+
+  /** The kind's rules for an update (of the subresource written). */
+  private validateUpdate(def: ResourceDef, obj: KubeObject, old: KubeObject, opts: UpdateOptions): void {
     const st = def.strategy;
+    const write = opts.subresource === undefined ? undefined : st.subresourceWrites?.[opts.subresource];
     const errs = write ? write.validate(obj, old)
       : opts.subresource === 'status' && st.validateStatusUpdate
         ? st.validateStatusUpdate(obj, old)
         : [...(st.validate?.(obj) ?? []), ...(st.validateUpdate?.(obj, old) ?? [])];
     this.validateOrThrow(def, obj, errs);
-    return obj;
   }
 
   /**
@@ -585,6 +652,12 @@ export class GenericStore {
       }
       if (pre?.resourceVersion && pre.resourceVersion !== cur.obj.metadata.resourceVersion) {
         throw errors.conflict(gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.obj.metadata.resourceVersion ?? ''}`);
+      }
+      // Admission sees a delete with the object as it is (upstream's delete validation, run on every try).
+      const req = this.request('DELETE', def, namespace, name, undefined, undefined, this.present(def, cur.obj), opts);
+      if (req) {
+        await this.mutatePhase(req);
+        await this.validatePhase(req);
       }
       const plan = this.deletionPlan(def, cur, opts);
       if (opts.dryRun) return { obj: this.present(def, plan.obj ?? cur.obj), deleted: plan.obj === undefined };
@@ -734,6 +807,24 @@ export class GenericStore {
   count(def: ResourceDef): number {
     return this.cache.count(resourcePrefix(def));
   }
+}
+
+/** The options of a write as admission webhooks are shown them: a CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1). */
+function operationOptions(operation: AdmissionRequest['operation'], opts: WriteOptions & DeleteOptions): Record<string, unknown> {
+  const kind = operation === 'CREATE' ? 'CreateOptions' : operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions';
+  const out: Record<string, unknown> = { kind, apiVersion: 'meta.k8s.io/v1' };
+  if (operation === 'DELETE') {
+    if (opts.gracePeriodSeconds !== undefined) out.gracePeriodSeconds = opts.gracePeriodSeconds;
+    const pre = opts.preconditions;
+    if (pre && (pre.uid !== undefined || pre.resourceVersion !== undefined)) out.preconditions = { ...pre };
+    if (opts.propagationPolicy !== undefined) out.propagationPolicy = opts.propagationPolicy;
+    if (opts.dryRun) out.dryRun = ['All'];
+    return out;
+  }
+  if (opts.dryRun) out.dryRun = ['All'];
+  if (opts.sent?.fieldManager) out.fieldManager = opts.sent.fieldManager;
+  if (opts.sent?.fieldValidation) out.fieldValidation = opts.sent.fieldValidation;
+  return out;
 }
 
 function withRV(obj: KubeObject, rev: number): KubeObject {

@@ -46,7 +46,7 @@ test('namespace scope is enforced per kind', () => {
 test('names are checked with the kind\'s rule', () => {
   const rule: Record<string, 'subdomain' | 'label' | 'dns1035' | 'path'> = {
     Namespace: 'label', Service: 'dns1035', StatefulSet: 'label', Role: 'path', ClusterRole: 'path', RoleBinding: 'path',
-    ClusterRoleBinding: 'path', Event: 'path',
+    ClusterRoleBinding: 'path', Event: 'path', CertificateSigningRequest: 'path',
   };
   for (const f of kindFixtures) {
     if (f.kind === 'CSIDriver' || (f.kind === 'Event' && f.group !== '')) continue;

@@ -14,7 +14,15 @@ const template = {
   spec: { containers: [{ name: 'web', image: 'nginx:1.25', ports: [{ containerPort: 80 }], resources: { requests: { cpu: '100m', memory: '64Mi' } } }] },
 };
 const jobTemplate = { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'task', image: 'busybox:1.36', command: ['sh', '-c', 'date'] }] } };
-const csr = Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n').toString('base64');
+// A real request (EC P-256, CN=jane, O=dev): its signature is checked.
+const csr = Buffer.from(`-----BEGIN CERTIFICATE REQUEST-----
+MIHXMH8CAQAwHTEMMAoGA1UECgwDZGV2MQ0wCwYDVQQDDARqYW5lMFkwEwYHKoZI
+zj0CAQYIKoZIzj0DAQcDQgAEOgagOzTOQS20scsI/L2c3eTEmH1flYq5ACpvoMqs
+APdp/rYjZ4dHpHXdtesvMLdXjTNIwbSS/t/CEqKi7DhI+6AAMAoGCCqGSM49BAMC
+A0gAMEUCIBUGIgIK4G2IqeknjxqbVylt0kPH0K6vlPmSUYq6Nm22AiEAlded1YCg
+zMOOXnEOLgVSLV9coUcAnUtMxsw7rSML+EM=
+-----END CERTIFICATE REQUEST-----
+`).toString('base64');
 
 export const kindFixtures: KindFixture[] = [
   { group: '', version: 'v1', kind: 'Namespace', namespaced: false, obj: { metadata: { name: 'team-a' } } },

@@ -36,6 +36,19 @@ function managerOf(ctx: ResourceContext, required = false): string {
   return managerName(fieldManager(ctx.query, required), ctx.req.headers['user-agent']);
 }
 
+/**
+ * The write's client, for admission: its user, where admission webhooks' warnings go
+ * (Warning headers), and the options it gave itself (shown to webhooks).
+ */
+function client(ctx: ResourceContext): Pick<DeleteOptions, 'user' | 'warn' | 'sent'> {
+  const q = ctx.query;
+  return {
+    user: ctx.user,
+    warn: (text) => addWarnings(ctx.res, [text]),
+    sent: { fieldManager: q.get('fieldManager') || undefined, fieldValidation: q.get('fieldValidation') || undefined },
+  };
+}
+
 function fieldManager(q: URLSearchParams, required = false): string | undefined {
   const m = q.get('fieldManager') ?? undefined;
   if (m !== undefined && m.length > 128) throw errors.badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
@@ -68,7 +81,7 @@ export async function serveCreate(ctx: ResourceContext, neg: Negotiated): Promis
     throw errors.invalid(def, '', [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
   }
   await admitCreate(cluster, def, info.namespace, obj);
-  const created = await cluster.store.create(def, info.namespace, obj, { dryRun: dry, fieldManager: manager, user: ctx.user });
+  const created = await cluster.store.create(def, info.namespace, obj, { dryRun: dry, fieldManager: manager, ...client(ctx) });
   writeObject(ctx.res, 201, created, neg.encoding);
 }
 
@@ -87,7 +100,7 @@ export async function serveUpdate(ctx: ResourceContext, neg: Negotiated): Promis
   const allowCreate = info.subresource === undefined && createOnUpdate(def);
   if (allowCreate && !cluster.store.peek(def, info.namespace, name)) await admitCreate(cluster, def, info.namespace, obj);
   const r = await cluster.store.update(def, info.namespace, name, obj, {
-    dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), allowCreate, user: ctx.user,
+    dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), allowCreate, ...client(ctx),
   });
   writeObject(ctx.res, r.created ? 201 : 200, r.obj, neg.encoding);
 }
@@ -123,7 +136,7 @@ async function updateScale(ctx: ResourceContext, scale: KubeObject, dry: boolean
     if (rv) obj.metadata.resourceVersion = rv;
     setReplicas(def, obj, replicas);
     return obj;
-  }, { dryRun: dry, fieldManager: manager, user: ctx.user });
+  }, { dryRun: dry, fieldManager: manager, ...client(ctx) });
   return getScale(def, r.obj);
 }
 
@@ -151,7 +164,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
       if (rv && rv !== obj.metadata.resourceVersion) obj.metadata.resourceVersion = rv;
       setReplicas(def, obj, scaleToReplicas(def, scale));
       return obj;
-    }, { dryRun: dry, fieldManager: manager, user: ctx.user });
+    }, { dryRun: dry, fieldManager: manager, ...client(ctx) });
     return writeObject(ctx.res, 200, getScale(def, r.obj), neg.encoding);
   }
 
@@ -177,7 +190,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
       });
       created = res.created;
       return withManagedFields(res.object, res.managedFields);
-    }, { allowCreate: true, dryRun: dry, fieldManager: manager, managedFields: 'given', subresource, user: ctx.user });
+    }, { allowCreate: true, dryRun: dry, fieldManager: manager, managedFields: 'given', subresource, ...client(ctx) });
     return writeObject(ctx.res, created || r.created ? 201 : 200, r.obj, neg.encoding);
   }
 
@@ -186,7 +199,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
     addWarnings(ctx.res, patched.warnings);
     // The patched object passes the same body checks as a PUT (unknown fields are already handled).
     return decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched.obj)), 'json', 'Ignore', 'patch').obj;
-  }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), user: ctx.user });
+  }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), ...client(ctx) });
   writeObject(ctx.res, 200, r.obj, neg.encoding);
 }
 
@@ -218,7 +231,7 @@ function requireApplyConfig(def: ResourceDef, name: string, v: unknown): KubeObj
 
 async function readDeleteOptions(ctx: ResourceContext): Promise<DeleteOptions> {
   const q = ctx.query;
-  const opts: DeleteOptions = { dryRun: dryRun(q) };
+  const opts: DeleteOptions = { dryRun: dryRun(q), ...client(ctx) };
   const body = await readBody(ctx.req);
   if (body.length > 0) {
     const format = bodyFormat(ctx.req.headers['content-type']) ?? 'json';

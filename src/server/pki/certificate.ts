@@ -3,6 +3,7 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import * as der from './der.ts';
 import { ipAddressOctets } from './ip-address.ts';
+import { bitStringBytes, childrenOf, readOnly } from '../../api/x509/der.ts';
 
 export interface DistinguishedName {
   readonly commonName: string;
@@ -11,6 +12,10 @@ export interface DistinguishedName {
 }
 
 export type ExtendedKeyUsage = 'serverAuth' | 'clientAuth';
+
+/** keyUsage bits a certificate may carry (RFC 5280 §4.2.1.3). */
+export type KeyUsage = 'digitalSignature' | 'contentCommitment' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' |
+  'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
 
 export interface KeyPair {
   readonly privateKey: KeyObject;
@@ -32,6 +37,15 @@ export interface CertificateTemplate {
   readonly extendedKeyUsages?: readonly ExtendedKeyUsage[];
   /** DNS names and IP addresses for the subjectAltName extension. */
   readonly hosts?: readonly string[];
+  /** The subject as DER, used as it is instead of `subject` (a signed request's). */
+  readonly rawSubject?: Uint8Array;
+  /** GeneralName encodings for the subjectAltName extension, used as they are (instead of `hosts`). */
+  readonly rawSubjectAltNames?: readonly Uint8Array[];
+  /**
+   * The keyUsage bits; none: no keyUsage extension. Default: digitalSignature, and
+   * keyCertSign and cRLSign for a CA.
+   */
+  readonly keyUsages?: readonly KeyUsage[];
 }
 
 const OID = {
@@ -49,9 +63,10 @@ const OID = {
 } as const;
 
 // keyUsage bit numbers (RFC 5280 §4.2.1.3).
-const DIGITAL_SIGNATURE = 0;
-const KEY_CERT_SIGN = 5;
-const CRL_SIGN = 6;
+const KEY_USAGE_BITS: Record<KeyUsage, number> = {
+  digitalSignature: 0, contentCommitment: 1, keyEncipherment: 2, dataEncipherment: 3, keyAgreement: 4,
+  keyCertSign: 5, cRLSign: 6, encipherOnly: 7, decipherOnly: 8,
+};
 
 export function newKeyPair(): KeyPair {
   return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -70,12 +85,17 @@ function encodeName(name: DistinguishedName): Buffer {
 }
 
 /**
- * RFC 5280 key identifier: SHA-1 of the public key's point. A P-256 key's SPKI (91 bytes)
- * ends with its BIT STRING: no unused bits, then the 65-byte uncompressed point.
+ * RFC 5280 key identifier: SHA-1 of the subjectPublicKey BIT STRING's bits. A P-256 key's
+ * SPKI (91 bytes) ends with its BIT STRING: no unused bits, then the 65-byte uncompressed
+ * point; any other key's SPKI is read.
  */
 function keyIdentifier(spki: Buffer): Buffer {
-  if (spki.length !== 91 || spki[23] !== 0x03 || spki[25] !== 0x00 || spki[26] !== 0x04) throw new Error('only EC P-256 public keys are supported');
-  return createHash('sha1').update(spki.subarray(26)).digest();
+  if (spki.length === 91 && spki[23] === 0x03 && spki[25] === 0x00 && spki[26] === 0x04) {
+    return createHash('sha1').update(spki.subarray(26)).digest();
+  }
+  const key = childrenOf(readOnly(spki))[1];
+  if (!key) throw new Error('malformed public key');
+  return createHash('sha1').update(bitStringBytes(key)).digest();
 }
 
 /** The SPKI and key identifier of an issuer's key, worked out once per key. */
@@ -120,13 +140,10 @@ export function issueCertificate(template: CertificateTemplate, signer: Signer):
   extensions.push(
     extension(OID.basicConstraints, true, template.isCA ? der.sequence(der.boolean(true)) : der.sequence()),
   );
-  extensions.push(
-    extension(
-      OID.keyUsage,
-      true,
-      der.namedBits(template.isCA ? [DIGITAL_SIGNATURE, KEY_CERT_SIGN, CRL_SIGN] : [DIGITAL_SIGNATURE]),
-    ),
-  );
+  const keyUsages: readonly KeyUsage[] = template.keyUsages ?? (template.isCA ? ['digitalSignature', 'keyCertSign', 'cRLSign'] : ['digitalSignature']);
+  if (keyUsages.length > 0) {
+    extensions.push(extension(OID.keyUsage, true, der.namedBits(keyUsages.map((u) => KEY_USAGE_BITS[u]))));
+  }
   if (template.extendedKeyUsages && template.extendedKeyUsages.length > 0) {
     extensions.push(
       extension(
@@ -136,7 +153,9 @@ export function issueCertificate(template: CertificateTemplate, signer: Signer):
       ),
     );
   }
-  if (template.hosts && template.hosts.length > 0) {
+  if (template.rawSubjectAltNames !== undefined) {
+    if (template.rawSubjectAltNames.length > 0) extensions.push(extension(OID.subjectAltName, false, der.sequence(...template.rawSubjectAltNames)));
+  } else if (template.hosts && template.hosts.length > 0) {
     extensions.push(extension(OID.subjectAltName, false, subjectAltName(template.hosts)));
   }
   extensions.push(extension(OID.subjectKeyIdentifier, false, der.octetString(subjectKeyId)));
@@ -153,7 +172,7 @@ export function issueCertificate(template: CertificateTemplate, signer: Signer):
     algorithm,
     encodeName(signer.name),
     der.sequence(der.time(template.notBefore), der.time(template.notAfter)),
-    encodeName(template.subject),
+    template.rawSubject !== undefined ? Buffer.from(template.rawSubject) : encodeName(template.subject),
     spki,
     der.explicit(3, der.sequence(...extensions)),
   );

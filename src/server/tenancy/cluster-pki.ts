@@ -22,7 +22,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hashToken, isTokenHash, newAdminToken } from '../pki/admin-token.ts';
-import { issueCertificate, privateKeyPem, type KeyPair, type Signer } from '../pki/certificate.ts';
+import { issueCertificate, privateKeyPem, type ExtendedKeyUsage, type KeyPair, type KeyUsage, type Signer } from '../pki/certificate.ts';
 import { ADMIN_GROUP, ADMIN_USER, nameOf } from '../pki/pki.ts';
 import { writePrivateFile } from '../pki/private-file.ts';
 
@@ -121,6 +121,44 @@ export function issueAdminCertificate(publicKey: KeyObject, ca: Signer, caNotAft
   }, ca);
 }
 
+/** What a signer of certificate signing requests asks the cluster's CA to certify. */
+export interface CertificateToSign {
+  /** The requester's public key (any type: the CA signs, the key is only carried). */
+  readonly publicKey: KeyObject;
+  /** The request's subject as DER, carried over as it is (CN = user, O = groups). */
+  readonly subject: Uint8Array;
+  /** The request's subjectAltName entries (GeneralName DER), carried over. */
+  readonly subjectAltNames?: readonly Uint8Array[];
+  readonly keyUsages: readonly KeyUsage[];
+  readonly extendedKeyUsages: readonly ExtendedKeyUsage[];
+  /** How long the certificate should be valid; it never outlives the CA. */
+  readonly durationMs: number;
+}
+
+const HOUR = 60 * 60 * 1000;
+
+/**
+ * A certificate for `req` signed by `ca`, with upstream's csrsigning timing: valid from
+ * 5 minutes ago; a lifetime under 8 hours ends `durationMs` from now, a longer one 5 minutes
+ * sooner; never after the CA's own end. Throws when the CA has expired.
+ */
+export function signRequestedCertificate(req: CertificateToSign, ca: Signer, caNotAfter: number, now = Date.now()): string {
+  const notBefore = now - BACKDATE;
+  if (notBefore >= caNotAfter) throw new Error(`the signer has expired: NotAfter=${new Date(caNotAfter).toISOString()}`);
+  if (now >= caNotAfter) throw new Error('refusing to sign a certificate that expired in the past');
+  const end = req.durationMs < 8 * HOUR ? now + req.durationMs : now + req.durationMs - BACKDATE;
+  return issueCertificate({
+    subject: { commonName: '' },
+    rawSubject: req.subject,
+    rawSubjectAltNames: req.subjectAltNames ?? [],
+    publicKey: req.publicKey,
+    notBefore: new Date(notBefore),
+    notAfter: new Date(Math.min(end, caNotAfter)),
+    keyUsages: req.keyUsages,
+    extendedKeyUsages: req.extendedKeyUsages,
+  }, ca);
+}
+
 /** A new cluster's credentials, made elsewhere (ClusterKits) and already in its directory. */
 export interface PreparedCredentials {
   readonly caCertPem: string;
@@ -216,6 +254,14 @@ export class ClusterPki {
   /** True when `token` is one of the cluster's static tokens. */
   hasToken(token: string): boolean {
     return this.tokenHashes.has(hashToken(token));
+  }
+
+  /**
+   * Sign a certificate signing request's key with the cluster's CA (the key stays here):
+   * the certificate, then the CA (PEM), which the cluster accepts as a client's chain.
+   */
+  signCertificate(req: CertificateToSign, now = Date.now()): string {
+    return signRequestedCertificate(req, this.signer, this.caCert.validToDate.getTime(), now) + this.caCertPem;
   }
 
   /** New admin credentials (CN kubevisor-admin, O system:masters) for this cluster. */

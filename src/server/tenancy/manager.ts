@@ -20,10 +20,12 @@ import { ClusterKits, type Kit } from './cluster-kits.ts';
 import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { attachPodStreams } from '../pod-streams.ts';
 import { attachPodBinding } from '../pod-binding.ts';
+import { installAdmissionWebhooks } from '../admission/webhooks/index.ts';
 import { versionInfo } from '../version.ts';
 import { readSigningKeySync, signingKeyPath } from '../serviceaccounts/keys.ts';
 import { ClusterPki, type ClusterCredentials, type RootClientCA } from './cluster-pki.ts';
 import { objectLimitAdmission } from './limits.ts';
+import { certificateSigningRequestAdmission } from '../certificates/admission.ts';
 import type { ClusterSpec } from './spec.ts';
 
 export type Phase = 'Pending' | 'Running' | 'Paused' | 'Sleeping' | 'Terminating' | 'Failed';
@@ -310,13 +312,16 @@ export class ClusterManager {
     vc.version = versionInfo(r.spec.kubernetesVersion);
     vc.limits = r.spec.limits;
     vc.tokens.push({ authenticateToken: (t) => (pki.hasToken(t) ? { username: 'kubevisor-admin', groups: ['system:masters', 'system:authenticated'] } : undefined) });
-    vc.store.admission.push(objectLimitAdmission(vc));
+    vc.signCertificate = (req) => pki.signCertificate(req);
+    vc.store.admission.push(objectLimitAdmission(vc), certificateSigningRequestAdmission(() => vc.authorizer));
     const { setupServiceAccounts } = await serviceAccountsModule();
     const sa = setupServiceAccounts(vc, this.opts.dataDir);
     vc.tokens.push(sa.authenticator);
     vc.nonResource = sa.serveDiscovery;
     r.streams = new AbortController();
     attachPodStreams(vc, { hostAccess: this.opts.podHostAccess ?? false, signal: r.streams.signal });
+    // Admission webhooks reach Services as pods/proxy reaches pods (a synced cluster's syncer routes them to its host).
+    installAdmissionWebhooks(vc, { hostAccess: this.opts.podHostAccess ?? false, signal: r.streams.signal });
     attachPodBinding(vc);
     try {
       const stop = await this.opts.onClusterOpen?.(vc, r.spec);
