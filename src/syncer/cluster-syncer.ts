@@ -42,6 +42,12 @@ export class ClusterSyncer {
   readonly ctx: SyncContext;
   private readonly link: HostLink;
   private readonly controller: Controller;
+  /**
+   * Host events come up through a queue of their own with fewer workers: a
+   * pod's state (bound, Running, Ready) never waits behind the four or so
+   * events each pod's start brings; the events follow as the queue drains.
+   */
+  private readonly events: Controller;
   private readonly refs = new ReferenceIndex();
   /** Pods whose host pod was deleted by someone else while they ran. */
   private readonly lost = new Set<string>();
@@ -79,6 +85,7 @@ export class ClusterSyncer {
     this.fromHost = new FromHost(link, host.sync);
     this.releases.push(() => this.fromHost.release());
     this.controller = new Controller(`syncer/${vc.name}`, (key) => this.reconcile(key), { workers: opts.workers ?? 8 });
+    this.events = new Controller(`syncer-events/${vc.name}`, (name) => this.copyEvent(name), { workers: 2 });
     this.ctx = {
       name: vc.name, vc, ctl: controllerContext(vc), hostNamespace: host.namespace, conn: link.conn, hosts,
       defs: {
@@ -159,7 +166,7 @@ export class ClusterSyncer {
     const onEvent = (o: KubeObject) => {
       if (!eventTarget(s, o)) return;
       this.pendingEvents.set(o.metadata.name as string, o);
-      this.controller.enqueue(syncKey('event', undefined, o.metadata.name as string));
+      this.events.enqueue(o.metadata.name as string);
     };
     this.unsubscribe.push(this.hostEvents.subscribe({ onAdd: onEvent, onUpdate: onEvent }));
     // The events the host holds already (its cache has only their names): recorded while this server was away.
@@ -175,6 +182,15 @@ export class ClusterSyncer {
       if (++ticks % (RESYNC_MS / GUARDRAIL_CHECK_MS) === 0) this.resyncAll();
     }, GUARDRAIL_CHECK_MS);
     this.timer.unref();
+  }
+
+  /** Copy the host event `name` waiting in pendingEvents up to the virtual cluster. */
+  private async copyEvent(name: string): Promise<void> {
+    const ev = this.pendingEvents.get(name);
+    if (!ev) return;
+    await syncHostEvent(this.ctx, ev);
+    // A newer version that came meanwhile has its own turn queued.
+    if (this.pendingEvents.get(name) === ev) this.pendingEvents.delete(name);
   }
 
   /** List the host namespace's events once and hand each to `onEvent` (an outage or a stop ends it: the informer brings what changes). */
@@ -257,14 +273,6 @@ export class ClusterSyncer {
         return syncEndpoints(s, namespace as string, name);
       case 'node':
         return syncVirtualNode(s, name);
-      case 'event': {
-        const ev = this.pendingEvents.get(name);
-        if (!ev) return;
-        await syncHostEvent(s, ev);
-        // A newer version that came meanwhile has its own turn queued.
-        if (this.pendingEvents.get(name) === ev) this.pendingEvents.delete(name);
-        return;
-      }
       case 'fromhost':
         return this.fromHost.reconcile(s, name);
       case 'ingress': case 'networkpolicy': case 'pdb': case 'priorityclass':
@@ -283,7 +291,7 @@ export class ClusterSyncer {
     this.timer = undefined;
     for (const u of this.unsubscribe.splice(0)) u();
     this.admission = undefined;
-    await this.controller.stop();
+    await Promise.all([this.controller.stop(), this.events.stop()]);
   }
 
   /** Release the host informers and connection. */

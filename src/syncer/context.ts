@@ -54,7 +54,7 @@ export interface SyncContext {
   ensureHostPriorityClass(name: string): Promise<void>;
 }
 
-export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'endpoints' | 'node' | 'event' | 'fromhost'
+export type SyncKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'service' | 'endpoints' | 'node' | 'fromhost'
   | 'serviceenv' | 'ingress' | 'networkpolicy' | 'pdb' | 'priorityclass';
 
 export function syncKey(kind: SyncKind, namespace: string | undefined, name: string): string {
