@@ -354,6 +354,25 @@ spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
     await k(envA, 'delete', 'pod', 'storyteller', '--wait=true');
   });
 
+  test('a pod bound in the virtual cluster (created with a nodeName, for a scheduler the host lacks) runs on that host node', async () => {
+    const nodes = ((await json(hostEnv, 'get', 'nodes')).items as KubeObject[]).map((n) => n.metadata.name as string).sort();
+    const node = nodes[nodes.length - 1]!;
+    const file = join(t.dir, 'pinned.yaml');
+    writeFileSync(file, `
+apiVersion: v1
+kind: Pod
+metadata: { name: pinned }
+spec: { nodeName: ${node}, schedulerName: tenant-scheduler, containers: [{ name: c, image: busybox }] }
+`);
+    await k(envA, 'apply', '-f', file);
+    await eventually(async () => (await json(envA, 'get', 'pod', 'pinned')).status.phase === 'Running', 30_000, 'the pinned pod runs');
+    const hostPod = await json(hostEnv, 'get', 'pod', 'pinned-x-default-x-a', '-n', HOST_NS);
+    assert.equal(hostPod.spec.nodeName, node);
+    assert.equal(hostPod.spec.schedulerName, 'default-scheduler');
+    assert.equal((await json(envA, 'get', 'pod', 'pinned')).spec.nodeName, node);
+    await k(envA, 'delete', 'pod', 'pinned', '--wait=true');
+  });
+
   test('a host event about a synced service shows on the virtual service, in its own name', async () => {
     await k(envA, 'create', 'service', 'clusterip', 'announced', '--tcp=80');
     const hostSvc = 'announced-x-default-x-a';

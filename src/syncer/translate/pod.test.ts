@@ -222,10 +222,42 @@ test('scheduling: host schedules, enforced fields applied, virtual-only fields d
   assert.deepEqual(spec['nodeSelector'], { pool: 'tenants' });
   assert.equal((spec['tolerations'] as unknown[]).length, 2);
   assert.equal(spec['runtimeClassName'], 'gvisor');
-  assert.equal(spec['schedulerName'], 'default-scheduler');
   const synced = translate(deploymentPod(), { ...ctx, priorityClassName: (n) => `kubevisor-${n}-x-tenants-x-team-a` }).spec;
   assert.equal(synced['priorityClassName'], 'kubevisor-high-x-tenants-x-team-a');
   assert.equal(synced['priority'], undefined);
+});
+
+test('a pod bound in the virtual cluster before it ran on the host is pinned to that node by affinity, for the host\'s scheduler', () => {
+  // The fixture is bound (nodeName) and never ran (no hostIP): pinned, whatever scheduler bound it.
+  const bound = deploymentPod();
+  Object.assign(bound.spec as Spec, { schedulerName: 'my-scheduler' });
+  const pinned = translate(bound).spec;
+  assert.equal(pinned['nodeName'], undefined);
+  assert.equal(pinned['schedulerName'], undefined, 'the host\'s default scheduler carries the choice out');
+  assert.deepEqual((pinned['affinity'] as any).nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
+    [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['virtual-node-1'] }] }]);
+  // Existing terms keep their requirements and get the node's name ANDed in; preferred terms and pod affinity stay.
+  const withTerms = deploymentPod();
+  (withTerms.spec as Spec)['affinity'] = { nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }, { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['x'] }] }] },
+    preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'ssd', operator: 'Exists' }] } }],
+  } };
+  const na = (translate(withTerms).spec['affinity'] as any).nodeAffinity;
+  assert.deepEqual(na.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [
+    { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }], matchFields: [{ key: 'metadata.name', operator: 'In', values: ['virtual-node-1'] }] },
+    { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['x'] }, { key: 'metadata.name', operator: 'In', values: ['virtual-node-1'] }] },
+  ]);
+  assert.equal(na.preferredDuringSchedulingIgnoredDuringExecution.length, 1);
+  // Ran on the host before (a host pod made again after a pause or a loss): placed afresh, scheduler kept.
+  const ran = deploymentPod();
+  ran.status = { phase: 'Running', hostIP: '10.0.0.5' };
+  const fresh = translate(ran).spec;
+  assert.equal(fresh['affinity'], undefined);
+  assert.equal(fresh['schedulerName'], 'default-scheduler');
+  // Not bound: nothing added.
+  const unbound = deploymentPod();
+  delete (unbound.spec as Spec)['nodeName'];
+  assert.equal(translate(unbound).spec['affinity'], undefined);
 });
 
 test('the virtual pod is not modified', () => {

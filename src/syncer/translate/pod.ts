@@ -18,6 +18,7 @@ import { ANN_POD_ANNOTATIONS, ANN_POD_LABELS } from './keys.ts';
 import { toHostMeta } from './labels.ts';
 import type { SyncTarget } from './markers.ts';
 import { hostName } from './names.ts';
+import { pinnedToNode } from './node-pin.ts';
 import { injectedEnvFrom } from './env-config-maps.ts';
 import { type ApiServerAddress, toHostContainerEnv, type PodFieldValues } from './pod-env.ts';
 import { podHostname, toHostAliases, toHostDns } from './pod-dns.ts';
@@ -108,7 +109,7 @@ function tolerationsWith(own: Toleration[] | undefined, extra: Toleration[]): To
 
 /** Fields the host must not receive: the host schedules, admits and allocates them itself. */
 const dropped = [
-  'nodeName', // the host scheduler places the pod; the binding flows back
+  'nodeName', // the host scheduler places the pod (on this node when it is set: node-pin.ts); the binding flows back
   'priority', 'preemptionPolicy', // host admission computes them from the class and rejects mismatches
   'overhead', // likewise, from the host RuntimeClass
   'readinessGates', // set by virtual controllers: Ready is recomputed on the way back
@@ -139,7 +140,16 @@ export function toHostPod(vPod: KubeObject, ctx: PodContext): HostPod {
   const ephemeralContainers = (spec.ephemeralContainers ?? []).map(container);
   if (spec.imagePullSecrets) spec.imagePullSecrets = spec.imagePullSecrets.map((s) => (s.name ? { ...s, name: rename(s.name) } : s));
 
+  // Bound in the virtual cluster before it ever ran on the host (a tenant's scheduler, or created
+  // with a nodeName): the host scheduler places it on that node (node-pin.ts). A pod that ran on
+  // the host before (its host pod made again after a pause or a loss) is placed afresh.
+  const ranBefore = !!(vPod.status as { hostIP?: string } | undefined)?.hostIP;
+  const boundTo = !ranBefore && typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '' ? spec['nodeName'] : undefined;
   for (const f of dropped) delete spec[f];
+  if (boundTo) {
+    spec.affinity = pinnedToNode(spec.affinity, boundTo);
+    delete spec['schedulerName'];
+  }
   spec.serviceAccountName = ctx.hostServiceAccount;
   spec.automountServiceAccountToken = false;
   spec.enableServiceLinks = false;
