@@ -126,9 +126,21 @@ export class ApiError extends Error {
   toStatus(): Status {
     const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
     if (this.reason) s.reason = this.reason;
-    if (this.details) s.details = this.details;
+    if (this.details) s.details = wireDetails(this.details);
     return s;
   }
+}
+
+/** Details as upstream encodes them: empty name, group, kind and uid are left out (omitempty), as are empty causes. */
+function wireDetails(d: StatusDetails): StatusDetails {
+  const out: StatusDetails = {};
+  if (d.name) out.name = d.name;
+  if (d.group) out.group = d.group;
+  if (d.kind) out.kind = d.kind;
+  if (d.uid) out.uid = d.uid;
+  if (d.causes && d.causes.length > 0) out.causes = d.causes;
+  if (d.retryAfterSeconds) out.retryAfterSeconds = d.retryAfterSeconds;
+  return out;
 }
 
 /** A group/resource pair as upstream prints it in messages: `deployments.apps`, `pods`. */
