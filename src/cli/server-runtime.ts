@@ -2,6 +2,7 @@
 // cluster manager behind /clusters/NAME, and the controllers of every cluster.
 // `kubevisor serve` and `kubevisor up` (and in-process tests) start one.
 
+import type { HorizontalOptions } from '../controllers/autoscaling/index.ts';
 import type { ControllerContext } from '../controllers/context.ts';
 import type { VirtualCluster } from '../server/cluster.ts';
 import type { RunningServer } from '../server/options.ts';
@@ -43,6 +44,8 @@ export interface RuntimeOptions {
   readonly podCIDR?: string;
   /** The address clients use, when it is not https://HOST:PORT. */
   readonly externalUrl?: string;
+  /** The HPA controller's settings (kube-controller-manager's --horizontal-pod-autoscaler-* flags). */
+  readonly horizontalPodAutoscaler?: HorizontalOptions;
 }
 
 export interface KubevisorServer {
@@ -95,6 +98,7 @@ export async function startKubevisorServer(o: RuntimeOptions): Promise<Kubevisor
       nodes: host ? 0 : spec.nodes, caCert: o.pki.caCert, hosted: host !== undefined, podCIDR: o.podCIDR,
       // The synced pods' API address is the cluster's default/kubernetes.
       apiServer: syncer?.apiServerEndpoint(),
+      horizontalPodAutoscaler: o.horizontalPodAutoscaler,
     })(vc);
     if (!host || !syncer) return stopControllers;
     const stopSync = syncer.attach(vc, host);

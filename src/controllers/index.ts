@@ -9,13 +9,14 @@ import { namespaceController } from './namespace.ts';
 import { startCrdControllers } from './crd.ts';
 import { controllerContext, type ControllerContext } from './context.ts';
 import { startScheduler } from './scheduler/index.ts';
-import { startNodeLifecycleController, startSimulatedNodes } from '../nodes/index.ts';
+import { startNodeLifecycleController, startSimulatedMetrics, startSimulatedNodes } from '../nodes/index.ts';
 import { serviceAllocator, startCoreControllers, startKubernetesServiceController, type APIServerEndpoint } from './core/index.ts';
 import { validateNonSpecialIP } from '../api/validation/ip.ts';
 import { startPolicy } from './policy/index.ts';
 import { startDeploymentController } from './workloads/deployment.ts';
 import { startReplicaSetController } from './workloads/replicaset.ts';
 import { startClusterRoleAggregationController } from './rbac/aggregation.ts';
+import type { HorizontalOptions } from './autoscaling/index.ts';
 
 export interface StandaloneOptions {
   /** Simulated nodes that run pods (standalone mode). */
@@ -34,6 +35,8 @@ export interface StandaloneOptions {
    * read at each use: default/kubernetes takes it as its ClusterIP, and its endpoints.
    */
   apiServer?: APIServerEndpoint;
+  /** The HPA controller's timing and tolerance (kube-controller-manager's --horizontal-pod-autoscaler-* flags). */
+  horizontalPodAutoscaler?: HorizontalOptions;
 }
 
 /** The API server as an endpoint of default/kubernetes: not when endpoints may not hold its IP (loopback, link-local). */
@@ -120,9 +123,14 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
     }),
     onFirst('batch', 'v1', 'cronjobs', async () => (await import('./batch/index.ts')).startCronJobController),
     onFirst('certificates.k8s.io', 'v1', 'certificatesigningrequests', async () => (await import('./certificates/index.ts')).startCertificateControllers),
+    onFirst('autoscaling', 'v2', 'horizontalpodautoscalers', async () => {
+      const { startHorizontalPodAutoscalerController } = await import('./autoscaling/index.ts');
+      return (c) => startHorizontalPodAutoscalerController(c, opts.horizontalPodAutoscaler);
+    }),
+    onFirst('admissionregistration.k8s.io', 'v1', 'validatingadmissionpolicies', async () => (await import('./admission/policy-status.ts')).startPolicyStatusController),
   ];
-  // Standalone mode: the scheduler and simulated nodes run the pods.
-  if (!opts.hosted) starters.push(startScheduler, startNodeLifecycleController);
+  // Standalone mode: the scheduler and simulated nodes run the pods (and report their usage to the Metrics API).
+  if (!opts.hosted) starters.push(startScheduler, startNodeLifecycleController, startSimulatedMetrics);
   if (opts.nodes > 0) starters.push((c) => startSimulatedNodes(c, { count: opts.nodes, podCIDR: opts.podCIDR }));
   const stops: (() => void)[] = [];
   for (const start of starters) {

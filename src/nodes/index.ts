@@ -8,3 +8,5 @@ export type { KubeletTiming } from './kubelet.ts';
 export { defaultTiming } from './kubelet.ts';
 export { completeAfterAnnotation, delayAnnotation, failAnnotation, neverReadyAnnotation } from './annotations.ts';
 export { kubeletVersion, simulatedLabel } from './node-object.ts';
+export { simulatedMetricsSource, startSimulatedMetrics } from './metrics.ts';
+export { usageCpuAnnotation, usageMemoryAnnotation } from './usage.ts';

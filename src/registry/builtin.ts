@@ -74,11 +74,19 @@ function namespaceHold(obj: KubeObject): boolean {
 }
 
 let cached: { defs: ResourceDef[]; preferred: Record<string, string> } | undefined;
+/** The built-ins followed by each set of extra declarations, made once per set (so registries of it share one index). */
+const withExtras = new WeakMap<readonly ResourceDef[], readonly ResourceDef[]>();
 
-/** A registry of the built-in resources, for one cluster (the declarations are shared; custom resources are per cluster). */
-export function builtinRegistry(): Registry {
+/**
+ * A registry of the built-in resources, for one cluster (the declarations are shared; custom resources are per cluster).
+ * `extra`: declarations the server answers itself besides (the Metrics API of virtual clusters), listed after the built-ins.
+ */
+export function builtinRegistry(extra?: readonly ResourceDef[]): Registry {
   cached ??= buildBuiltins();
-  return new Registry(cached.defs, cached.preferred);
+  if (!extra || extra.length === 0) return new Registry(cached.defs, cached.preferred);
+  let defs = withExtras.get(extra);
+  if (!defs) withExtras.set(extra, (defs = [...cached.defs, ...extra]));
+  return new Registry(defs, cached.preferred);
 }
 
 function buildBuiltins(): { defs: ResourceDef[]; preferred: Record<string, string> } {

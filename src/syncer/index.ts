@@ -21,6 +21,7 @@ import { canonicalIP } from './dns/ip.ts';
 import { attachHostPodStreams } from './streams.ts';
 import type { ResolveHostService } from './streams-proxy.ts';
 import { hostWebhookRoute } from './webhooks.ts';
+import { attachHostMetrics } from './metrics.ts';
 import { setServiceRoute } from '../server/admission/webhooks/index.ts';
 import { hostName, standsFor } from './translate/index.ts';
 
@@ -198,6 +199,8 @@ export class Syncer {
     });
     // So do admission webhooks named by a Service.
     const unrouteWebhooks = setServiceRoute(vc, hostWebhookRoute(vc, resolveService));
+    // The Metrics API answers from the host's (kubectl top).
+    const unsetMetrics = attachHostMetrics(vc, () => this.clusters.get(vc.name)?.ctx);
     this.startDns();
     const dnsView = new ClusterDnsView(vc, () => canonicalIP(this.opts.apiServer.host));
     this.dnsViews.set(vc.name, dnsView);
@@ -263,6 +266,7 @@ export class Syncer {
       const i = vc.store.admission.indexOf(admission);
       if (i >= 0) vc.store.admission.splice(i, 1);
       unrouteWebhooks();
+      unsetMetrics();
       await started;
       const cs = current;
       const release = releaseLead;

@@ -275,6 +275,57 @@ describe('admission webhooks', { concurrency: false }, () => {
   });
 });
 
+describe('validating admission policies', { concurrency: false }, () => {
+  const ns = 'e2e-policies';
+  const policy = {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'e2e-max-replicas' },
+    spec: {
+      failurePolicy: 'Fail',
+      // deployments/scale too: upstream shows kubectl scale to policies as an update of that subresource.
+      matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments', 'deployments/scale'] }] },
+      validations: [{ expression: 'object.spec.replicas <= 5' }],
+    },
+  };
+  const binding = {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'e2e-max-replicas-binding' },
+    spec: { policyName: 'e2e-max-replicas', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
+  };
+  const denial = "ValidatingAdmissionPolicy 'e2e-max-replicas' with binding 'e2e-max-replicas-binding' denied request: failed expression: object.spec.replicas <= 5";
+
+  test('a policy and its binding refuse kubectl create and kubectl scale past the limit, as upstream words it', async () => {
+    const k = kubectlFor(kv, 'dispatcher');
+    await k.ok(['create', 'namespace', ns]);
+    const applied = await k.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }));
+    assert.match(applied, /validatingadmissionpolicy.admissionregistration.k8s.io\/e2e-max-replicas created/);
+    assert.match(applied, /validatingadmissionpolicybinding.admissionregistration.k8s.io\/e2e-max-replicas-binding created/);
+    try {
+      const refused = await k.run(['create', 'deployment', 'web', '--image=nginx:1.25', '--replicas=10', '-n', ns]);
+      assert.equal(refused.code, 1);
+      assert.equal(refused.stderr.trim(), `error: failed to create deployment: deployments.apps "web" is forbidden: ${denial}`);
+      assert.equal((await k.run(['get', 'deployment', 'web', '-n', ns])).code, 1);
+      assert.match(await k.ok(['create', 'deployment', 'web', '--image=nginx:1.25', '--replicas=2', '-n', ns]), /deployment.apps\/web created/);
+      // A 422 Invalid: kubectl prints the cause under the object's name.
+      const scaled = await k.run(['scale', 'deployment', 'web', '--replicas=10', '-n', ns]);
+      assert.equal(scaled.code, 1);
+      assert.equal(scaled.stderr.trim(), `The deployments "web" is invalid: : ${denial}`);
+      assert.match(await k.ok(['scale', 'deployment', 'web', '--replicas=4', '-n', ns]), /deployment.apps\/web scaled/);
+      assert.equal(await k.ok(['get', 'deployment', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}']), '4');
+      // The status the policy status controller writes.
+      let status = '';
+      for (let i = 0; i < 100 && status === ''; i++) {
+        status = await k.ok(['get', 'validatingadmissionpolicy', 'e2e-max-replicas', '-o', 'jsonpath={.status.observedGeneration}']);
+        if (status === '') await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, '1');
+    } finally {
+      await k.ok(['delete', 'validatingadmissionpolicybinding', 'e2e-max-replicas-binding']);
+      await k.ok(['delete', 'validatingadmissionpolicy', 'e2e-max-replicas']);
+    }
+    // Gone with its binding.
+    await k.ok(['scale', 'deployment', 'web', '--replicas=10', '-n', ns]);
+  });
+});
+
 async function waitFor(cond: () => boolean, ms: number, msg: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {

@@ -421,6 +421,40 @@ subsets: [{ addresses: [{ ip: 192.0.2.10 }], ports: [{ port: 5432 }] }]
     await eventually(async () => (await kubectl(hostEnv, ['get', 'endpoints', 'external-db-x-default-x-a', '-n', HOST_NS])).code !== 0, 10_000, 'host endpoints gone');
   });
 
+  test('kubectl top pod and top node in a virtual cluster: the host\'s metrics, under the virtual names', async () => {
+    const manifest = join(t.dir, 'top.yaml');
+    writeFileSync(manifest, `
+apiVersion: v1
+kind: Namespace
+metadata: { name: top }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: busy, namespace: top, labels: { app: busy } }
+spec:
+  containers:
+  - { name: app, image: nginx, resources: { requests: { cpu: 200m, memory: 128Mi } } }
+  - { name: log, image: busybox }
+`);
+    await k(envA, 'apply', '-f', manifest);
+    await k(envA, 'wait', '--for=condition=Ready', 'pod/busy', '-n', 'top', '--timeout=60s');
+    const pods = await k(envA, 'top', 'pod', '-n', 'top');
+    assert.match(pods, /^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*$/m);
+    assert.match(pods, /^busy\s+\d+m\s+\d+Mi\s*$/m);
+    const containers = await k(envA, 'top', 'pod', 'busy', '-n', 'top', '--containers');
+    assert.match(containers, /^busy\s+app\s+\d+m\s+\d+Mi\s*$/m);
+    assert.match(containers, /^busy\s+log\s+\d+m\s+\d+Mi\s*$/m);
+    const all = await k(envA, 'top', 'pod', '-A');
+    assert.match(all, /^top\s+busy\s+\d+m\s+\d+Mi\s*$/m);
+    assert.doesNotMatch(all, /-x-/, 'no host names');
+    // The host measures the host pod; the virtual cluster shows the same, as its own.
+    assert.match(await k(hostEnv, 'top', 'pod', '-n', HOST_NS), /^busy-x-top-x-a\s+\d+m\s+\d+Mi\s*$/m);
+    // Its made-up node shows what the cluster's own pods on it use.
+    const node = await k(envA, 'get', 'pod', 'busy', '-n', 'top', '-o', 'jsonpath={.spec.nodeName}');
+    assert.match(await k(envA, 'top', 'node', node), new RegExp(`^${node}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%\\s*$`, 'm'));
+    await k(envA, 'delete', 'namespace', 'top', '--wait=false');
+  });
+
   test('deleting a virtual cluster leaves nothing of it on the host', async () => {
     await t.tenant.server.manager.remove('b');
     for (const kind of ['pods', 'services', 'configmaps', 'secrets', 'persistentvolumeclaims']) {

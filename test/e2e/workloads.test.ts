@@ -11,7 +11,11 @@ import { kubectlFor } from '../support/kubectl.ts';
 import { helmBinary } from '../support/helm.ts';
 
 let kv: Kubevisor;
-before(async () => { kv = await startKubevisor({ extraArgs: ['--nodes', '3'] }); });
+// HPAs sync every second (kube-controller-manager's flag; default 15s), and CPU samples count as soon as
+// a pod is ready rather than a metric window after (default: for its first 5 minutes).
+before(async () => {
+  kv = await startKubevisor({ extraArgs: ['--nodes', '3', '--horizontal-pod-autoscaler-sync-period', '1s', '--horizontal-pod-autoscaler-cpu-initialization-period', '0s'] });
+});
 after(async () => { await kv?.stop(); });
 
 const k = () => kubectlFor(kv, '1.33');
@@ -179,6 +183,78 @@ describe('custom schedulers', { concurrency: false }, () => {
     const again = await k().run(['create', '--raw', `/api/v1/namespaces/${ns}/pods/picky/binding`, '-f', binding]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, new RegExp(`Error from server \\(Conflict\\): Operation cannot be fulfilled on pods/binding "picky": pod picky is already assigned to node "${node}"`));
+  });
+});
+
+describe('kubectl top (the Metrics API of simulated nodes)', { concurrency: false }, () => {
+  const ns = 'top';
+  test('top node, top pod -A, top pod --containers, usage set by annotation, api-resources', async () => {
+    await k().ok(['create', 'namespace', ns]);
+    await k().ok(['apply', '-f', file('top.yaml', [
+      'apiVersion: v1', 'kind: Pod',
+      `metadata: {name: busy, namespace: ${ns}, labels: {app: busy}, annotations: {kubevisor.dev/usage-cpu: "app=250m,log=10m", kubevisor.dev/usage-memory: "app=80Mi,log=16Mi"}}`,
+      'spec: {containers: [{name: app, image: nginx, resources: {requests: {cpu: 500m, memory: 256Mi}}}, {name: log, image: busybox}]}',
+      '---', 'apiVersion: v1', 'kind: Pod', `metadata: {name: modelled, namespace: ${ns}, labels: {app: modelled}}`,
+      'spec: {containers: [{name: web, image: nginx, resources: {requests: {cpu: 200m, memory: 128Mi}}}]}', ''].join('\n'))]);
+    await k().ok(['wait', '--for=condition=Ready', 'pod/busy', 'pod/modelled', '-n', ns, '--timeout=60s']);
+
+    const nodes = await k().ok(['top', 'node']);
+    assert.match(nodes, /^NAME\s+CPU\(cores\)\s+CPU\(%\)\s+MEMORY\(bytes\)\s+MEMORY\(%\)\s*$/m);
+    for (const i of [0, 1, 2]) assert.match(nodes, new RegExp(`^kubevisor-node-${i}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%\\s*$`, 'm'));
+
+    const all = await k().ok(['top', 'pod', '-A']);
+    assert.match(all, /^NAMESPACE\s+NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*$/m);
+    assert.match(all, new RegExp(`^${ns}\\s+busy\\s+260m\\s+96Mi\\s*$`, 'm'));
+    assert.match(all, new RegExp(`^${ns}\\s+modelled\\s+\\d+m\\s+\\d+Mi\\s*$`, 'm'));
+
+    for (const version of ['1.33', '1.27']) {
+      const containers = await kubectlFor(kv, version).ok(['top', 'pod', 'busy', '-n', ns, '--containers']);
+      assert.match(containers, /^POD\s+NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*$/m);
+      assert.match(containers, /^busy\s+app\s+250m\s+80Mi\s*$/m);
+      assert.match(containers, /^busy\s+log\s+10m\s+16Mi\s*$/m);
+    }
+    assert.deepEqual((await k().ok(['top', 'pod', '-n', ns, '-l', 'app=modelled', '--no-headers'])).trim().split(/\s+/)[0], 'modelled');
+
+    const resources = await k().ok(['api-resources', '--api-group=metrics.k8s.io']);
+    assert.match(resources, /^nodes\s+metrics\.k8s\.io\/v1beta1\s+false\s+NodeMetrics\s*$/m);
+    assert.match(resources, /^pods\s+metrics\.k8s\.io\/v1beta1\s+true\s+PodMetrics\s*$/m);
+    assert.match(await k().ok(['get', 'podmetrics', '-n', ns]), /^busy\s+260m\s+96Mi\s+15s\s*$/m);
+  });
+});
+
+describe('horizontal pod autoscaling (CPU usage set on the pod template)', { concurrency: false }, () => {
+  const ns = 'hpa';
+  const usage = (cpu: string) => JSON.stringify({ spec: { template: { metadata: { annotations: { 'kubevisor.dev/usage-cpu': cpu } } } } });
+  const replicas = async () => k().ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas} {.status.readyReplicas}']);
+  const rescales = async () => k().ok(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=HorizontalPodAutoscaler,reason=SuccessfulRescale',
+    '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']);
+
+  test('kubectl autoscale scales a Deployment up on CPU utilization, and down after the stabilization window', async () => {
+    await k().ok(['create', 'namespace', ns]);
+    await k().ok(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns]);
+    await k().ok(['set', 'resources', 'deployment/web', '-n', ns, '--requests=cpu=100m']);
+    await k().ok(['patch', 'deployment/web', '-n', ns, '-p', usage('180m')]);
+    await k().ok(['rollout', 'status', 'deploy/web', '-n', ns, '--timeout=60s']);
+    assert.match(await k().ok(['autoscale', 'deployment', 'web', '-n', ns, '--cpu-percent=50', '--min=1', '--max=4']),
+      /horizontalpodautoscaler.autoscaling\/web autoscaled/);
+
+    // 180m used of 100m requested: 180% against 50% asks for ceil(3.6 × 1) = 4 pods.
+    await until('the HPA showing 180%', async () => /^web\s+Deployment\/web\s+cpu: 180%\/50%\s+1\s+4\s/m.test(await k().ok(['get', 'hpa', '-n', ns])));
+    await until('4 ready replicas', async () => (await replicas()) === '4 4');
+    assert.match(await rescales(), /^New size: 4; reason: cpu resource utilization \(percentage of request\) above target$/m);
+    // Four pods at 180% would ask for 15: the maximum holds.
+    await until('ScalingLimited', async () => /ScalingLimited\s+True\s+TooManyReplicas\s+the desired replica count is more than the maximum replica count/
+      .test(await k().ok(['describe', 'hpa', 'web', '-n', ns])));
+    assert.match(await k().ok(['get', 'hpa', 'web', '-n', ns]), /^web\s+Deployment\/web\s+cpu: 180%\/50%\s+1\s+4\s+4\s/m);
+
+    // A 5 s scale-down window (default 5 minutes), then usage lowered to 10%: ceil(0.2 × 4) = 1 once the window has passed.
+    await k().ok(['patch', 'hpa.v2.autoscaling', 'web', '-n', ns, '--type=merge', '-p', '{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":5}}}}']);
+    const lowered = Date.now();
+    await k().ok(['patch', 'deployment/web', '-n', ns, '-p', usage('10m')]);
+    await until('scaled down to 1', async () => (await replicas()).startsWith('1 '), 40_000);
+    assert.ok(Date.now() - lowered >= 5000, 'not before the stabilization window');
+    assert.match(await rescales(), /^New size: 1; reason: All metrics below target$/m);
+    await until('the HPA showing 10%', async () => /^web\s+Deployment\/web\s+cpu: 10%\/50%\s+1\s+4\s+1\s/m.test(await k().ok(['get', 'hpa', '-n', ns])));
   });
 });
 

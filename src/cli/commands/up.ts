@@ -6,6 +6,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunningServer } from '../../server/options.ts';
 import { ensurePki } from '../../server/pki/pki.ts';
+import { parseDuration } from '../../api/go-duration.ts';
+import type { HorizontalOptions } from '../../controllers/autoscaling/index.ts';
 import { invalidFlag, parseFlags, UsageError, type FlagSpecs } from '../flags.ts';
 import { installHeapReport } from '../heap-report.ts';
 import { certificateHosts } from '../listen-address.ts';
@@ -30,6 +32,8 @@ export interface UpOptions {
   readonly podDnsAddress?: string;
   /** serve: where the DNS server for synced pods listens (default: HOST:53). */
   readonly dnsListen?: { host: string; port: number };
+  /** The HPA controller's settings (kube-controller-manager's --horizontal-pod-autoscaler-* flags). */
+  readonly horizontalPodAutoscaler?: HorizontalOptions;
 }
 
 export const DEFAULTS = {
@@ -51,8 +55,26 @@ const FLAGS: FlagSpecs = {
   'etcd-endpoints': { type: 'string' },
   name: { type: 'string' },
   nodes: { type: 'string' },
+  'horizontal-pod-autoscaler-sync-period': { type: 'string' },
+  'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string' },
+  'horizontal-pod-autoscaler-cpu-initialization-period': { type: 'string' },
+  'horizontal-pod-autoscaler-initial-readiness-delay': { type: 'string' },
+  'horizontal-pod-autoscaler-tolerance': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
+
+/** The HPA settings, with kube-controller-manager's flag names and defaults. */
+const HPA_HELP = `
+  The horizontal pod autoscaler, as kube-controller-manager's flags of the same names:
+      --horizontal-pod-autoscaler-sync-period duration                how often each HPA is synced (default 15s)
+      --horizontal-pod-autoscaler-downscale-stabilization duration    how far back a scale-down looks at earlier
+                                                                      recommendations (default 5m0s)
+      --horizontal-pod-autoscaler-cpu-initialization-period duration  after a pod starts, how long CPU samples are
+                                                                      skipped unless taken a window after it became ready (default 5m0s)
+      --horizontal-pod-autoscaler-initial-readiness-delay duration    after a pod starts, how long readiness changes
+                                                                      count as its initial readiness (default 30s)
+      --horizontal-pod-autoscaler-tolerance float                     the least change of the usage ratio that scales (default 0.1)
+`;
 
 export const SERVE_HELP = `Serve virtual clusters: a long-running, multi-tenant kubevisor server.
 
@@ -94,7 +116,7 @@ Flags:
                                 front of it (default: --host and --port)
       --pod-dns-address string  the nameserver synced pods are given; port 53 there must reach
                                 --dns-listen without source NAT (default: --host)
-`;
+${HPA_HELP}`;
 
 export const UP_HELP = `Start a virtual cluster's API server, and point kubectl at it once it answers.
 
@@ -128,7 +150,7 @@ Flags:
                                 default name, "kubevisor-NAME" otherwise (default "${DEFAULTS.name}")
       --port int                port to listen on; 0 picks a free one (default ${DEFAULTS.port})
       --storage string          where cluster state lives: sqlite or etcd (default "${DEFAULTS.storage}")
-`;
+${HPA_HELP}`;
 
 /**
  * `serve --config FILE`: a YAML or JSON mapping of the flags' settings, by flag
@@ -240,12 +262,32 @@ function parseServerArgs(args: readonly string[], mode: 'up' | 'serve'): UpOptio
     if (!m || !(p >= 1 && p <= 65535)) throw invalidFlag(flag, text, 'must be HOST:PORT', COMMAND);
     return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: p };
   };
+  const hpa: Record<string, number> = {};
+  for (const [flag, key] of [
+    ['sync-period', 'syncPeriodMs'], ['downscale-stabilization', 'downscaleStabilizationMs'],
+    ['cpu-initialization-period', 'cpuInitializationPeriodMs'], ['initial-readiness-delay', 'initialReadinessDelayMs'],
+  ] as const) {
+    const name = `horizontal-pod-autoscaler-${flag}`;
+    if (values[name] === undefined) continue;
+    const text = str(name, '');
+    const ms = parseDuration(text);
+    if (ms === undefined) throw invalidFlag(name, text, 'must be a duration such as 15s or 1m30s', COMMAND);
+    if (flag === 'sync-period' && ms <= 0) throw invalidFlag(name, text, 'must be more than 0s', COMMAND);
+    hpa[key] = ms;
+  }
+  if (values['horizontal-pod-autoscaler-tolerance'] !== undefined) {
+    const text = str('horizontal-pod-autoscaler-tolerance', '');
+    const t = /^\d*\.?\d+$/.test(text) ? Number(text) : NaN;
+    if (!(t >= 0)) throw invalidFlag('horizontal-pod-autoscaler-tolerance', text, 'must be a number of at least 0', COMMAND);
+    hpa.tolerance = t;
+  }
   const podDns = values['pod-dns-address'] === undefined ? undefined : str('pod-dns-address', '');
   if (podDns !== undefined && !/^[0-9.]+$|^[0-9a-fA-F:]+$/.test(podDns)) throw invalidFlag('pod-dns-address', podDns, 'must be an IP address', COMMAND);
   return {
     podApiAddress: hostPort('pod-api-address'),
     podDnsAddress: podDns,
     dnsListen: hostPort('dns-listen'),
+    ...(Object.keys(hpa).length > 0 ? { horizontalPodAutoscaler: hpa as HorizontalOptions } : {}),
     mode,
     nodes: Number(nodesText),
     port,
@@ -360,6 +402,7 @@ export async function runUp(o: UpOptions, io: UpIo = processIo): Promise<void> {
       // hosts many tenants: such annotations would let any of them run commands on this machine.
       podHostAccess: o.mode !== 'serve',
       podAccess: { apiServer: o.podApiAddress, dnsIP: o.podDnsAddress, dns: o.dnsListen },
+      horizontalPodAutoscaler: o.horizontalPodAutoscaler,
     }).catch((err: unknown) => {
       throw new Error(describeStartError(err, o));
     });

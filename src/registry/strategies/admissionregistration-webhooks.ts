@@ -63,7 +63,7 @@ function validateClientConfig(cc: Obj | undefined, path: string, errs: FieldErro
   }
 }
 
-function validateRule(r: Obj, path: string, errs: FieldError[]): void {
+export function validateRule(r: Obj, path: string, errs: FieldError[]): void {
   const ops = getStringArray(r, 'operations', path, errs) ?? [];
   if (ops.length === 0) errs.push(fieldError.required(child(path, 'operations')));
   ops.forEach((op, i) => { if (!operations.includes(op)) errs.push(fieldError.notSupported(index(child(path, 'operations'), i), op, operations)); });

@@ -81,6 +81,9 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
     throw errors.methodNotAllowed(req.method ?? '', `the resource ${def.plural}`);
   }
   if (def.virtual) {
+    // Reads of a virtual resource the cluster answers itself (the Metrics API), by "<group>/<resource>".
+    const reader = info.verb === 'get' || info.verb === 'list' ? ctx.cluster.subresources.get(`${def.group}/${def.plural}`) : undefined;
+    if (reader) return reader(ctx, neg);
     if (info.verb !== 'create') throw errors.methodNotAllowed(req.method ?? '', def.plural);
     return (await writes()).serveVirtual(ctx, neg);
   }

@@ -17,6 +17,7 @@ import { aggregatedRules, aggregationSelectors } from './aggregate.ts';
 import { keyPrefix, roleRefOf, subjectsOf } from './resolver.ts';
 import { covers, rbacGroup, rulesOf } from './rules.ts';
 import policy from './policy/bootstrap-policy.generated.json' with { type: 'json' };
+import { metricsReaderRole } from '../metrics/rbac.ts';
 
 export const autoUpdateAnnotation = 'rbac.authorization.kubernetes.io/autoupdate';
 const fieldManager = 'kube-apiserver';
@@ -28,9 +29,11 @@ interface Policy {
   roleBindings: KubeObject[];
 }
 
-/** The bootstrap policy objects (fresh copies). */
+/** The bootstrap policy objects (fresh copies), with metrics-server's reader role (the Metrics API is served: metrics/rbac.ts). */
 export function bootstrapPolicy(): Policy {
-  return cloneObject(policy as unknown as Policy);
+  const p = cloneObject(policy as unknown as Policy);
+  p.clusterRoles.push(metricsReaderRole());
+  return p;
 }
 
 interface Defs { clusterroles: ResourceDef; clusterrolebindings: ResourceDef; roles: ResourceDef; rolebindings: ResourceDef }

@@ -20,6 +20,8 @@ import { ClusterKits, type Kit } from './cluster-kits.ts';
 import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { attachPodStreams } from '../pod-streams.ts';
 import { attachPodBinding } from '../pod-binding.ts';
+import { attachMetricsApi, metricsResources } from '../metrics/index.ts';
+import { installAdmissionPolicies } from '../admission/policies/index.ts';
 import { installAdmissionWebhooks } from '../admission/webhooks/index.ts';
 import { versionInfo } from '../version.ts';
 import { readSigningKeySync, signingKeyPath } from '../serviceaccounts/keys.ts';
@@ -292,7 +294,7 @@ export class ClusterManager {
     const { kv, written } = await this.openStore(r, imageExtra);
     let vc: VirtualCluster;
     try {
-      vc = await VirtualCluster.open(r.name, kv, builtinRegistry(), { imageExtra, written });
+      vc = await VirtualCluster.open(r.name, kv, builtinRegistry(metricsResources), { imageExtra, written });
     } catch (e) {
       await kv.close();
       throw e;
@@ -320,9 +322,13 @@ export class ClusterManager {
     vc.nonResource = sa.serveDiscovery;
     r.streams = new AbortController();
     attachPodStreams(vc, { hostAccess: this.opts.podHostAccess ?? false, signal: r.streams.signal });
+    // ValidatingAdmissionPolicies first, then validating webhooks: upstream's plugin order.
+    installAdmissionPolicies(vc);
     // Admission webhooks reach Services as pods/proxy reaches pods (a synced cluster's syncer routes them to its host).
     installAdmissionWebhooks(vc, { hostAccess: this.opts.podHostAccess ?? false, signal: r.streams.signal });
     attachPodBinding(vc);
+    // The Metrics API; its source (simulated kubelets, or the host) comes with the controllers or the syncer.
+    attachMetricsApi(vc);
     try {
       const stop = await this.opts.onClusterOpen?.(vc, r.spec);
       r.stop = stop ?? undefined;

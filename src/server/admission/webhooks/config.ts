@@ -9,19 +9,13 @@
 // defaults (the strategy defaults them on write already).
 
 import type { KubeObject } from '../../../api/types.ts';
-import { fromLabelSelector, type LabelSelector } from '../../../api/selectors/labels.ts';
+import type { LabelSelector } from '../../../api/selectors/labels.ts';
 import { resourcePrefix } from '../../../registry/generic/keys.ts';
 import type { CacheEvent, WatchCache } from '../../../registry/generic/watch-cache.ts';
 import type { ResourceDef } from '../../../registry/types.ts';
+import { parseSelector, type Rule } from '../matching.ts';
 
-export interface Rule {
-  readonly operations: readonly string[];
-  readonly apiGroups: readonly string[];
-  readonly apiVersions: readonly string[];
-  readonly resources: readonly string[];
-  /** '*', 'Cluster' or 'Namespaced'. */
-  readonly scope: string;
-}
+export type { Rule } from '../matching.ts';
 
 export interface ServiceReference {
   readonly namespace: string;
@@ -78,15 +72,6 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function selector(v: unknown): LabelSelector | Error {
-  try {
-    // An unset selector is the API's default, {}: everything.
-    return fromLabelSelector(v ?? {});
-  } catch (e) {
-    return e as Error;
-  }
-}
-
 function clientConfig(v: unknown): ClientConfig {
   const cc = obj(v) ?? {};
   const out: { url?: string; service?: ServiceReference; caBundle?: string } = {};
@@ -129,8 +114,8 @@ export function compileConfiguration(config: KubeObject, mutating: boolean): Web
       }),
       failurePolicy: w.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail',
       matchPolicy: w.matchPolicy === 'Exact' ? 'Exact' : 'Equivalent',
-      namespaceSelector: selector(w.namespaceSelector),
-      objectSelector: selector(w.objectSelector),
+      namespaceSelector: parseSelector(w.namespaceSelector),
+      objectSelector: parseSelector(w.objectSelector),
       sideEffects: str(w.sideEffects),
       timeoutSeconds: typeof w.timeoutSeconds === 'number' && w.timeoutSeconds > 0 ? w.timeoutSeconds : 10,
       admissionReviewVersions: strings(w.admissionReviewVersions),

@@ -25,6 +25,7 @@ import { CallingError, callingFailure, cannotModify, denied, dryRunUnsupported }
 import { evaluateMatchConditions } from './match-conditions.ts';
 import { applyWebhookPatch, decodePatch } from './patch.ts';
 import { admissionRequest, admissionReview, InvalidResponse, reviewVersion, verifyResponse, type AdmissionResponse, type ReviewInput } from './review.ts';
+import { attributesOf, namespaceLabels } from '../matching.ts';
 import { convertObject, equivalentResources, invocationFor, type Attributes, type Invocation } from './rules.ts';
 import { serviceHost, serviceRouteOf, type ServiceRoute } from './service.ts';
 
@@ -33,26 +34,6 @@ export interface DispatchContext {
   readonly index: WebhookIndex;
   /** How the cluster reaches a Service when nothing else set a route (its simulated pods). */
   readonly defaultRoute: ServiceRoute;
-}
-
-/** The write as rules see it. */
-export function attributesOf(req: AdmissionRequest): Attributes {
-  const def = req.def;
-  const namespaces = def.group === '' && def.plural === 'namespaces';
-  return {
-    operation: req.operation, def, subresource: req.subresource ?? '',
-    // A request to a Namespace's own path names it as its namespace (not a create: its path names none).
-    namespace: namespaces && req.operation !== 'CREATE' ? req.name : req.namespace ?? '',
-    name: req.name, object: req.object, oldObject: req.oldObject,
-  };
-}
-
-function namespaceLabels(vc: VirtualCluster): (name: string) => Record<string, string> | undefined {
-  const nsDef = vc.registry.find('', 'v1', 'namespaces');
-  return (name) => {
-    const ns = nsDef ? vc.store.peek(nsDef, undefined, name) : undefined;
-    return ns ? ns.metadata.labels ?? {} : undefined;
-  };
 }
 
 /** The webhooks of `hooks` to call for the write, in order; a refusal when a selector or match condition fails closed. */

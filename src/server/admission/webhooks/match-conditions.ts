@@ -40,7 +40,7 @@ function compile(expression: string): ParseResult | Error {
 }
 
 /** JSON as CEL values: whole numbers are ints. */
-function toCel(v: unknown, depth = 0): unknown {
+export function toCel(v: unknown, depth = 0): unknown {
   if (depth > 256) return v;
   if (typeof v === 'number') return isGoInt(v) ? BigInt(v) : v;
   if (Array.isArray(v)) return v.map((x) => toCel(x, depth + 1));
