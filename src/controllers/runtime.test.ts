@@ -89,3 +89,25 @@ test('a requeue asked for sooner than one already waiting wins; a later one does
   assert.equal(runs.length, 6, 'the 50 ms requeue ran');
   await c.stop();
 });
+
+test('backlog counts the keys waiting and under way, not those waiting out a delay', async () => {
+  const release: (() => void)[] = [];
+  const c = new Controller('t', async (key) => {
+    if (key === 'later') return { requeueAfterMs: 10_000 };
+    await new Promise<void>((r) => release.push(r));
+  }, { workers: 1 });
+  assert.equal(c.backlog, 0);
+  c.enqueue('a');
+  c.enqueue('b');
+  await tick();
+  assert.equal(c.backlog, 2, 'one under way, one waiting');
+  release.shift()!();
+  await tick();
+  release.shift()!();
+  await tick();
+  assert.equal(c.backlog, 0);
+  c.enqueue('later');
+  await tick(5);
+  assert.equal(c.backlog, 0, 'a delayed requeue is not backlog');
+  await c.stop();
+});

@@ -46,6 +46,11 @@ export class Controller {
     this.workers = Math.max(1, opts.workers ?? 1);
   }
 
+  /** Keys waiting or being reconciled now (not those waiting out a delay). */
+  get backlog(): number {
+    return this.queue.size + this.processing.size;
+  }
+
   enqueue(key: string): void {
     if (this.stopped) return;
     if (this.processing.has(key)) {

@@ -34,6 +34,22 @@ import { enforcedScheduling, reconcileGuardrails, removeGuardrails, type ServerR
 const GUARDRAIL_CHECK_MS = 60_000;
 const RESYNC_MS = 5 * 60_000;
 
+/** How long a host event may wait for a busy cluster's pods to be synced first, and how often it looks again. */
+const EVENT_DEFER_MAX_MS = 5_000;
+const EVENT_DEFER_STEP_MS = 100;
+
+/** What copying a host event up needs of it (it may wait a while in pendingEvents). */
+function slimEvent(o: KubeObject): KubeObject {
+  const e = o as KubeObject & Record<string, unknown>;
+  const out: Record<string, unknown> = {
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, creationTimestamp: o.metadata.creationTimestamp },
+  };
+  for (const f of ['involvedObject', 'reason', 'message', 'type', 'count', 'firstTimestamp', 'lastTimestamp', 'eventTime', 'source']) {
+    if (e[f] !== undefined) out[f] = e[f];
+  }
+  return out as unknown as KubeObject;
+}
+
 const KIND_OF: Record<string, SyncKind> = {
   Pod: 'pod', ConfigMap: 'configmap', Secret: 'secret', PersistentVolumeClaim: 'pvc', Service: 'service',
 };
@@ -43,9 +59,10 @@ export class ClusterSyncer {
   private readonly link: HostLink;
   private readonly controller: Controller;
   /**
-   * Host events come up through a queue of their own with fewer workers: a
-   * pod's state (bound, Running, Ready) never waits behind the four or so
-   * events each pod's start brings; the events follow as the queue drains.
+   * Host events come up through a queue of their own that gives way to the
+   * main one: while pods are being synced (a rollout of many), their events
+   * wait (EVENT_DEFER_MAX_MS at most) so the pods' state (bound, Running,
+   * Ready) comes up first, as a busy kubelet's events lag behind its status.
    */
   private readonly events: Controller;
   private readonly refs = new ReferenceIndex();
@@ -55,8 +72,8 @@ export class ClusterSyncer {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly host: HostSpec;
   private readonly hostEvents: HostInformer;
-  /** Host events about this cluster's pods waiting to be copied up, by host event name (their informer keeps identities only). */
-  private readonly pendingEvents = new Map<string, KubeObject>();
+  /** Host events about this cluster's objects waiting to be copied up, by host event name (their informer keeps identities only), with when they came. */
+  private readonly pendingEvents = new Map<string, { ev: KubeObject; since: number }>();
   private readonly fromHost: FromHost;
   private readonly toHost: ToHostSync;
   private timer: NodeJS.Timeout | undefined;
@@ -165,8 +182,9 @@ export class ClusterSyncer {
     }
     const onEvent = (o: KubeObject) => {
       if (!eventTarget(s, o)) return;
-      this.pendingEvents.set(o.metadata.name as string, o);
-      this.events.enqueue(o.metadata.name as string);
+      const name = o.metadata.name as string;
+      this.pendingEvents.set(name, { ev: slimEvent(o), since: this.pendingEvents.get(name)?.since ?? Date.now() });
+      this.events.enqueue(name);
     };
     this.unsubscribe.push(this.hostEvents.subscribe({ onAdd: onEvent, onUpdate: onEvent }));
     // The events the host holds already (its cache has only their names): recorded while this server was away.
@@ -184,13 +202,15 @@ export class ClusterSyncer {
     this.timer.unref();
   }
 
-  /** Copy the host event `name` waiting in pendingEvents up to the virtual cluster. */
-  private async copyEvent(name: string): Promise<void> {
-    const ev = this.pendingEvents.get(name);
-    if (!ev) return;
-    await syncHostEvent(this.ctx, ev);
+  /** Copy the host event `name` waiting in pendingEvents up to the virtual cluster, once the main queue is idle or it has waited long enough. */
+  private async copyEvent(name: string): Promise<{ requeueAfterMs?: number } | void> {
+    const p = this.pendingEvents.get(name);
+    if (!p) return;
+    const waited = Date.now() - p.since;
+    if (this.controller.backlog > 0 && waited < EVENT_DEFER_MAX_MS) return { requeueAfterMs: Math.min(EVENT_DEFER_STEP_MS, EVENT_DEFER_MAX_MS - waited) };
+    await syncHostEvent(this.ctx, p.ev);
     // A newer version that came meanwhile has its own turn queued.
-    if (this.pendingEvents.get(name) === ev) this.pendingEvents.delete(name);
+    if (this.pendingEvents.get(name) === p) this.pendingEvents.delete(name);
   }
 
   /** List the host namespace's events once and hand each to `onEvent` (an outage or a stop ends it: the informer brings what changes). */
