@@ -28,12 +28,15 @@ import { admissionRequest, admissionReview, InvalidResponse, reviewVersion, veri
 import { attributesOf, namespaceLabels } from '../matching.ts';
 import { convertObject, equivalentResources, invocationFor, type Attributes, type Invocation } from './rules.ts';
 import { serviceHost, serviceRouteOf, type ServiceRoute } from './service.ts';
+import { reachableAddress } from './url-reach.ts';
 
 export interface DispatchContext {
   readonly vc: VirtualCluster;
   readonly index: WebhookIndex;
   /** How the cluster reaches a Service when nothing else set a route (its simulated pods). */
   readonly defaultRoute: ServiceRoute;
+  /** Whether a URL webhook may be at any address (a single-user server) or only at public ones (url-reach.ts). */
+  readonly anyUrlAddress: boolean;
 }
 
 /** The webhooks of `hooks` to call for the write, in order; a refusal when a selector or match condition fails closed. */
@@ -107,9 +110,11 @@ function target(ctx: DispatchContext, w: Webhook): { url: string; send: (p: Webh
   if (u.protocol !== 'https:') {
     throw new CallingError(w.name, `failed to call webhook: Post ${JSON.stringify(`${u.protocol}//${u.host}${path}`)}: only https webhooks are called`);
   }
+  const url = `https://${u.host}${path}`;
   return {
-    url: `https://${u.host}${path}`,
-    send: (p) => post({ host, port, serverName: host, hostHeader: u.host, ca: cc.caBundle }, { ...p, path }),
+    url,
+    // A refused address fails as a call that could not connect would (the caller words it).
+    send: async (p) => post({ host: await reachableAddress(host, ctx.anyUrlAddress), port, serverName: host, hostHeader: u.host, ca: cc.caBundle }, { ...p, path }),
   };
 }
 

@@ -33,7 +33,7 @@ export function installAdmissionWebhooks(vc: VirtualCluster, options: StreamingO
   const group = 'admissionregistration.k8s.io';
   const index = new WebhookIndex(vc.cache, vc.registry.find(group, 'v1', 'mutatingwebhookconfigurations'),
     vc.registry.find(group, 'v1', 'validatingwebhookconfigurations'));
-  const ctx = { vc, index, defaultRoute: simulatedRoute(vc, options) };
+  const ctx = { vc, index, defaultRoute: simulatedRoute(vc, options), anyUrlAddress: options.hostAccess === true };
   const plugin: AdmissionPlugin = {
     name: 'AdmissionWebhooks',
     mutate: (req) => {
