@@ -13,7 +13,7 @@ import {
 import { JWKS_CONTENT_TYPE, JWKS_PATH, OPENID_CONFIG_PATH, jwks, jwksUriFor, oidcResponse, openIDConfiguration } from './oidc.ts';
 import { handleTokenRequest, type TokenRequestContext } from './token-request.ts';
 import {
-  ServiceAccountTokenAuthenticator, decodeJwt, derToJoseSignature, issueToken, signJwt, type LookupKind, type ObjectLookup,
+  ServiceAccountTokenAuthenticator, decodeJwt, derToJoseSignature, issueToken, issueTokenAsync, signJwt, type LookupKind, type ObjectLookup,
 } from './tokens.ts';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -136,6 +136,24 @@ test('an unusable key file is an error, not silently replaced', async (t) => {
   const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
   writeFileSync(path, small.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   await assert.rejects(ensureSigningKey(path), /too small/);
+});
+
+test('issueTokenAsync signs on the thread pool: the same claims, and the token verifies (ES256 and RS256)', async (t) => {
+  const dataDir = tempDir(t);
+  const path = signingKeyPath(dataDir, 'ec-async');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }));
+  const ec = await ensureSigningKey(path);
+  for (const key of [ec, rsa]) {
+    const opts = { key, issuer: ISSUER, audiences: [ISSUER], namespace: 'ci', serviceAccount: { name: 'builder', uid: 'sa-uid-1' }, now: T0, jti: 'fixed' };
+    const sync = issueToken(opts);
+    const issued = await issueTokenAsync(opts);
+    assert.deepEqual(issued.claims, sync.claims);
+    assert.equal(issued.expirationTimestamp, sync.expirationTimestamp);
+    assert.deepEqual(decodeJwt(issued.token)!.header, decodeJwt(sync.token)!.header);
+    const auth = new ServiceAccountTokenAuthenticator({ issuer: ISSUER, keys: key, lookup: world().lookup, now: () => T0 });
+    assert.equal(auth.authenticateToken(issued.token)?.username, 'system:serviceaccount:ci:builder', key.alg);
+  }
 });
 
 test('an EC key file signs ES256 tokens that verify', async (t) => {

@@ -7,7 +7,7 @@ import type { KubeObject } from '../../api/types.ts';
 import type { SigningKey } from './keys.ts';
 import {
   DEFAULT_EXPIRATION_SECONDS, EXTENDED_EXPIRATION_SECONDS, MAX_EXPIRATION_SECONDS, MIN_EXPIRATION_SECONDS,
-  WARN_ONLY_EXPIRATION_SECONDS, issueToken, rfc3339, type BoundObjectKind, type LookupKind, type ObjectRef,
+  WARN_ONLY_EXPIRATION_SECONDS, issueTokenAsync, rfc3339, type BoundObjectKind, type LookupKind, type ObjectRef,
 } from './tokens.ts';
 
 const GROUP = 'authentication.k8s.io';
@@ -236,7 +236,7 @@ export async function handleTokenRequest(ctx: TokenRequestContext, body: unknown
   const key = typeof ctx.key === 'function' ? await ctx.key() : ctx.key;
   let issued;
   try {
-    issued = issueToken({
+    issued = await issueTokenAsync({
       key, issuer: ctx.issuer, audiences, expirationSeconds: tokenLifetime, namespace,
       serviceAccount: { name, uid: saUid }, boundObject, node, warnAfterSeconds, now: nowSec * 1000,
     });

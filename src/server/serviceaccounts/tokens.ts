@@ -149,7 +149,18 @@ export function derToJoseSignature(der: Buffer, partBytes: number): Buffer {
 /** Sign `payload` as a compact JWS with header {alg, kid}. */
 export function signJwt(key: SigningKey, payload: object): string {
   const input = signingInput({ alg: key.alg, kid: key.kid }, payload);
-  const der = sign(hashOf[key.alg], Buffer.from(input), key.privateKey);
+  return jws(key, input, sign(hashOf[key.alg], Buffer.from(input), key.privateKey));
+}
+
+/** signJwt on libuv's thread pool: a server signing many tokens (a synced pod's each) keeps its event loop free meanwhile. */
+export function signJwtAsync(key: SigningKey, payload: object): Promise<string> {
+  const input = signingInput({ alg: key.alg, kid: key.kid }, payload);
+  return new Promise((resolve, reject) => {
+    sign(hashOf[key.alg], Buffer.from(input), key.privateKey, (err, der) => (err ? reject(err) : resolve(jws(key, input, der))));
+  });
+}
+
+function jws(key: SigningKey, input: string, der: Buffer): string {
   const signature = key.alg === 'RS256' ? der : derToJoseSignature(der, ecPartBytes[key.alg]);
   return `${input}.${signature.toString('base64url')}`;
 }
@@ -251,11 +262,22 @@ export function tokenClaims(opts: Omit<IssueTokenOptions, 'key'>): ServiceAccoun
 
 /** Issue a signed service account token. */
 export function issueToken(opts: IssueTokenOptions): IssuedToken {
+  const { claims, payload } = tokenPayload(opts);
+  return { token: signJwt(opts.key, payload), expirationTimestamp: rfc3339(claims.exp), claims };
+}
+
+/** issueToken, signed off the event loop. */
+export async function issueTokenAsync(opts: IssueTokenOptions): Promise<IssuedToken> {
+  const { claims, payload } = tokenPayload(opts);
+  return { token: await signJwtAsync(opts.key, payload), expirationTimestamp: rfc3339(claims.exp), claims };
+}
+
+function tokenPayload(opts: IssueTokenOptions): { claims: ServiceAccountClaims; payload: Record<string, unknown> } {
   const claims = tokenClaims(opts);
   // An empty audience list is left out, as upstream's omitempty does.
   const payload: Record<string, unknown> = { ...claims };
   if (claims.aud.length === 0) delete payload.aud;
-  return { token: signJwt(opts.key, payload), expirationTimestamp: rfc3339(claims.exp), claims };
+  return { claims, payload };
 }
 
 // ---------------------------------------------------------------------------
