@@ -11,7 +11,7 @@ export interface ResourceRequest {
   readonly resource: string;
   readonly name: string | undefined;
   readonly subresource: string | undefined;
-  /** Path below the resource for proxy-like subresources (unused for now). */
+  /** Path segments below the subresource (the path a proxy request names, as its connect options show it). */
   readonly rest: string[];
 }
 

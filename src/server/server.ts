@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ApiError, errors } from '../api/errors.ts';
 import type { Duplex } from 'node:stream';
 import type { UserInfo } from '../registry/types.ts';
+import { admitConnect } from './admission/connect.ts';
 import { anonymousUser, authenticate } from './auth/authenticate.ts';
 import { isPublicPath } from './auth/authorize.ts';
 import { forbiddenError } from './rbac/authorizer.ts';
@@ -114,7 +115,11 @@ async function handleUpgrade(services: RequestServices, req: IncomingMessage, so
   if (!decision.allowed) throw forbiddenError(who, attrs, decision.reason);
   const release = admitRequest(cluster, true);
   socket.once('close', release);
-  await handler(req, socket, head, { namespace: info.namespace, name: info.name, query: url.searchParams });
+  // Admission (CONNECT) before anything connects; a mutating webhook may change the request's options.
+  const def = cluster.registry.find(info.group, info.version, info.resource);
+  if (def) await admitConnect(cluster, { def, info, req, user: who });
+  const query = new URL(req.url ?? '/', 'https://localhost').searchParams;
+  await handler(req, socket, head, { namespace: info.namespace, name: info.name, query });
 }
 
 /** Split `/clusters/NAME/rest` into the cluster and the path within it; other paths are the admin API's. */

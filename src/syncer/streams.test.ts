@@ -321,6 +321,42 @@ test('kubectl exec: refusals name the virtual pod', { skip }, async () => {
   await noOpenSessions();
 });
 
+test('kubectl exec: the virtual cluster\'s own admission (CONNECT) refuses before the host is asked (WebSocket and SPDY)', { skip }, async () => {
+  const policy = {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'no-exec' },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CONNECT'], resources: ['pods/exec'] }] },
+      validations: [{ expression: "!('true' in object.command)", messageExpression: "'no exec into ' + request.name", reason: 'Forbidden' }],
+    },
+  };
+  const binding = {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'no-exec-binding' },
+    spec: { policyName: 'no-exec', validationActions: ['Deny'] },
+  };
+  const applied = await run(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }) });
+  assert.equal(applied.code, 0, applied.stderr);
+  try {
+    const denial = (pod: string) => `Error from server (Forbidden): pods "${pod}" is forbidden: ValidatingAdmissionPolicy 'no-exec' with binding 'no-exec-binding' denied request: no exec into ${pod}\n`;
+    for (const websockets of ['true', 'false']) {
+      const env = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets };
+      const web = await run(['exec', 'web', '--', 'true'], { env });
+      assert.equal(web.code, 1, web.stderr);
+      assert.equal(web.stderr, denial('web'));
+      // A pod the host does not run yet: refused by the policy, not by the relay.
+      const pending = await run(['exec', 'pending', '--', 'true'], { env });
+      assert.equal(pending.stderr, denial('pending'));
+      const ok = await run(['exec', 'web', '--', 'echo', 'allowed'], { env });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, 'allowed\n');
+    }
+  } finally {
+    await run(['delete', 'validatingadmissionpolicybinding', 'no-exec-binding']);
+    await run(['delete', 'validatingadmissionpolicy', 'no-exec']);
+  }
+  await noOpenSessions();
+});
+
 test('kubectl exec: the host\'s status inside the session names the virtual pod (WebSocket and SPDY)', { skip }, async () => {
   for (const websockets of ['true', 'false']) {
     for (const args of [['exec', 'quiet', '--', 'true'], ['attach', 'quiet']]) {

@@ -1,4 +1,5 @@
-// kubectl logs, exec and port-forward against simulated pods configured by annotation.
+// kubectl logs, exec and port-forward against simulated pods configured by
+// annotation; exec refused by a ValidatingAdmissionPolicy (CONNECT).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -125,3 +126,45 @@ for (const version of ['1.33', '1.27']) {
     assert.equal(await k.ok(['get', 'pod', 'tools', '-o', `jsonpath={.spec.ephemeralContainers[?(@.name=="${name}")].command[0]}`]), 'sh');
   });
 }
+
+test('a ValidatingAdmissionPolicy refuses kubectl exec (CONNECT) into the pods of a labelled namespace: kubectl 1.33 (WebSocket) and 1.27 (SPDY)', async () => {
+  const k = kubectlFor(kv, '1.33');
+  const ns = 'e2e-locked';
+  // A policy sees a connect's options (PodExecOptions), not the pod: it tells pods apart by namespace, name or the request.
+  const policy = {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'e2e-no-exec' },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CONNECT'], resources: ['pods/exec', 'pods/attach'] }] },
+      validations: [{ expression: 'false', messageExpression: "'exec into ' + request.namespace + '/' + request.name + ' is not allowed'", reason: 'Forbidden' }],
+    },
+  };
+  const binding = {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'e2e-no-exec-binding' },
+    spec: { policyName: 'e2e-no-exec', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { exec: 'locked' } } } },
+  };
+  await k.ok(['create', 'namespace', ns]);
+  await k.ok(['label', 'namespace', ns, 'exec=locked']);
+  await k.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'vault', namespace: ns, annotations: { 'kubevisor.dev/exec-command': '/bin/sh' } },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  }, policy, binding] }));
+  await k.ok(['wait', '--for=condition=Ready', 'pod/vault', '-n', ns, '--timeout=30s']);
+  try {
+    for (const version of ['1.33', '1.27']) {
+      const kc = kubectlFor(kv, version);
+      const refused = await kc.run(['exec', 'vault', '-n', ns, '--', 'echo', 'hi']);
+      assert.equal(refused.code, 1, version);
+      assert.equal(refused.stdout, '', version);
+      assert.equal(refused.stderr, 'Error from server (Forbidden): pods "vault" is forbidden: ValidatingAdmissionPolicy \'e2e-no-exec\' with binding ' +
+        '\'e2e-no-exec-binding\' denied request: exec into e2e-locked/vault is not allowed\n', version);
+      // A pod elsewhere still execs.
+      assert.equal(await kc.ok(['exec', 'tools', '--', 'echo', 'hi']), 'hi\n', version);
+    }
+  } finally {
+    await k.ok(['delete', 'validatingadmissionpolicybinding', 'e2e-no-exec-binding']);
+    await k.ok(['delete', 'validatingadmissionpolicy', 'e2e-no-exec']);
+  }
+  // Gone with its binding.
+  assert.equal(await k.ok(['exec', 'vault', '-n', ns, '--', 'echo', 'hi']), 'hi\n');
+});

@@ -12,7 +12,9 @@
 //   4. every plugin's `validate` (quota, validating admission webhooks),
 //   5. storage.
 // `mutate` and `validate` see every write: subresources (`status`, ...) and
-// deletes too, described by an AdmissionRequest.
+// deletes too, described by an AdmissionRequest; and, with nothing stored,
+// connect requests (exec, attach, port-forward, proxy: operation CONNECT,
+// server/admission/connect.ts) before they connect.
 
 import type { KubeObject } from '../../api/types.ts';
 import type { ResourceDef, UserInfo } from '../types.ts';
@@ -21,17 +23,20 @@ export type AdmissionOperation = 'create' | 'update';
 
 /** One write as the `mutate` and `validate` phases see it (upstream's admission attributes). */
 export interface AdmissionRequest {
-  readonly operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  readonly operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
   readonly def: ResourceDef;
+  /** The kind of `object` when it is not the resource's own: a CONNECT's options (`PodExecOptions` ...). */
+  readonly kind?: { readonly group: string; readonly version: string; readonly kind: string };
   /** The namespace of a namespaced object; undefined for a cluster-scoped one. */
   readonly namespace: string | undefined;
   /** The name the request names: '' for a create whose name is generated (metadata.generateName). */
   readonly name: string;
-  /** The subresource written ('status', 'finalize', 'ephemeralcontainers'); undefined for the object itself. */
+  /** The subresource written ('status', 'finalize', 'ephemeralcontainers') or connected to ('exec' ...); undefined for the object itself. */
   readonly subresource: string | undefined;
   /**
-   * The object to store, in the request's version; undefined on DELETE. In the
-   * mutating phase a plugin changes it in place (the store keeps this object).
+   * The object to store, in the request's version; undefined on DELETE; a
+   * CONNECT's options. In the mutating phase a plugin changes it in place (the
+   * store, or the connection, keeps this object).
    */
   readonly object: KubeObject | undefined;
   /** The stored object on UPDATE and DELETE. */
@@ -39,8 +44,8 @@ export interface AdmissionRequest {
   /** The requesting user of a client's write; undefined for the server's own writes. */
   readonly user: UserInfo | undefined;
   readonly dryRun: boolean;
-  /** The request's options as upstream shows them to webhooks: a CreateOptions, UpdateOptions or DeleteOptions object. */
-  readonly options: Record<string, unknown>;
+  /** The request's options as upstream shows them to webhooks: a CreateOptions, UpdateOptions or DeleteOptions object; null on CONNECT. */
+  readonly options: Record<string, unknown> | null;
   /** Adds a warning to the response of a client's request (dropped for the server's own writes). */
   warn(text: string): void;
 }

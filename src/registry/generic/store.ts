@@ -388,6 +388,17 @@ export class GenericStore {
     }
   }
 
+  /**
+   * A CONNECT (exec, attach, port-forward, proxy) through every plugin's
+   * mutate, then every validate, before it connects; nothing is stored. True
+   * when a plugin changed `req.object` (the options the connection goes on with).
+   */
+  async admitConnect(req: AdmissionRequest): Promise<boolean> {
+    const changed = await this.mutatePhase(req);
+    await this.validatePhase(req);
+    return changed;
+  }
+
   private aborted(op: AdmissionOperation, def: ResourceDef, obj: KubeObject): void {
     for (const p of this.admission) {
       try { p.aborted?.(op, def, obj); } catch { /* best effort */ }

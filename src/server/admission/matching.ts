@@ -34,6 +34,8 @@ export interface Rule {
 export interface Attributes {
   readonly operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
   readonly def: ResourceDef;
+  /** The kind of the object when it is not the resource's own (a CONNECT's options); undefined: `def`'s. */
+  readonly kind?: { readonly group: string; readonly version: string; readonly kind: string };
   /** '' for none. */
   readonly subresource: string;
   /**
@@ -52,7 +54,7 @@ export function attributesOf(req: AdmissionRequest): Attributes {
   const def = req.def;
   const namespaces = def.group === '' && def.plural === 'namespaces';
   return {
-    operation: req.operation, def, subresource: req.subresource ?? '',
+    operation: req.operation, def, kind: req.kind, subresource: req.subresource ?? '',
     // A request to a Namespace's own path names it as its namespace (not a create: its path names none).
     namespace: namespaces && req.operation !== 'CREATE' ? req.name : req.namespace ?? '',
     name: req.name, object: req.object, oldObject: req.oldObject,
@@ -145,12 +147,16 @@ export function namespaceSelectorMatches(m: { readonly namespaceSelector: LabelS
   return sel.matches(labels);
 }
 
-/** Whether the objectSelector selects the new or the old object. */
+/**
+ * Whether the objectSelector selects the new or the old object. An object
+ * without metadata (a CONNECT's options) is never selected, as upstream
+ * cannot read its labels.
+ */
 export function objectSelectorMatches(m: { readonly objectSelector: LabelSelector | Error }, a: Attributes): boolean | ApiError {
   const sel = m.objectSelector;
   if (sel instanceof Error) return errors.internal(sel.message);
   if (sel.empty) return true;
-  const matches = (o: KubeObject | undefined) => o !== undefined && sel.matches(o.metadata?.labels ?? {});
+  const matches = (o: KubeObject | undefined) => o?.metadata !== undefined && sel.matches(o.metadata.labels ?? {});
   return matches(a.object) || matches(a.oldObject);
 }
 

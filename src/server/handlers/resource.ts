@@ -14,6 +14,7 @@ import { shapeList, shapeObject, type IncludeObject } from './table.ts';
 import { getScale } from './scale.ts';
 import { serveWatch } from './watch.ts';
 import { addWarnings, versionWarnings } from './warnings.ts';
+import { admitConnect } from '../admission/connect.ts';
 import type { Authorizer } from '../auth/authorize.ts';
 import type { TokenAuthenticator } from '../auth/authenticate.ts';
 
@@ -70,6 +71,8 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
   // A deprecated version of a custom resource warns on every request it serves (subresources and errors included), as upstream does.
   addWarnings(ctx.res, versionWarnings(ctx.cluster, def));
   if (info.subresource !== undefined) {
+    // A connect request (proxy over plain HTTP) passes admission (CONNECT) first; upgrades do in server.ts.
+    await admitConnect(ctx.cluster, { def, info, req, user: ctx.user, warn: (text) => addWarnings(ctx.res, [text]) });
     if (handler) return handler(ctx, neg);
     const sub = def.subresources?.find((s) => s.name === info.subresource);
     if (!sub) throw errors.pathNotFound();

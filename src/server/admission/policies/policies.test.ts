@@ -2,8 +2,9 @@
 // process: refusals and their Status, messageExpression and reason, Warn
 // bindings, params from a ConfigMap, a binding's namespaceSelector,
 // evaluation errors under Fail and Ignore, updates with oldObject, the
-// scale subresource, variables and matchConditions, and the pods a
-// ReplicaSet makes.
+// scale subresource, variables and matchConditions, the pods a
+// ReplicaSet makes, and connect requests (exec, attach, port-forward) as
+// operation CONNECT.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { startKubevisorServer, type KubevisorServer } from '../../../cli/server-runtime.ts';
 import { ensurePki, type Pki } from '../../pki/pki.ts';
 import type { VirtualCluster } from '../../cluster.ts';
+import { upgrade, type Connected, type Refused } from '../testing.ts';
 
 const CLUSTER = 'policies';
 const API = `/clusters/${CLUSTER}`;
@@ -110,7 +112,8 @@ const denial = (policy: string, why: string) => `ValidatingAdmissionPolicy '${po
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kubevisor-policies-'));
   pki = await ensurePki(join(dir, 'data'));
-  server = await startKubevisorServer({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), storage: { backend: 'sqlite' }, pki });
+  // Host access: a pod's exec runs the local command its annotation names (the CONNECT tests).
+  server = await startKubevisorServer({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), storage: { backend: 'sqlite' }, pki, podHostAccess: true });
   vc = await server.ensureCluster(CLUSTER, { nodes: 1 });
   port = Number(new URL(server.url).port);
   vc.tokens.push({ authenticateToken: (t) => (t === 'admin-token' ? { username: 'admin', groups: ['system:masters', 'system:authenticated'] } : undefined) });
@@ -437,4 +440,74 @@ test('policies and bindings: upstream defaults, and the validation of bindings',
   } finally {
     await ok('DELETE', `${AR}/validatingadmissionpolicies/defaults`);
   }
+});
+
+/** An exec, attach or port-forward through the API server, upgraded as kubectl 1.30+ asks (WebSocket). */
+const connect = (path: string): Promise<Refused | Connected> => upgrade({ port, ca: pki.caCert, token: 'admin-token', path: API + path });
+
+function refused(r: Refused | Connected): Refused {
+  assert.notEqual(r.status, 101, 'the connection was upgraded');
+  return r as Refused;
+}
+
+test('CONNECT: a policy refuses an exec whose command holds sh (422 before the upgrade); other commands run; attach and port-forward', async () => {
+  await namespace('connect');
+  await ok('POST', '/api/v1/namespaces/connect/pods', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tools', annotations: { 'kubevisor.dev/exec-command': '/bin/sh' } },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  });
+  await eventually(async () => ((await ok('GET', '/api/v1/namespaces/connect/pods/tools')).status as Json | undefined)?.phase === 'Running', 'the pod running');
+  const removeExec = await install('no-shell', {
+    failurePolicy: 'Fail',
+    matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CONNECT'], resources: ['pods/exec'] }] },
+    validations: [
+      // What a CONNECT shows a policy: its options as the object, no old object, no options, no dry run.
+      { expression: "request.operation == 'CONNECT' && request.kind.kind == 'PodExecOptions' && request.subResource == 'exec' && " +
+        "request.name == 'tools' && object.kind == 'PodExecOptions' && oldObject == null && request.options == null && !request.dryRun",
+        message: 'not seen as upstream shows a CONNECT' },
+      { expression: "!('sh' in object.command)", messageExpression: "'no shells in ' + request.namespace + '/' + request.name" },
+    ],
+  }, { matchResources: inNs('connect') });
+  const removeOthers = await install('no-tty', {
+    failurePolicy: 'Fail',
+    matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['*'], resources: ['pods/attach', 'pods/portforward'] }] },
+    validations: [{
+      expression: "request.subResource == 'portforward' ? !(has(object.ports) && 22 in object.ports) : !has(object.tty)",
+      messageExpression: "object.kind + ' refused'", reason: 'Forbidden',
+    }],
+  }, { matchResources: inNs('connect') });
+  try {
+    const a = refused(await connect('/api/v1/namespaces/connect/pods/tools/exec?command=sh&command=-c&command=echo%20hi&container=c&stdout=true&stderr=true'));
+    const message = denial('no-shell', 'no shells in connect/tools');
+    assert.equal(a.status, 422);
+    assert.deepEqual(a.json, {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 422, reason: 'Invalid',
+      message: `pods "tools" is forbidden: ${message}`,
+      details: { name: 'tools', kind: 'pods', causes: [{ message }] },
+    });
+    const c = await connect('/api/v1/namespaces/connect/pods/tools/exec?command=echo&command=hi&container=c&stdout=true&stderr=true');
+    assert.equal(c.status, 101, (c as Refused).body);
+    assert.equal(await (c as Connected).stdout, 'hi\n');
+
+    const b = refused(await connect('/api/v1/namespaces/connect/pods/tools/attach?container=c&stdin=true&stdout=true&tty=true'));
+    assert.equal(b.status, 403);
+    assert.equal(b.json.reason, 'Forbidden');
+    assert.equal(b.json.message, `pods "tools" is forbidden: ${denial('no-tty', 'PodAttachOptions refused')}`);
+    const pf = refused(await connect('/api/v1/namespaces/connect/pods/tools/portforward?ports=8080,22'));
+    assert.equal(pf.status, 403);
+    assert.equal(pf.json.message, `pods "tools" is forbidden: ${denial('no-tty', 'PodPortForwardOptions refused')}`);
+    // Another port: admitted (what the pod does with it is the session's business).
+    const other = await connect('/api/v1/namespaces/connect/pods/tools/portforward?ports=8080');
+    assert.equal(other.status, 101, (other as Refused).body);
+    (other as Connected).close();
+
+    const dry = refused(await connect('/api/v1/namespaces/connect/pods/tools/exec?command=sh&stdout=true&dryRun=All'));
+    assert.deepEqual(dry.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 400, reason: 'BadRequest', message: 'dryRun is not supported' });
+  } finally {
+    await removeOthers();
+    await removeExec();
+  }
+  const after = await connect('/api/v1/namespaces/connect/pods/tools/exec?command=sh&command=-c&command=echo%20hi&container=c&stdout=true');
+  assert.equal(after.status, 101, (after as Refused).body);
+  assert.equal(await (after as Connected).stdout, 'hi\n');
 });

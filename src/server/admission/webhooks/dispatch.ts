@@ -4,7 +4,9 @@
 // the object as the previous ones left it; its JSONPatch is applied and the
 // result read as the kind reads a body and defaulted. If a webhook changed
 // the object, the webhooks with reinvocationPolicy IfNeeded called before it
-// are called once more, after the first round (upstream's reinvocation).
+// are called once more, after the first round (upstream's reinvocation). A
+// connect request (CONNECT: exec, attach, port-forward, proxy) is sent its
+// options, and a patch changes what it connects with (../connect.ts).
 // Validating: every matching webhook at once; the first failure to come back
 // is the answer.
 //
@@ -23,7 +25,7 @@ import { AnswerError, decodeAnswer, goSeconds, post, requestPath, TransportError
 import type { Webhook, WebhookIndex } from './config.ts';
 import { CallingError, callingFailure, cannotModify, denied, dryRunUnsupported } from './errors.ts';
 import { evaluateMatchConditions } from './match-conditions.ts';
-import { applyWebhookPatch, decodePatch } from './patch.ts';
+import { applyOptionsPatch, applyWebhookPatch, decodePatch } from './patch.ts';
 import { admissionRequest, admissionReview, InvalidResponse, reviewVersion, verifyResponse, type AdmissionResponse, type ReviewInput } from './review.ts';
 import { attributesOf, namespaceLabels } from '../matching.ts';
 import { convertObject, equivalentResources, invocationFor, type Attributes, type Invocation } from './rules.ts';
@@ -240,9 +242,15 @@ async function callMutating(ctx: DispatchContext, inv: Invocation, a: Attributes
   if (patch.length === 0) return false;
   if (!obj || !shown) throw cannotModify(w.name);
   if (res.patchType !== 'JSONPatch') throw new CallingError(w.name, `unsupported patch type ${JSON.stringify(res.patchType)}`);
-  const patched = convertObject(inv.def, a.def, applyWebhookPatch(inv.def, shown, patch));
-  keepIdentity(req, obj, patched);
-  req.def.strategy.defaults?.(patched);
+  let patched: KubeObject;
+  if (req.operation === 'CONNECT') {
+    // The options the connection goes on with: no identity, no defaults.
+    patched = applyOptionsPatch(req.kind?.kind ?? String(obj.kind), shown, patch);
+  } else {
+    patched = convertObject(inv.def, a.def, applyWebhookPatch(inv.def, shown, patch));
+    keepIdentity(req, obj, patched);
+    req.def.strategy.defaults?.(patched);
+  }
   if (jsonEqual(patched, obj)) return false;
   // The store keeps its object: it is changed in place.
   for (const k of Object.keys(obj)) delete (obj as Record<string, unknown>)[k];

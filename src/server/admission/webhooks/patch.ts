@@ -2,7 +2,8 @@
 // project's JSON patch (upstream's evanphx/json-patch behaviour), then read
 // as the kind reads a body: fields the kind does not have dropped, a value of
 // the wrong type refused (an internal error, as upstream's decoding into the
-// kind's Go type fails), as upstream decodes the patched JSON.
+// kind's Go type fails), as upstream decodes the patched JSON. A CONNECT's
+// options are read as their own kind (../connect.ts).
 
 import { errors } from '../../../api/errors.ts';
 import { applyJsonPatch, decodeJsonPatch, type JsonPatch } from '../../../api/patch/json-patch.ts';
@@ -11,6 +12,7 @@ import { pruneUnknownFields } from '../../../api/schema/strict.ts';
 import { findTypeError } from '../../../api/schema/type-check.ts';
 import type { JsonValue, KubeObject } from '../../../api/types.ts';
 import type { ResourceDef } from '../../../registry/types.ts';
+import { readConnectOptions } from '../connect.ts';
 
 /** The patch bytes decoded as a JSON patch; a string (the reason, for the failure policy) when they are not one. */
 export function decodePatch(bytes: Buffer): JsonPatch | string {
@@ -33,13 +35,7 @@ export function decodePatch(bytes: Buffer): JsonPatch | string {
  * the kind cannot hold.
  */
 export function applyWebhookPatch(def: ResourceDef, obj: KubeObject, patch: JsonPatch): KubeObject {
-  let out: JsonValue;
-  try {
-    out = applyJsonPatch(obj as unknown as JsonValue, patch);
-  } catch (e) {
-    throw errors.internal(e instanceof PatchError ? e.detail : (e as Error).message);
-  }
-  if (typeof out !== 'object' || out === null || Array.isArray(out)) throw errors.internal('the patched object is not a JSON object');
+  let out: JsonValue = applied(obj, patch);
   const schema = def.schema?.();
   if (schema) {
     const typeError = def.custom ? undefined : findTypeError(schema, out, def.kind);
@@ -49,4 +45,20 @@ export function applyWebhookPatch(def: ResourceDef, obj: KubeObject, patch: Json
   const patched = out as unknown as KubeObject;
   if (typeof patched.metadata !== 'object' || patched.metadata === null || Array.isArray(patched.metadata)) patched.metadata = {};
   return patched;
+}
+
+/** A CONNECT's options (`kind`: PodExecOptions ...) with `patch` applied, read as that kind reads JSON. */
+export function applyOptionsPatch(kind: string, obj: KubeObject, patch: JsonPatch): KubeObject {
+  return readConnectOptions(kind, applied(obj, patch));
+}
+
+function applied(obj: KubeObject, patch: JsonPatch): { [key: string]: JsonValue } {
+  let out: JsonValue;
+  try {
+    out = applyJsonPatch(obj as unknown as JsonValue, patch);
+  } catch (e) {
+    throw errors.internal(e instanceof PatchError ? e.detail : (e as Error).message);
+  }
+  if (typeof out !== 'object' || out === null || Array.isArray(out)) throw errors.internal('the patched object is not a JSON object');
+  return out;
 }

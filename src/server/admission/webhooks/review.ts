@@ -9,7 +9,8 @@
 //   requestKind/requestResource/requestSubResource (what the client wrote),
 //   name, namespace, operation, userInfo, object (null on DELETE), oldObject
 //   (null on CREATE), dryRun, options (CreateOptions, UpdateOptions or
-//   DeleteOptions).
+//   DeleteOptions; null on CONNECT, whose kind is its options' own:
+//   PodExecOptions ...).
 // - A v1 answer must be an admission.k8s.io/v1 AdmissionReview with a
 //   response whose uid is the request's; a mutating webhook's patch needs a
 //   patchType and the other way round; a validating webhook may return
@@ -39,7 +40,7 @@ export interface ReviewInput {
   readonly oldObject: KubeObject | undefined;
   readonly user: UserInfo | undefined;
   readonly dryRun: boolean;
-  readonly options: Record<string, unknown>;
+  readonly options: Record<string, unknown> | null;
 }
 
 function userInfo(u: UserInfo | undefined): Record<string, unknown> {
@@ -57,11 +58,11 @@ export function admissionRequest(uid: string, r: ReviewInput): Record<string, un
   const a = r.attributes;
   const req: Record<string, unknown> = {
     uid,
-    kind: { group: r.def.group, version: r.def.version, kind: r.def.kind },
+    kind: a.kind && r.def === a.def ? { ...a.kind } : { group: r.def.group, version: r.def.version, kind: r.def.kind },
     resource: { group: r.def.group, version: r.def.version, resource: r.def.plural },
   };
   if (a.subresource !== '') req.subResource = a.subresource;
-  req.requestKind = { group: a.def.group, version: a.def.version, kind: a.def.kind };
+  req.requestKind = a.kind ? { ...a.kind } : { group: a.def.group, version: a.def.version, kind: a.def.kind };
   req.requestResource = { group: a.def.group, version: a.def.version, resource: a.def.plural };
   if (a.subresource !== '') req.requestSubResource = a.subresource;
   if (a.name !== '') req.name = a.name;

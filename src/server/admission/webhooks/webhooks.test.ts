@@ -2,7 +2,8 @@
 // real HTTPS webhook server this test runs (its own CA): denials and their
 // Status, mutation by JSONPatch (clients' and controllers' writes), failure
 // policies, timeouts, selectors, dry runs, deletes, warnings, Services of
-// simulated pods, reinvocation and equivalent versions.
+// simulated pods, reinvocation and equivalent versions; connect requests
+// (exec, attach, port-forward, proxy) as operation CONNECT.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { startKubevisorServer, type KubevisorServer } from '../../../cli/server-
 import { ensurePki, type Pki } from '../../pki/pki.ts';
 import { issueCertificate, newKeyPair, privateKeyPem } from '../../pki/certificate.ts';
 import type { VirtualCluster } from '../../cluster.ts';
+import { upgrade, type Connected, type Refused } from '../testing.ts';
 
 const CLUSTER = 'hooks';
 const API = `/clusters/${CLUSTER}`;
@@ -105,6 +107,12 @@ function answer(path: string, review: { request: Json }): Json {
       }
       break;
     }
+    case '/rewrite-command':
+      if (req.operation === 'CONNECT') {
+        const patch = [{ op: 'replace', path: '/command', value: ['echo', 'rewritten by the webhook'] }];
+        Object.assign(response, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') });
+      }
+      break;
     case '/reinvoke-a': case '/reinvoke-b': {
       // a marks whether it saw b's label; b sets its label.
       const o = req.object as { metadata: { labels?: Record<string, string> } };
@@ -113,6 +121,21 @@ function answer(path: string, review: { request: Json }): Json {
       Object.assign(response, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') });
       break;
     }
+  }
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
+}
+
+/**
+ * What a webhook guarding pods labelled locked=true answers: a CONNECT names
+ * the pod only by namespace and name (its object is the options), so it
+ * reads the pod, as such webhooks do.
+ */
+async function lockedAnswer(review: { request: Json }): Promise<Json> {
+  const req = review.request;
+  const response: Json = { uid: req.uid, allowed: true };
+  const pod = await call('GET', `/api/v1/namespaces/${req.namespace as string}/pods/${req.name as string}`);
+  if (((pod.json.metadata as Json | undefined)?.labels as Json | undefined)?.locked === 'true') {
+    Object.assign(response, { allowed: false, status: { code: 403, reason: 'Forbidden', message: `pod ${req.namespace as string}/${req.name as string} is locked` } });
   }
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
 }
@@ -162,11 +185,13 @@ before(async () => {
       const [path = '', query = ''] = (req.url ?? '').split('?');
       const review = JSON.parse(body) as { request: Json };
       seen.unshift({ path, query, headers: req.headers, review });
-      const reply = () => {
+      const reply = (json = answer(path, review)) => {
         res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(answer(path, review)));
+        res.end(JSON.stringify(json));
       };
-      if (path === '/slow') setTimeout(reply, 3000); else reply();
+      if (path === '/slow') setTimeout(reply, 3000);
+      else if (path === '/deny-locked') void lockedAnswer(review).then(reply);
+      else reply();
     });
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
@@ -494,5 +519,143 @@ test('clientConfig.service: a simulated pod behind the Service, TLS for NAME.NAM
     assert.equal(a.json.message, 'Internal error occurred: failed calling webhook "empty.kubevisor.test": failed to call webhook: Post "https://empty.hooks-svc.svc:443/?timeout=10s": no endpoints available for service "empty"');
   } finally {
     await removeEmpty();
+  }
+});
+
+/** An exec, attach or port-forward through the API server, upgraded as kubectl 1.30+ asks (WebSocket). */
+const connect = (path: string): Promise<Refused | Connected> => upgrade({ port, ca: pki.caCert, token: 'admin-token', path: API + path });
+
+function refused(r: Refused | Connected): Refused {
+  assert.notEqual(r.status, 101, 'the connection was upgraded');
+  return r as Refused;
+}
+
+async function connected(r: Refused | Connected): Promise<Connected> {
+  assert.equal(r.status, 101, `refused: ${(r as Refused).body}`);
+  return r as Connected;
+}
+
+/** A pod whose exec runs a local shell (host access is on in this server), once it runs. */
+async function shellPod(namespace: string, name: string, labels: Record<string, string> = {}): Promise<void> {
+  await ok('POST', `/api/v1/namespaces/${namespace}/pods`, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, labels, annotations: { 'kubevisor.dev/exec-command': '/bin/sh' } },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  });
+  await eventually(async () => ((await ok('GET', `/api/v1/namespaces/${namespace}/pods/${name}`)).status as Json | undefined)?.phase === 'Running', `pod ${name} running`);
+}
+
+const ECHO_HI = 'command=sh&command=-c&command=echo%20hi&container=c&stdout=true&stderr=true';
+
+test('CONNECT: a validating webhook on pods/exec, attach and portforward refuses pods labelled locked=true before the upgrade; others connect', async () => {
+  await namespace('connect');
+  await shellPod('connect', 'locked', { locked: 'true' });
+  await shellPod('connect', 'open');
+  const remove = await install('Validating', 'connect', [{
+    name: 'connect.kubevisor.test', path: '/deny-locked', ...inNs('connect'),
+    rules: [
+      { operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec', 'pods/attach'] },
+      { operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['pods/portforward'] },
+    ],
+  }, {
+    // An objectSelector never selects a CONNECT (its object has no labels): this one is never called.
+    name: 'selected.kubevisor.test', path: '/deny-plain', ...inNs('connect'), objectSelector: { matchLabels: { locked: 'true' } },
+    rules: [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/*'] }],
+  }]);
+  try {
+    const before = seen.length;
+    const a = refused(await connect(`/api/v1/namespaces/connect/pods/locked/exec?${ECHO_HI}`));
+    assert.equal(a.status, 403);
+    assert.deepEqual(a.json, {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 403, reason: 'Forbidden',
+      message: 'admission webhook "connect.kubevisor.test" denied the request: pod connect/locked is locked',
+    });
+    assert.equal(seen.length - before, 1);
+    const r = seen[0]!.review.request;
+    assert.equal(seen[0]!.path, '/deny-locked');
+    assert.deepEqual(r.kind, { group: '', version: 'v1', kind: 'PodExecOptions' });
+    assert.deepEqual(r.requestKind, { group: '', version: 'v1', kind: 'PodExecOptions' });
+    assert.deepEqual(r.resource, { group: '', version: 'v1', resource: 'pods' });
+    assert.deepEqual(r.requestResource, { group: '', version: 'v1', resource: 'pods' });
+    assert.equal(r.subResource, 'exec');
+    assert.equal(r.requestSubResource, 'exec');
+    assert.equal(r.operation, 'CONNECT');
+    assert.equal(r.name, 'locked');
+    assert.equal(r.namespace, 'connect');
+    assert.deepEqual(r.userInfo, { username: 'admin', groups: ['system:masters', 'system:authenticated'] });
+    assert.deepEqual(r.object, { kind: 'PodExecOptions', apiVersion: 'v1', stdout: true, stderr: true, container: 'c', command: ['sh', '-c', 'echo hi'] });
+    assert.equal(r.oldObject, null);
+    assert.equal(r.options, null);
+    assert.equal(r.dryRun, false);
+
+    // Another pod: allowed, and the exec runs.
+    const c = await connected(await connect(`/api/v1/namespaces/connect/pods/open/exec?${ECHO_HI}`));
+    assert.equal(await c.stdout, 'hi\n');
+
+    // attach, as kubectl attach -it asks.
+    const b = refused(await connect('/api/v1/namespaces/connect/pods/locked/attach?container=c&stdin=true&stdout=true&tty=true'));
+    assert.equal(b.status, 403);
+    assert.equal(b.json.message, 'admission webhook "connect.kubevisor.test" denied the request: pod connect/locked is locked');
+    assert.deepEqual(seen[0]!.review.request.object, { kind: 'PodAttachOptions', apiVersion: 'v1', stdin: true, stdout: true, tty: true, container: 'c' });
+    assert.equal(seen[0]!.review.request.subResource, 'attach');
+
+    // port-forward, matched by a rule for any operation.
+    const pf = refused(await connect('/api/v1/namespaces/connect/pods/locked/portforward?ports=80'));
+    assert.equal(pf.status, 403);
+    assert.deepEqual(seen[0]!.review.request.object, { kind: 'PodPortForwardOptions', apiVersion: 'v1', ports: [80] });
+    assert.deepEqual(seen[0]!.review.request.kind, { group: '', version: 'v1', kind: 'PodPortForwardOptions' });
+
+    // No dry run for a connect, and options that do not decode: refused before any webhook is asked.
+    const calls = seen.length;
+    const dry = refused(await connect(`/api/v1/namespaces/connect/pods/open/exec?${ECHO_HI}&dryRun=All`));
+    assert.deepEqual(dry.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 400, reason: 'BadRequest', message: 'dryRun is not supported' });
+    const bad = refused(await connect('/api/v1/namespaces/connect/pods/locked/portforward?ports=http'));
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.message, 'cannot convert to []int32: strconv.ParseUint: parsing "http": invalid syntax');
+    assert.equal(seen.length, calls);
+    assert.ok(!seen.slice(0, seen.length - before).some((s) => s.path === '/deny-plain'), 'the webhook with an objectSelector was called');
+  } finally {
+    await remove();
+  }
+  // Gone with its configuration.
+  const after = await connected(await connect(`/api/v1/namespaces/connect/pods/locked/exec?${ECHO_HI}`));
+  assert.equal(await after.stdout, 'hi\n');
+});
+
+test('CONNECT: a mutating webhook is called too, and its patch is what the exec runs', async () => {
+  await namespace('connect-mutate');
+  await shellPod('connect-mutate', 'p');
+  const remove = await install('Mutating', 'rewrite', [{ name: 'rewrite.kubevisor.test', path: '/rewrite-command', ...inNs('connect-mutate'),
+    rules: [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec'] }] }]);
+  try {
+    const c = await connected(await connect('/api/v1/namespaces/connect-mutate/pods/p/exec?command=echo&command=original&container=c&stdout=true'));
+    assert.equal(await c.stdout, 'rewritten by the webhook\n');
+    const r = seen[0]!.review.request;
+    assert.equal(seen[0]!.path, '/rewrite-command');
+    assert.equal(r.operation, 'CONNECT');
+    assert.deepEqual(r.object, { kind: 'PodExecOptions', apiVersion: 'v1', stdout: true, container: 'c', command: ['echo', 'original'] });
+  } finally {
+    await remove();
+  }
+});
+
+test('CONNECT over plain HTTP: services/proxy and pods/proxy are sent their ProxyOptions with the path', async () => {
+  await namespace('connect-proxy');
+  const remove = await install('Validating', 'proxy', [{ name: 'proxy.kubevisor.test', path: '/deny-plain', ...inNs('connect-proxy'),
+    rules: [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['services/proxy', 'pods/proxy'] }] }]);
+  try {
+    const a = await call('GET', '/api/v1/namespaces/connect-proxy/services/web:80/proxy/some/path/?q=1');
+    assert.equal(a.status, 400);
+    assert.equal(a.json.message, 'admission webhook "proxy.kubevisor.test" denied the request: no reason given');
+    const r = seen[0]!.review.request;
+    assert.deepEqual(r.kind, { group: '', version: 'v1', kind: 'ServiceProxyOptions' });
+    assert.equal(r.subResource, 'proxy');
+    assert.equal(r.name, 'web:80');
+    assert.deepEqual(r.object, { kind: 'ServiceProxyOptions', apiVersion: 'v1', path: '/some/path/' });
+    const b = await call('POST', '/api/v1/namespaces/connect-proxy/pods/p/proxy');
+    assert.equal(b.status, 400);
+    assert.deepEqual(seen[0]!.review.request.object, { kind: 'PodProxyOptions', apiVersion: 'v1' });
+    assert.equal(seen[0]!.review.request.operation, 'CONNECT');
+  } finally {
+    await remove();
   }
 });
