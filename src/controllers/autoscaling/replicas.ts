@@ -214,16 +214,22 @@ export interface ResourceReplicas {
   rawUtilization: number;
 }
 
-/** Replicas for a target utilization (percent of requests) of a resource (GetResourceReplicas). */
-export function resourceReplicas(input: CalculatorInput, targetUtilization: number): ResourceReplicas {
-  const { pods, currentReplicas, tolerances } = input;
+/** The pods' metrics that count (ignored and unready pods' taken out) and the pods grouped; throws when nothing counts. */
+function countedMetrics(input: CalculatorInput): { metrics: PodMetrics; groups: PodGroups } {
   const metrics = new Map(input.metrics);
-  if (pods.length === 0) throw new CalculationError('no pods returned by selector while calculating replica count');
-  const groups = groupPods(pods, metrics, input.resource, input.readiness, input.nowMs);
+  if (input.pods.length === 0) throw new CalculationError('no pods returned by selector while calculating replica count');
+  const groups = groupPods(input.pods, metrics, input.resource, input.readiness, input.nowMs);
   for (const p of groups.ignored) metrics.delete(p);
   for (const p of groups.unready) metrics.delete(p);
   if (metrics.size === 0) throw new CalculationError('did not receive metrics for targeted pods (pods might be unready)');
-  const requests = calculateRequests(pods, input.container ?? '', input.resource);
+  return { metrics, groups };
+}
+
+/** Replicas for a target utilization (percent of requests) of a resource (GetResourceReplicas). */
+export function resourceReplicas(input: CalculatorInput, targetUtilization: number): ResourceReplicas {
+  const { currentReplicas, tolerances } = input;
+  const { metrics, groups } = countedMetrics(input);
+  const requests = calculateRequests(input.pods, input.container ?? '', input.resource);
   const { ratio, utilization, rawAverage } = resourceUtilizationRatio(metrics, requests, targetUtilization);
   const result = (replicas: number): ResourceReplicas => ({ replicas, utilization, rawUtilization: rawAverage });
 
@@ -255,13 +261,8 @@ function settle(ratio: number, next: number, counted: number, currentReplicas: n
 
 /** Replicas for a target average value (milli-units) of per-pod metrics (calcPlainMetricReplicas). */
 export function plainMetricReplicas(input: CalculatorInput, targetUsage: number): { replicas: number; usage: number } {
-  const { pods, currentReplicas, tolerances } = input;
-  const metrics = new Map(input.metrics);
-  if (pods.length === 0) throw new CalculationError('no pods returned by selector while calculating replica count');
-  const groups = groupPods(pods, metrics, input.resource, input.readiness, input.nowMs);
-  for (const p of groups.ignored) metrics.delete(p);
-  for (const p of groups.unready) metrics.delete(p);
-  if (metrics.size === 0) throw new CalculationError('did not receive metrics for targeted pods (pods might be unready)');
+  const { currentReplicas, tolerances } = input;
+  const { metrics, groups } = countedMetrics(input);
   const { ratio, usage } = metricUsageRatio(metrics, targetUsage);
 
   const scaleUpWithUnready = groups.unready.size > 0 && ratio > 1;

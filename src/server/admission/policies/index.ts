@@ -15,6 +15,7 @@ import type { AdmissionPlugin } from '../../../registry/generic/admission.ts';
 import type { VirtualCluster } from '../../cluster.ts';
 import { isExempt } from '../matching.ts';
 import { PolicySource } from './source.ts';
+import { installPlugin } from '../install.ts';
 
 type DispatchModule = typeof import('./dispatch.ts');
 let dispatchModule: Promise<DispatchModule> | undefined;
@@ -35,15 +36,5 @@ export function installAdmissionPolicies(vc: VirtualCluster): () => void {
       return dispatch().then((d) => d.validatePolicies(ctx, req));
     },
   };
-  vc.store.admission.push(plugin);
-  let stopped = false;
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
-    source.stop();
-    const i = vc.store.admission.indexOf(plugin);
-    if (i >= 0) vc.store.admission.splice(i, 1);
-  };
-  const cancel = vc.whenClosed(stop);
-  return () => { cancel(); stop(); };
+  return installPlugin(vc, plugin, () => source.stop());
 }

@@ -15,6 +15,7 @@ import type { StreamingOptions } from '../../streaming/pod-config.ts';
 import { WebhookIndex } from './config.ts';
 import { isExempt } from './rules.ts';
 import { simulatedRoute } from './service.ts';
+import { installPlugin } from '../install.ts';
 
 export { setServiceRoute, type ServiceRoute } from './service.ts';
 export { TransportError, type HttpAnswer, type WebhookPost } from './transport.ts';
@@ -45,15 +46,5 @@ export function installAdmissionWebhooks(vc: VirtualCluster, options: StreamingO
       return dispatch().then((d) => d.dispatchValidating(ctx, req));
     },
   };
-  vc.store.admission.push(plugin);
-  let stopped = false;
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
-    index.stop();
-    const i = vc.store.admission.indexOf(plugin);
-    if (i >= 0) vc.store.admission.splice(i, 1);
-  };
-  const cancel = vc.whenClosed(stop);
-  return () => { cancel(); stop(); };
+  return installPlugin(vc, plugin, () => index.stop());
 }
