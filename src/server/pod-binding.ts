@@ -17,6 +17,7 @@ import { objectKey } from '../registry/generic/keys.ts';
 import { nowTimestamp } from '../registry/generic/metadata.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import type { SubresourceHandler, VirtualCluster } from './cluster.ts';
+import { admitSubresourceCreate } from './admission/subresource-create.ts';
 import { admitCreate } from './handlers/admission.ts';
 import { decodeObject, parseFieldValidation } from './handlers/decode.ts';
 import { isPatchFormat } from './handlers/patch.ts';
@@ -103,15 +104,16 @@ async function serveBinding(vc: VirtualCluster, ctx: ResourceContext, neg: Negot
   const { obj: binding, warnings } = decodeObject(bindingsDef, namespace, body, format, parseFieldValidation(query.get('fieldValidation')));
   addWarnings(ctx.res, warnings);
 
-  const meta = binding.metadata;
   // The legacy resource binds the pod the Binding names; the subresource, the pod in the URL.
-  const name = legacy ? (meta.name ?? '') : (info.name as string);
+  const name = legacy ? (binding.metadata.name ?? '') : (info.name as string);
+  // Admission first (upstream's mutating plugins run before the binding storage looks at the
+  // Binding): namespace lifecycle, then webhooks and policies, which may change the Binding.
+  await admitCreate(vc, ctx.def, namespace, { ...binding, metadata: { ...binding.metadata, name } });
+  await admitSubresourceCreate(vc, ctx, { kind: { group: '', version: 'v1', kind: 'Binding' }, object: binding, name, dryRun });
+  const meta = binding.metadata ?? {};
   const target = isPlainObject(binding.target) ? binding.target : {};
   const kind = typeof target.kind === 'string' ? target.kind : '';
   const node = typeof target.name === 'string' ? target.name : '';
-
-  // Admission first (upstream's mutating plugins run before the binding storage looks at the Binding).
-  await admitCreate(vc, ctx.def, namespace, { ...binding, metadata: { ...meta, name } });
   const labels = stringMap(meta.labels);
   if (!legacy && kind === 'Node') {
     // PodTopologyLabels: the target node's topology labels go onto the Binding (a missing node adds none).

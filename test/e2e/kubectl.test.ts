@@ -283,7 +283,8 @@ describe('validating admission policies', { concurrency: false }, () => {
       failurePolicy: 'Fail',
       // deployments/scale too: upstream shows kubectl scale to policies as an update of that subresource.
       matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments', 'deployments/scale'] }] },
-      validations: [{ expression: 'object.spec.replicas <= 5' }],
+      // A scale write is shown as an autoscaling/v1 Scale, as upstream shows it.
+      validations: [{ expression: 'object.spec.replicas <= 5' }, { expression: "request.subResource != 'scale' || object.kind == 'Scale'", message: 'a scale write is not a Scale' }],
     },
   };
   const binding = {
@@ -323,6 +324,66 @@ describe('validating admission policies', { concurrency: false }, () => {
     }
     // Gone with its binding.
     await k.ok(['scale', 'deployment', 'web', '--replicas=10', '-n', ns]);
+  });
+
+  test('kubectl create token goes through policies as a create of serviceaccounts/token with its TokenRequest', async () => {
+    const k = kubectlFor(kv, 'dispatcher');
+    const tokenPolicy = {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'e2e-token-audiences' },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['serviceaccounts/token'] }] },
+        validations: [{ expression: "object.kind == 'TokenRequest' && !object.spec.audiences.exists(a, a == 'forbidden')", message: 'no tokens for the audience forbidden' }],
+      },
+    };
+    const tokenBinding = {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'e2e-token-audiences-binding' },
+      spec: { policyName: 'e2e-token-audiences', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
+    };
+    await k.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [tokenPolicy, tokenBinding] }));
+    try {
+      const refused = await k.run(['create', 'token', 'default', '--audience=forbidden', '-n', ns]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /ValidatingAdmissionPolicy 'e2e-token-audiences' with binding 'e2e-token-audiences-binding' denied request: no tokens for the audience forbidden/);
+      const token = await k.ok(['create', 'token', 'default', '--audience=fine', '-n', ns]);
+      assert.equal(token.trim().split('.').length, 3, token);
+    } finally {
+      await k.ok(['delete', 'validatingadmissionpolicybinding', 'e2e-token-audiences-binding']);
+      await k.ok(['delete', 'validatingadmissionpolicy', 'e2e-token-audiences']);
+    }
+  });
+
+  test("a policy using Kubernetes' CEL libraries (quantity, string extensions) refuses kubectl create configmap", async () => {
+    const k = kubectlFor(kv, 'dispatcher');
+    const sizePolicy = {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'e2e-cel-libraries' },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }] },
+        validations: [
+          { expression: "!has(object.data) || !('size' in object.data) || quantity(object.data.size).isLessThan(quantity('1Gi'))", message: 'size must be below 1Gi' },
+          { expression: "object.metadata.name.lowerAscii().replace('-', '.', 1).split('.')[0] != 'blocked'", messageExpression: "'name ' + strings.quote(object.metadata.name) + ' is blocked'" },
+        ],
+      },
+    };
+    const sizeBinding = {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'e2e-cel-libraries-binding' },
+      spec: { policyName: 'e2e-cel-libraries', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
+    };
+    await k.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [sizePolicy, sizeBinding] }));
+    try {
+      const prefix = "ValidatingAdmissionPolicy 'e2e-cel-libraries' with binding 'e2e-cel-libraries-binding' denied request:";
+      const big = await k.run(['create', 'configmap', 'big', '--from-literal=size=2Gi', '-n', ns]);
+      assert.equal(big.code, 1);
+      assert.equal(big.stderr.trim(), `error: failed to create configmap: configmaps "big" is forbidden: ${prefix} size must be below 1Gi`);
+      const blocked = await k.run(['create', 'configmap', 'blocked-one', '--from-literal=size=1', '-n', ns]);
+      assert.equal(blocked.code, 1);
+      assert.equal(blocked.stderr.trim(), `error: failed to create configmap: configmaps "blocked-one" is forbidden: ${prefix} name "blocked-one" is blocked`);
+      assert.match(await k.ok(['create', 'configmap', 'small', '--from-literal=size=512Mi', '-n', ns]), /configmap\/small created/);
+    } finally {
+      await k.ok(['delete', 'validatingadmissionpolicybinding', 'e2e-cel-libraries-binding']);
+      await k.ok(['delete', 'validatingadmissionpolicy', 'e2e-cel-libraries']);
+    }
   });
 });
 

@@ -15,7 +15,7 @@ import { resourcePrefix } from '../../registry/generic/keys.ts';
 import { cloneObject, jsonEqual } from '../../registry/generic/metadata.ts';
 import type { CacheEvent } from '../../registry/generic/watch-cache.ts';
 import type { ResourceDef } from '../../registry/types.ts';
-import { getScale, setReplicas } from '../../server/handlers/scale.ts';
+import { getScale, scaleView, setReplicas } from '../../server/handlers/scale.ts';
 import type { ControllerContext } from '../context.ts';
 import { Controller, type Result } from '../runtime.ts';
 import { splitKey } from '../workloads/util.ts';
@@ -224,7 +224,7 @@ export class HorizontalController {
           if (!cur) throw new Error(`${goGroupResource(target.def, '/scale')} "${target.obj.metadata.name ?? ''}" not found`);
           setReplicas(target.def, cur, desired);
           return cur;
-        }, { fieldManager });
+        }, { fieldManager, view: scaleView(target.def) });
       } catch (e) {
         const msg = (e as Error).message;
         this.event(hpa, 'Warning', 'FailedRescale', `New size: ${desired}; reason: ${reason}; error: ${msg}`);

@@ -1,9 +1,11 @@
 // The HTTP side of pods/eviction, for VirtualCluster.subresources
-// ("/pods/eviction"): decode the Eviction body, evict, answer with the Status.
+// ("/pods/eviction"): decode the Eviction body, admit it (webhooks and
+// policies see a CREATE of pods/eviction), evict, answer with the Status.
 
 import { errors } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
 import type { SubresourceHandler } from '../../server/cluster.ts';
+import { admitSubresourceCreate } from '../../server/admission/subresource-create.ts';
 import { decodeRaw } from '../../server/handlers/decode.ts';
 import { readBody } from '../../server/http/body.ts';
 import { objectBodyFormat } from '../../server/http/negotiate.ts';
@@ -27,6 +29,7 @@ export function evictionHandler(ctx: ControllerContext): SubresourceHandler {
     }
     const raw = decodeRaw(body, format, { group: 'policy', version: 'v1', kind: 'Eviction' }) as KubeObject;
     if (typeof raw.metadata !== 'object' || raw.metadata === null) raw.metadata = {};
+    await admitSubresourceCreate(ctx.vc, rctx, { kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, object: raw, name: info.name as string, dryRun: dry.length > 0 });
     const status = await evictPod(ctx, info.namespace as string, info.name as string, raw, { dryRun: dry.length > 0 });
     writeObject(rctx.res, status.code as number, status, neg.encoding);
   };

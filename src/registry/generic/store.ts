@@ -45,6 +45,22 @@ export interface UpdateOptions extends WriteOptions {
   subresource?: string;
   /** Create the object when absent (server-side apply, kinds that allow create-on-update). */
   allowCreate?: boolean;
+  /**
+   * A write made through another kind's view of the object (a Scale on
+   * `…/scale`): admission sees the view, and field ownership is recorded
+   * under the view's subresource; the store writes the object itself.
+   */
+  view?: AdmissionView;
+}
+
+/** How a subresource shows an object as another kind, and takes a change of that kind back. */
+export interface AdmissionView {
+  readonly subresource: string;
+  readonly kind: { readonly group: string; readonly version: string; readonly kind: string };
+  /** The object as the view's kind. */
+  show(obj: KubeObject): KubeObject;
+  /** What a mutating plugin changed in the view, written back to the object (in place). */
+  takeBack(view: KubeObject, obj: KubeObject): void;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -360,10 +376,10 @@ export class GenericStore {
    */
   private request(operation: AdmissionRequest['operation'], def: ResourceDef, namespace: string | undefined, name: string,
     subresource: string | undefined, object: KubeObject | undefined, oldObject: KubeObject | undefined,
-    opts: WriteOptions & DeleteOptions): AdmissionRequest | undefined {
+    opts: WriteOptions & DeleteOptions, kind?: AdmissionRequest['kind']): AdmissionRequest | undefined {
     if (!this.admission.some((p) => p.mutate !== undefined || p.validate !== undefined)) return undefined;
     return {
-      operation, def, namespace: def.scope === 'Namespaced' ? namespace : undefined, name, subresource, object, oldObject,
+      operation, def, ...(kind ? { kind } : {}), namespace: def.scope === 'Namespaced' ? namespace : undefined, name, subresource, object, oldObject,
       user: opts.user, dryRun: opts.dryRun === true, options: operationOptions(operation, opts), warn: opts.warn ?? (() => {}),
     };
   }
@@ -389,11 +405,13 @@ export class GenericStore {
   }
 
   /**
-   * A CONNECT (exec, attach, port-forward, proxy) through every plugin's
-   * mutate, then every validate, before it connects; nothing is stored. True
-   * when a plugin changed `req.object` (the options the connection goes on with).
+   * A request the store does not write itself through every plugin's mutate,
+   * then every validate: a CONNECT (exec, attach, port-forward, proxy) before
+   * it connects, or a CREATE on a subresource served apart (a pod's binding or
+   * eviction, a service account's token) before it is carried out. True when
+   * a plugin changed `req.object` (what the request goes on with).
    */
-  async admitConnect(req: AdmissionRequest): Promise<boolean> {
+  async admitOperation(req: AdmissionRequest): Promise<boolean> {
     const changed = await this.mutatePhase(req);
     await this.validatePhase(req);
     return changed;
@@ -446,22 +464,30 @@ export class GenericStore {
     }
     const old = this.present(def, current.obj);
     let prepared = this.prepareUpdate(def, namespace, owned ? input : cloneObject(input), old, opts);
-    if (!opts.subresource) await this.admit('update', def, namespace, prepared, old, opts.user, opts.dryRun === true);
-    const req = this.request('UPDATE', def, namespace, name, opts.subresource, prepared, old, opts);
+    const view = opts.view;
+    // Built-in plugins see writes of the object itself; subresources and views go to webhooks and policies only.
+    const whole = !opts.subresource && !view;
+    if (whole) await this.admit('update', def, namespace, prepared, old, opts.user, opts.dryRun === true);
+    const req = view
+      ? this.request('UPDATE', def, namespace, name, view.subresource, view.show(prepared), view.show(old), opts, view.kind)
+      : this.request('UPDATE', def, namespace, name, opts.subresource, prepared, old, opts);
     if (req) {
       try {
         if (await this.mutatePhase(req)) {
           // What mutating webhooks changed is validated again; a subresource keeps only its own part of it.
-          if (opts.subresource) {
+          if (view) {
+            view.takeBack(req.object as KubeObject, prepared);
+            prepared = this.prepareUpdate(def, namespace, prepared, old, opts);
+          } else if (opts.subresource) {
             prepared = this.prepareUpdate(def, namespace, prepared, old, opts);
           } else {
             if (tracksGeneration(def)) prepared.metadata.generation = (old.metadata.generation ?? 1) + (specChanged(prepared, old) ? 1 : 0);
             this.validateUpdate(def, prepared, old, opts);
           }
         }
-        await this.validatePhase(prepared === req.object ? req : { ...req, object: prepared });
+        await this.validatePhase(view ? { ...req, object: view.show(prepared) } : prepared === req.object ? req : { ...req, object: prepared });
       } catch (e) {
-        if (!opts.subresource) this.aborted('update', def, prepared);
+        if (whole) this.aborted('update', def, prepared);
         throw e;
       }
     }
@@ -471,7 +497,7 @@ export class GenericStore {
       return { obj: old, created: false }; // no-op writes do not bump the revision
     }
     if (opts.dryRun) {
-      if (!opts.subresource) this.aborted('update', def, obj);
+      if (whole) this.aborted('update', def, obj);
       return { obj: this.present(def, obj), created: false };
     }
     // An object being deleted whose last finalizer was removed goes away now.
@@ -487,7 +513,7 @@ export class GenericStore {
     }
     const res = await this.kv.update(key, this.serialize(key, stripRV(this.toStorage(def, obj)), obj), current.modRevision);
     if (!res.succeeded) {
-      if (!opts.subresource) this.aborted('update', def, obj);
+      if (whole) this.aborted('update', def, obj);
       throw errors.conflict(gr(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     await this.cache.waitForRevision(res.revision);
@@ -593,7 +619,7 @@ export class GenericStore {
       def.strategy.prepareForUpdate?.(obj, old);
       def.strategy.defaults?.(obj);
     }
-    this.recordFields(def, old, obj, opts, opts.subresource);
+    this.recordFields(def, old, obj, opts, opts.view?.subresource ?? opts.subresource);
     dropEmptyMetadata(obj);
     this.validateUpdate(def, obj, old, opts);
     return obj;

@@ -203,5 +203,5 @@ export async function admitConnect(vc: VirtualCluster, r: ConnectRequest): Promi
     namespace: def.scope === 'Namespaced' ? info.namespace : undefined, name: info.name, subresource: info.subresource,
     object, oldObject: undefined, user: r.user, dryRun: false, options: null, warn: r.warn ?? (() => {}),
   };
-  if (await vc.store.admitConnect(request)) req.url = connectUrl(req.url ?? '/', kind, object, info.resource, info.name);
+  if (await vc.store.admitOperation(request)) req.url = connectUrl(req.url ?? '/', kind, object, info.resource, info.name);
 }

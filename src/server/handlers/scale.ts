@@ -2,6 +2,7 @@
 
 import { errors } from '../../api/errors.ts';
 import { isPlainObject, type KubeObject } from '../../api/types.ts';
+import type { AdmissionView } from '../../registry/generic/store.ts';
 import type { ResourceDef } from '../../registry/types.ts';
 
 /** A label selector object (or RC's plain map) as a selector string. */
@@ -78,4 +79,19 @@ export function scaleToReplicas(_def: ResourceDef, scale: KubeObject): number {
       { type: 'FieldValueInvalid', field: 'spec.replicas', value: r, detail: 'must be greater than or equal to 0' }]);
   }
   return r;
+}
+
+/**
+ * The Scale view of a write to `…/scale`: admission webhooks and policies see
+ * an UPDATE of the subresource `scale` with autoscaling/v1 Scales, as
+ * upstream sends them, and a replica count a mutating webhook sets is the one
+ * written. Field ownership is recorded under the subresource `scale`.
+ */
+export function scaleView(def: ResourceDef): AdmissionView {
+  return {
+    subresource: 'scale',
+    kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+    show: (obj) => getScale(def, obj),
+    takeBack: (view, obj) => setReplicas(def, obj, scaleToReplicas(def, view)),
+  };
 }

@@ -15,7 +15,7 @@ import { decodeObject, decodeRaw, parseFieldValidation } from './decode.ts';
 import { admitCreate, admitDelete } from './admission.ts';
 import { applyPatch, isPatchFormat } from './patch.ts';
 import { buildPredicate } from './selectors.ts';
-import { getScale, scaleToReplicas, setReplicas } from './scale.ts';
+import { getScale, scaleToReplicas, scaleView, setReplicas } from './scale.ts';
 import { managerName } from '../../api/managedfields/fieldmanager.ts';
 import type { ResourceContext } from './resource.ts';
 import { addWarnings } from './warnings.ts';
@@ -136,7 +136,7 @@ async function updateScale(ctx: ResourceContext, scale: KubeObject, dry: boolean
     if (rv) obj.metadata.resourceVersion = rv;
     setReplicas(def, obj, replicas);
     return obj;
-  }, { dryRun: dry, fieldManager: manager, ...client(ctx) });
+  }, { dryRun: dry, fieldManager: manager, view: scaleView(def), ...client(ctx) });
   return getScale(def, r.obj);
 }
 
@@ -164,7 +164,7 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
       if (rv && rv !== obj.metadata.resourceVersion) obj.metadata.resourceVersion = rv;
       setReplicas(def, obj, scaleToReplicas(def, scale));
       return obj;
-    }, { dryRun: dry, fieldManager: manager, ...client(ctx) });
+    }, { dryRun: dry, fieldManager: manager, view: scaleView(def), ...client(ctx) });
     return writeObject(ctx.res, 200, getScale(def, r.obj), neg.encoding);
   }
 

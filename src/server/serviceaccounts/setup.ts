@@ -9,6 +9,8 @@ import { objectBodyFormat } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
 import { addWarnings } from '../handlers/warnings.ts';
 import { errors } from '../../api/errors.ts';
+import { isPlainObject, type KubeObject } from '../../api/types.ts';
+import { admitSubresourceCreate } from '../admission/subresource-create.ts';
 import { ClusterSigningKey } from './keys.ts';
 import { cacheLookup, storeLookup } from './lookup.ts';
 import { JWKS_PATH, OPENID_CONFIG_PATH, oidcResponse } from './oidc.ts';
@@ -36,6 +38,11 @@ export function setupServiceAccounts(vc: VirtualCluster, dataDir: string, issuer
     const { decodeRaw } = await import('../handlers/decode.ts');
     if (format === 'yaml') await (await import('../../api/decode/yaml-lib.ts')).loadYaml();
     const body = decodeRaw(await readBody(ctx.req), format, { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' });
+    if (isPlainObject(body)) {
+      if (!isPlainObject(body.metadata)) body.metadata = {};
+      const dryRun = ctx.query.getAll('dryRun').length > 0;
+      await admitSubresourceCreate(vc, ctx, { kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, object: body as KubeObject, name: ctx.info.name as string, dryRun });
+    }
     const result = await handleTokenRequest({ lookup: storeLookup(vc), key: () => key.get(), issuer }, body, ctx.info.namespace as string, ctx.info.name as string);
     addWarnings(ctx.res, result.warnings);
     writeObject(ctx.res, result.status, result.object, neg.encoding);

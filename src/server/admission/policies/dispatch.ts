@@ -29,7 +29,7 @@ import {
   type Attributes, type NamespaceLabels,
 } from '../matching.ts';
 import { toCel } from '../webhooks/match-conditions.ts';
-import { admissionRequest, SERVER_USER } from '../webhooks/review.ts';
+import { admissionRequest, celRequest, SERVER_USER } from '../webhooks/review.ts';
 import { AuthorizerValue } from './authorizer.ts';
 import { evaluate, EvaluationFailure, lazyVariables } from './cel.ts';
 import type { Binding, CompiledPolicy, MatchResources, NamedRule } from './compile.ts';
@@ -234,11 +234,13 @@ export function validatePolicies(ctx: PolicyContext, req: AdmissionRequest): voi
     let i = inputs.get(def);
     if (!i) {
       const review = { attributes: a, def, object: undefined, oldObject: undefined, user: req.user, dryRun: req.dryRun, options: req.options };
-      const { object: _o, oldObject: _p, ...request } = admissionRequest('', review);
+      const { object: _o, oldObject: _p, ...shown } = admissionRequest('', review);
+      const request = celRequest(shown);
       const conditionRequest = { ...request, resource: { group: a.def.group, version: a.def.version, resource: a.def.plural } };
       i = {
-        object: a.object ? toCel(convertObject(a.def, def, a.object)) : null,
-        oldObject: a.oldObject ? toCel(convertObject(a.def, def, a.oldObject)) : null,
+        // Another kind's object (a CONNECT's options, a Scale, a Binding ...) is shown as it is.
+        object: a.object ? toCel(a.kind ? a.object : convertObject(a.def, def, a.object)) : null,
+        oldObject: a.oldObject ? toCel(a.kind ? a.oldObject : convertObject(a.def, def, a.oldObject)) : null,
         request: toCel(request), conditionRequest: toCel(conditionRequest),
         authorizer: authorizer ??= new AuthorizerValue(ctx.vc.authorizer, req.user ?? SERVER_USER, {
           group: a.def.group, resource: a.def.plural, subresource: a.subresource, namespace: a.namespace, name: a.name,

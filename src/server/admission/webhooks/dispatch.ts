@@ -25,8 +25,8 @@ import { AnswerError, decodeAnswer, goSeconds, post, requestPath, TransportError
 import type { Webhook, WebhookIndex } from './config.ts';
 import { CallingError, callingFailure, cannotModify, denied, dryRunUnsupported } from './errors.ts';
 import { evaluateMatchConditions } from './match-conditions.ts';
-import { applyOptionsPatch, applyWebhookPatch, decodePatch } from './patch.ts';
-import { admissionRequest, admissionReview, InvalidResponse, reviewVersion, verifyResponse, type AdmissionResponse, type ReviewInput } from './review.ts';
+import { applyJsonPatchTo, applyOptionsPatch, applyWebhookPatch, decodePatch } from './patch.ts';
+import { admissionRequest, admissionReview, celRequest, InvalidResponse, reviewVersion, verifyResponse, type AdmissionResponse, type ReviewInput } from './review.ts';
 import { attributesOf, namespaceLabels } from '../matching.ts';
 import { convertObject, equivalentResources, invocationFor, type Attributes, type Invocation } from './rules.ts';
 import { serviceHost, serviceRouteOf, type ServiceRoute } from './service.ts';
@@ -69,7 +69,7 @@ function conditionsMatch(inv: Invocation, a: Attributes, req: AdmissionRequest):
   if (conditions.length === 0) return true;
   const input = reviewInput(inv, a, req, a.object);
   const { object: _o, oldObject: _p, ...request } = admissionRequest('', input);
-  const r = evaluateMatchConditions(conditions, { object: input.object ?? null, oldObject: input.oldObject ?? null, request });
+  const r = evaluateMatchConditions(conditions, { object: input.object ?? null, oldObject: input.oldObject ?? null, request: celRequest(request) });
   if ('error' in r) {
     if (inv.webhook.failurePolicy === 'Ignore') return false;
     throw errors.forbidden({ group: a.def.group, resource: a.def.plural }, a.name, r.error);
@@ -233,7 +233,10 @@ function keepIdentity(req: AdmissionRequest, obj: KubeObject, patched: KubeObjec
 async function callMutating(ctx: DispatchContext, inv: Invocation, a: Attributes, req: AdmissionRequest): Promise<boolean> {
   const w = inv.webhook;
   const obj = req.object;
-  const shown = obj && convertObject(a.def, inv.def, mutationView(req, obj));
+  // A CONNECT's options, or another kind's view of the object (a Scale) or a subresource's body (a
+  // Binding, an Eviction, a TokenRequest): sent and patched as it is, not converted or defaulted.
+  const other = req.kind !== undefined;
+  const shown = obj && (other ? mutationView(req, obj) : convertObject(a.def, inv.def, mutationView(req, obj)));
   const res = await call(ctx, inv, { ...reviewInput(inv, a, req, undefined), object: shown }, req);
   if (!res.allowed) throw denied(w.name, res.result);
   if (!res.patch) return false;
@@ -246,6 +249,9 @@ async function callMutating(ctx: DispatchContext, inv: Invocation, a: Attributes
   if (req.operation === 'CONNECT') {
     // The options the connection goes on with: no identity, no defaults.
     patched = applyOptionsPatch(req.kind?.kind ?? String(obj.kind), shown, patch);
+  } else if (other) {
+    patched = applyJsonPatchTo(shown, patch);
+    keepIdentity(req, obj, patched);
   } else {
     patched = convertObject(inv.def, a.def, applyWebhookPatch(inv.def, shown, patch));
     keepIdentity(req, obj, patched);

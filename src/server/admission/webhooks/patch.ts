@@ -47,6 +47,13 @@ export function applyWebhookPatch(def: ResourceDef, obj: KubeObject, patch: Json
   return patched;
 }
 
+/** An object of a kind other than the resource's own (a Scale, a Binding ...) with `patch` applied. */
+export function applyJsonPatchTo(obj: KubeObject, patch: JsonPatch): KubeObject {
+  const patched = applied(obj, patch) as unknown as KubeObject;
+  if (typeof patched.metadata !== 'object' || patched.metadata === null || Array.isArray(patched.metadata)) patched.metadata = {};
+  return patched;
+}
+
 /** A CONNECT's options (`kind`: PodExecOptions ...) with `patch` applied, read as that kind reads JSON. */
 export function applyOptionsPatch(kind: string, obj: KubeObject, patch: JsonPatch): KubeObject {
   return readConnectOptions(kind, applied(obj, patch));

@@ -76,6 +76,19 @@ export function admissionRequest(uid: string, r: ReviewInput): Record<string, un
   return req;
 }
 
+/**
+ * The `request` as CEL expressions read it (matchConditions, policies): a typed
+ * AdmissionRequest upstream, whose unset strings, lists and maps read as
+ * empty rather than missing (`request.subResource == ''` on the object itself).
+ */
+export function celRequest(request: Record<string, unknown>): Record<string, unknown> {
+  const user = (request.userInfo ?? {}) as Record<string, unknown>;
+  return {
+    uid: '', subResource: '', requestSubResource: '', name: '', namespace: '', ...request,
+    userInfo: { username: '', uid: '', groups: [], extra: {}, ...user },
+  };
+}
+
 /** A whole AdmissionReview to send. */
 export function admissionReview(version: ReviewVersion, r: ReviewInput): { uid: string; review: Record<string, unknown> } {
   const uid = randomUUID();

@@ -3,7 +3,9 @@
 // Status, mutation by JSONPatch (clients' and controllers' writes), failure
 // policies, timeouts, selectors, dry runs, deletes, warnings, Services of
 // simulated pods, reinvocation and equivalent versions; connect requests
-// (exec, attach, port-forward, proxy) as operation CONNECT.
+// (exec, attach, port-forward, proxy) as operation CONNECT; writes of a
+// workload's scale as Scales; pod bindings and evictions and token requests
+// as creates of their subresources.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +34,8 @@ let hookPort: number;
 let caBundle: string;
 /** A port nothing listens on. */
 let deadPort: number;
+/** The node /bind-to-node-0 binds pods to (the cluster's one simulated node). */
+let bindTarget = '';
 
 interface Seen { path: string; query: string; headers: IncomingHttpHeaders; review: { request: Record<string, unknown> } }
 const seen: Seen[] = [];
@@ -113,6 +117,21 @@ function answer(path: string, review: { request: Json }): Json {
         Object.assign(response, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') });
       }
       break;
+    case '/scale-at-least-3': {
+      // A Scale below 3 replicas is raised to 3.
+      const o = req.object as { kind?: string; spec?: { replicas?: number } } | null;
+      if (o?.kind === 'Scale' && (o.spec?.replicas ?? 0) < 3) {
+        const patch = [{ op: 'replace', path: '/spec/replicas', value: 3 }];
+        Object.assign(response, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') });
+      }
+      break;
+    }
+    case '/bind-to-node-0': {
+      // Every Binding goes to node-0, whatever it asked for.
+      const patch = [{ op: 'replace', path: '/target/name', value: bindTarget }];
+      Object.assign(response, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') });
+      break;
+    }
     case '/reinvoke-a': case '/reinvoke-b': {
       // a marks whether it saw b's label; b sets its label.
       const o = req.object as { metadata: { labels?: Record<string, string> } };
@@ -657,5 +676,91 @@ test('CONNECT over plain HTTP: services/proxy and pods/proxy are sent their Prox
     assert.equal(seen[0]!.review.request.operation, 'CONNECT');
   } finally {
     await remove();
+  }
+});
+
+test('scale: webhooks see an UPDATE of deployments/scale with Scales, a mutating one sets the replicas, ownership is recorded under scale', async () => {
+  await namespace('scale');
+  const deploy = (name: string) => ({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+    spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+  });
+  await ok('POST', '/apis/apps/v1/namespaces/scale/deployments', deploy('d'));
+  const removeM = await install('Mutating', 'scale-min', [{ name: 'scale.kubevisor.test', path: '/scale-at-least-3', ...rule(['deployments/scale'], ['UPDATE'], ['apps'], ['v1']), ...inNs('scale') }]);
+  // A rule for deployments alone is not called for the scale subresource.
+  const removeV = await install('Validating', 'deploy-only', [{ name: 'deploy.kubevisor.test', path: '/deny-plain', ...rule(['deployments'], ['UPDATE'], ['apps'], ['v1']), ...inNs('scale') }]);
+  try {
+    const before = seen.length;
+    const a = await call('PUT', '/apis/apps/v1/namespaces/scale/deployments/d/scale', { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'd', namespace: 'scale' }, spec: { replicas: 1 } }, { 'Content-Type': 'application/json' });
+    assert.equal(a.status, 200, a.body);
+    assert.equal((a.json.spec as Json).replicas, 3);
+    assert.equal(seen.length - before, 1, 'only the scale webhook was called');
+    const r = seen[0]!.review.request;
+    assert.equal(seen[0]!.path, '/scale-at-least-3');
+    assert.equal(r.operation, 'UPDATE');
+    assert.deepEqual(r.kind, { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    assert.deepEqual(r.resource, { group: 'apps', version: 'v1', resource: 'deployments' });
+    assert.equal(r.subResource, 'scale');
+    assert.equal((r.object as Json).kind, 'Scale');
+    assert.equal(((r.object as Json).spec as Json).replicas, 1);
+    assert.equal(((r.oldObject as Json).spec as Json).replicas, 0);
+    const stored = await ok('GET', '/apis/apps/v1/namespaces/scale/deployments/d');
+    assert.equal((stored.spec as Json).replicas, 3);
+    const entries = (stored.metadata as { managedFields: Json[] }).managedFields;
+    const scaleEntry = entries.find((e) => e.subresource === 'scale');
+    assert.ok(scaleEntry, JSON.stringify(entries));
+    assert.equal(scaleEntry.operation, 'Update');
+    assert.equal(scaleEntry.apiVersion, 'apps/v1');
+    assert.deepEqual(scaleEntry.fieldsV1, { 'f:spec': { 'f:replicas': {} } });
+
+    // A merge patch of the scale goes the same way.
+    const p = await call('PATCH', '/apis/apps/v1/namespaces/scale/deployments/d/scale', { spec: { replicas: 2 } }, { 'Content-Type': 'application/merge-patch+json' });
+    assert.equal(p.status, 200, p.body);
+    assert.equal((p.json.spec as Json).replicas, 3);
+    assert.equal(((seen[0]!.review.request.object as Json).spec as Json).replicas, 2);
+  } finally {
+    await removeV();
+    await removeM();
+  }
+});
+
+test('pods/binding, pods/eviction and serviceaccounts/token: sent as CREATEs of the subresource with their bodies; a mutation is what is done, a denial stops it', async () => {
+  await namespace('subcreate');
+  const nodes = (await ok('GET', '/api/v1/nodes')).items as Json[];
+  bindTarget = (nodes[0]!.metadata as Json).name as string;
+  await ok('POST', '/api/v1/namespaces/subcreate/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { schedulerName: 'elsewhere', containers: [{ name: 'c', image: 'i' }] } });
+  const removeBind = await install('Mutating', 'bind', [{ name: 'bind.kubevisor.test', path: '/bind-to-node-0', ...rule(['pods/binding']), ...inNs('subcreate') }]);
+  const removeDeny = await install('Validating', 'deny-evict-token', [{ name: 'deny.kubevisor.test', path: '/deny-plain', ...rule(['pods/eviction', 'serviceaccounts/token']), ...inNs('subcreate') }]);
+  try {
+    const b = await call('POST', '/api/v1/namespaces/subcreate/pods/p/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { kind: 'Node', name: 'no-such-node' } });
+    assert.equal(b.status, 201, b.body);
+    let r = seen.find((x) => x.path === '/bind-to-node-0')!.review.request;
+    assert.equal(r.operation, 'CREATE');
+    assert.deepEqual(r.kind, { group: '', version: 'v1', kind: 'Binding' });
+    assert.equal(r.subResource, 'binding');
+    assert.equal(r.name, 'p');
+    assert.equal(((r.object as Json).target as Json).name, 'no-such-node');
+    const pod = await ok('GET', '/api/v1/namespaces/subcreate/pods/p');
+    assert.equal((pod.spec as Json).nodeName, bindTarget);
+
+    const e = await call('POST', '/api/v1/namespaces/subcreate/pods/p/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p' } });
+    assert.equal(e.status, 400, e.body);
+    assert.match(e.json.message as string, /denied the request: no reason given/);
+    r = seen[0]!.review.request;
+    assert.deepEqual(r.kind, { group: 'policy', version: 'v1', kind: 'Eviction' });
+    assert.equal(r.subResource, 'eviction');
+    assert.equal((r.object as Json).kind, 'Eviction');
+    assert.equal((await call('GET', '/api/v1/namespaces/subcreate/pods/p')).status, 200, 'the pod is still there');
+
+    const t = await call('POST', '/api/v1/namespaces/subcreate/serviceaccounts/default/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['x'] } });
+    assert.equal(t.status, 400, t.body);
+    r = seen[0]!.review.request;
+    assert.deepEqual(r.kind, { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' });
+    assert.equal(r.subResource, 'token');
+    assert.equal(r.name, 'default');
+    assert.deepEqual(((r.object as Json).spec as Json).audiences, ['x']);
+  } finally {
+    await removeDeny();
+    await removeBind();
   }
 });
