@@ -15,7 +15,7 @@ import { parseSyncKey, syncKey, type SyncContext, type SyncerOptions, type SyncK
 import type { HostInformer } from './host/index.ts';
 import type { HostLink } from './hosts.ts';
 import { syncObject, type ObjectKind } from './objects.ts';
-import { refsOf, syncPod } from './pods.ts';
+import { heldPod, refsOf, syncPod } from './pods.ts';
 import { ReferenceIndex } from './references.ts';
 import { CONFIGMAPS, EVENTS, FIELD_MANAGER, PODS, SECRETS, SERVICEACCOUNTS, SERVICES, WATCHED, WORKLOAD_SERVICE_ACCOUNT, type WatchedKind } from './resources.ts';
 import { hostServiceAdmission, syncService } from './services.ts';
@@ -115,6 +115,9 @@ export class ClusterSyncer {
       podIPs,
       sentDown: new Map(),
       ephemeralRefused: new Map(),
+      hostSchedulers: host.sync.hostSchedulers,
+      replacedHostPods: new Set(),
+      placementWarned: new Map(),
       fromHost: this.fromHost,
       envConfigMaps: new EnvConfigMaps(),
       hostPriorityClass: (n) => this.toHost.hostPriorityClass(n),
@@ -172,7 +175,7 @@ export class ClusterSyncer {
           const ips = deleted ? [] : st?.podIPs?.map((p) => p.ip) ?? (st?.podIP ? [st.podIP] : []);
           s.podIPs(obj.metadata.name as string, ips);
         }
-        if (deleted && kind === 'pods' && id.kind === 'Pod') {
+        if (deleted && kind === 'pods' && id.kind === 'Pod' && !s.replacedHostPods.delete(obj.metadata.uid as string)) {
           const v = s.peek(s.defs.pods, id.namespace, id.name);
           if (v && !v.metadata.deletionTimestamp && v.metadata.uid === id.uid) this.lost.add(key);
         }
@@ -269,9 +272,9 @@ export class ClusterSyncer {
       case 'pod': {
         const wasLost = this.lost.has(key);
         // What the pod uses counts as used before it is copied: a config map's own sync running
-        // meanwhile must not take it off the host.
+        // meanwhile must not take it off the host. A pod held for a tenant's scheduler uses nothing there yet.
         const v = s.peek(s.defs.pods, namespace, name);
-        const refs = v ? refsOf(v) : undefined;
+        const refs = v && !heldPod(s, v) ? refsOf(v) : undefined;
         const before = this.refs.remove(key);
         if (refs) this.refs.set(key, refs.list);
         const r = await syncPod(s, namespace as string, name, wasLost, refs);

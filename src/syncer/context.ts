@@ -42,6 +42,12 @@ export interface SyncContext {
   readonly sentDown: Map<string, PodFingerprint>;
   /** Ephemeral containers of virtual pods the host refused (by pod key), asked again only after a backoff. */
   readonly ephemeralRefused: Map<string, EphemeralRefusals>;
+  /** The scheduler names the host runs (spec.host.sync.hostSchedulers): pods naming others wait for a binding in the virtual cluster. */
+  readonly hostSchedulers: readonly string[];
+  /** Uids of host pods the syncer deleted to make them again pinned to a node bound since: their deletion loses no pod. */
+  readonly replacedHostPods: Set<string>;
+  /** Virtual pods (by pod key, with their uid) told once that their binding came after the host placed them elsewhere. */
+  readonly placementWarned: Map<string, string | undefined>;
   /** A host pod of this cluster has these IPs now (empty: it is gone), for the DNS server. */
   podIPs(hostPod: string, ips: readonly string[]): void;
   /** What the cluster copies from the host (classes, volumes, node data). */

@@ -1,7 +1,9 @@
-// What a virtual cluster copies from its host (spec.host.sync.fromHost and
-// .nodes): the host's storage, ingress and priority classes under their own
-// names, the volumes bound to its synced claims (volumes.ts), and, with
-// nodes "real", the host nodes' data on its virtual nodes (virtual-nodes.ts).
+// What a virtual cluster copies from its host (spec.host.sync.fromHost,
+// .nodes and .allNodes): the host's storage, ingress and priority classes
+// under their own names, the volumes bound to its synced claims (volumes.ts),
+// with nodes "real" the host nodes' data on its virtual nodes, and with
+// allNodes a virtual node for every host node its pods may run on
+// (virtual-nodes.ts).
 // The host informers (cluster-scoped, shared with the other virtual clusters
 // on the same host) are acquired only for what the flags ask. Copies carry
 // FROM_HOST_LABEL; objects the tenant made are never touched, and copies left
@@ -51,12 +53,14 @@ export function fromHostKey(kind: HostClassKind | 'persistentvolumes', name: str
 
 const SPEC_FLAG: Record<Watched, string> = {
   storageclasses: 'fromHost.storageClasses', ingressclasses: 'fromHost.ingressClasses', priorityclasses: 'fromHost.priorityClasses',
-  persistentvolumes: 'fromHost.persistentVolumes', nodes: 'nodes',
+  persistentvolumes: 'fromHost.persistentVolumes', nodes: 'nodes ("real") and spec.host.sync.allNodes',
 };
 
 export class FromHost {
   readonly flags: SyncFromHost;
   readonly nodeData: NodeData;
+  /** Every host node the cluster's pods may run on appears as a virtual node (spec.host.sync.allNodes). */
+  readonly allNodes: boolean;
   private readonly informers = new Map<Watched, HostInformer>();
   private readonly synced = new Set<Watched>();
   private readonly releases: (() => void)[] = [];
@@ -68,9 +72,10 @@ export class FromHost {
   constructor(link: HostLink, sync: HostSync) {
     this.flags = sync.fromHost;
     this.nodeData = sync.nodes;
+    this.allNodes = sync.allNodes;
     const want: [Watched, HostResource][] = CLASS_KINDS.filter((k) => this.flags[CLASSES[k].flag]).map((k) => [k, CLASSES[k].resource]);
     if (this.flags.persistentVolumes) want.push(['persistentvolumes', PERSISTENT_VOLUMES]);
-    if (this.nodeData === 'real') want.push(['nodes', NODES]);
+    if (this.nodeData === 'real' || this.allNodes) want.push(['nodes', NODES]);
     for (const [k, r] of want) {
       const a = link.informers.acquire('', r);
       this.informers.set(k, a.informer);
@@ -78,9 +83,14 @@ export class FromHost {
     }
   }
 
-  /** The host node `name`; undefined until the node informer has listed (or without nodes "real"). */
+  /** The host node `name`; undefined until the node informer has listed (or without nodes "real" or allNodes). */
   hostNode(name: string): KubeObject | undefined {
     return this.synced.has('nodes') ? this.informers.get('nodes')?.get(name) : undefined;
+  }
+
+  /** The host nodes are listed (a missing one is really missing). */
+  get nodesSynced(): boolean {
+    return this.synced.has('nodes');
   }
 
   /** The host volume `name`; undefined until the volume informer has listed. */
@@ -158,7 +168,8 @@ export class FromHost {
     const name = o.metadata.name as string;
     if (kind === 'nodes') {
       const v = s.peek(s.defs.nodes, undefined, name);
-      if (v && isSyncerNode(v)) s.enqueue(syncKey('node', undefined, name));
+      // With allNodes a host node's news may make its virtual node (or remove it).
+      if ((v && isSyncerNode(v)) || (!v && this.allNodes)) s.enqueue(syncKey('node', undefined, name));
     } else if (kind === 'persistentvolumes') {
       const pvDef = s.vc.registry.find('', 'v1', 'persistentvolumes');
       const v = pvDef ? s.peek(pvDef, undefined, name) : undefined;

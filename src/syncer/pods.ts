@@ -4,6 +4,10 @@
 // Ephemeral containers follow through the host pod's subresource
 // (ephemeral-containers.ts). Up: the host pod's status becomes the virtual
 // pod's, and the host scheduler's node becomes the virtual pod's binding.
+// A pod for a scheduler the host does not run waits for the virtual cluster's
+// binding before it goes down, and a binding there that comes after the host
+// pod was made is carried out while the host pod is unbound
+// (translate/tenant-scheduling.ts).
 import type { KubeObject } from '../api/types.ts';
 import { ApiError } from '../api/errors.ts';
 import { jsonEqual } from '../registry/generic/metadata.ts';
@@ -21,6 +25,7 @@ import { deleteHost, raced, refusal } from './sync-errors.ts';
 import { syncTokenSecret } from './tokens.ts';
 import { ensureVirtualNode } from './virtual-nodes.ts';
 import { fromHostPodStatus, hostName, hostTokenSecretName, isManagedBy, standsFor, toHostPod, type HostPod } from './translate/index.ts';
+import { bindingAfterHostPod, heldForTenant } from './translate/tenant-scheduling.ts';
 
 export interface PodSyncResult {
   /** Sync again after this long (token renewal, retry after a refusal). */
@@ -41,6 +46,15 @@ export function refsOf(pod: KubeObject): PodRefs {
     ...[...r.pvcs].map((n) => ['pvc', n] as ['pvc', string]),
   ];
   return { list: [...kinds.map(([k, n]) => `${k}/${ns}/${n}`), ...envConfigMapsOf(pod).map(envConfigMapKey)], kinds };
+}
+
+/**
+ * A pod the syncer holds back for a scheduler of the tenant's (translate/tenant-scheduling.ts):
+ * unbound, naming a scheduler the host does not run, and without a host pod yet.
+ */
+export function heldPod(s: SyncContext, v: KubeObject): boolean {
+  return heldForTenant(v, s.hostSchedulers) &&
+    !s.hosts.pods.get(hostName(v.metadata.name as string, v.metadata.namespace as string, s.name));
 }
 
 function hostPodFor(s: SyncContext, v: KubeObject): HostPod {
@@ -69,6 +83,7 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
   if (!v) {
     s.sentDown.delete(`${ns}/${name}`);
     s.ephemeralRefused.delete(`${ns}/${name}`);
+    s.placementWarned.delete(`${ns}/${name}`);
     // Gone from the virtual cluster for good: nothing of it stays on the host.
     if (h && isManagedBy(h, s.name, 'Pod')) await deleteHost(s.conn, PODS, s.hostNamespace, hName, h.metadata.uid, 0);
     await syncTokenSecret(s, { metadata: { name, namespace: ns } } as KubeObject, [], tokenSecret);
@@ -107,6 +122,9 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
       });
       return {};
     }
+    // For a scheduler the host does not run: nothing goes to the host until the virtual cluster
+    // binds it (the tenant's scheduler, through pods/binding); the pod stays Pending meanwhile.
+    if (heldForTenant(v, s.hostSchedulers)) return { refs: [] };
     const hp = hostPodFor(s, v);
     try {
       // Unlike what its volumes use, these must be there before the pod (env-config-maps.ts),
@@ -163,9 +181,31 @@ export async function syncPod(s: SyncContext, ns: string, name: string, lost = f
     const eph = await syncEphemeralContainers(s, v, podDone.value, () => hp.ephemeralContainers);
     return { requeueAfterMs: earliest(renewIn, eph.requeueAfterMs), refs: refs.list };
   }
+  const key = `${ns}/${name}`;
+  // Bound in the virtual cluster after its host pod was made (a tenant's scheduler, by hand).
+  const binding = isTerminal(v) || h.metadata.deletionTimestamp ? { action: 'none' as const } : bindingAfterHostPod(v, h);
+  if (binding.action === 'recreate') {
+    // Unbound on the host and never run: made again, pinned to that node. Only the host pod
+    // seen here goes (a host scheduler that bound it meanwhile changed its resourceVersion),
+    // and its deletion is not a loss of the pod; the informer's news of it queues the create.
+    s.replacedHostPods.add(h.metadata.uid as string);
+    try {
+      await s.conn.delete(PODS, s.hostNamespace, hName, { uid: h.metadata.uid, resourceVersion: h.metadata.resourceVersion, gracePeriodSeconds: 0 });
+    } catch (e) {
+      // Gone already (maybe by an earlier pass whose news has not come yet): the mark stays for that news.
+      if (!(e instanceof HostError && e.notFound)) s.replacedHostPods.delete(h.metadata.uid as string);
+      if (!(e instanceof HostError && (e.notFound || e.conflict))) throw e;
+    }
+    s.sentDown.delete(key);
+    return { refs: refs.list };
+  }
+  if (binding.action === 'stands' && s.placementWarned.get(key) !== v.metadata.uid) {
+    s.placementWarned.set(key, v.metadata.uid);
+    void s.ctl.events.record(v, 'Warning', 'HostPlacement',
+      `bound to node "${binding.virtual}" after the host cluster had placed the pod on node "${binding.host}": the host's placement stands`, 'kubevisor-syncer');
+  }
   // Both exist: what may change on a running pod goes down, the token stays fresh, the status comes up.
   let renewIn: number | undefined;
-  const key = `${ns}/${name}`;
   const sent = s.sentDown.get(key);
   const fp = fingerprint(v, sent?.tokens ?? []);
   let hp: HostPod | undefined;

@@ -17,6 +17,7 @@ let s: SyncContext;
 let nodes: ResourceDef;
 const hostNodes = new Map<string, KubeObject>();
 let nodeData: 'real' | 'fake' = 'real';
+let allNodes = false;
 const enforced: Toleration[] = [{ key: 'tenant', operator: 'Equal', value: 'a', effect: 'NoSchedule' }];
 
 // A host node as a kubelet reports it (what the virtual node's defaults would add is there already).
@@ -45,7 +46,7 @@ before(async () => {
     enforced: { tolerations: enforced },
     peek: (def: ResourceDef, ns: string | undefined, name: string) => tc.vc.store.peek(def, ns, name),
     hosts: { pods: { get: () => undefined } },
-    fromHost: { get nodeData() { return nodeData; }, hostNode: (n: string) => hostNodes.get(n) },
+    fromHost: { get nodeData() { return nodeData; }, get allNodes() { return allNodes; }, nodesSynced: true, hostNode: (n: string) => hostNodes.get(n) },
   } as unknown as SyncContext;
   await tc.vc.store.create(tc.ctx.def('', 'v1', 'namespaces'), undefined, { metadata: { name: 'default' } }).catch(() => {});
 });
@@ -222,6 +223,59 @@ test('a fake node\'s labels and spec stay the tenant\'s: its changes queue no sy
       assert.equal(spec('worker-3')?.unschedulable, true);
     });
   } finally {
+    nodeData = 'real';
+  }
+});
+
+test('allNodes: every host node the cluster\'s pods may run on has a virtual node, made again when deleted, gone with the host node', async () => {
+  allNodes = true;
+  nodeData = 'fake';
+  try {
+    hostNodes.set('spare-1', hostNode('spare-1', {}));
+    hostNodes.set('control', hostNode('control', { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] }));
+    // The enforced toleration lets the cluster's pods onto a node tainted for the tenant.
+    hostNodes.set('tenant-only', hostNode('tenant-only', { taints: [{ key: 'tenant', value: 'a', effect: 'NoSchedule' }] }));
+    for (const n of ['spare-1', 'control', 'tenant-only']) await syncVirtualNode(s, n);
+    assert.equal(node('spare-1')?.metadata.labels?.['kubevisor.dev/fake-node'], 'true');
+    assert.equal(node('tenant-only')?.metadata.labels?.['kubevisor.dev/fake-node'], 'true');
+    assert.equal(node('control'), undefined, 'a node the pods cannot use stays hidden');
+    // Real data when the cluster asks for it.
+    nodeData = 'real';
+    await syncVirtualNode(s, 'spare-1');
+    assert.equal(node('spare-1')?.metadata.labels?.['kubevisor.dev/host-node'], 'true');
+    nodeData = 'fake';
+    // Deleted in the virtual cluster: made again.
+    await watching(async () => {
+      await tc.vc.store.delete(nodes, undefined, 'spare-1');
+      await until('spare-1 back', () => node('spare-1') !== undefined);
+    });
+    // The host node goes: so does the virtual one (no pod is bound to it); a tenant's own node stays.
+    await tc.vc.store.create(nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'mine' } });
+    hostNodes.delete('spare-1');
+    await syncVirtualNode(s, 'spare-1');
+    await syncVirtualNode(s, 'mine');
+    assert.equal(node('spare-1'), undefined);
+    assert.ok(node('mine'));
+    // Tainted so the pods may no longer go there: removed too, unless a pod is bound to it.
+    hostNodes.set('tenant-only', hostNode('tenant-only', { taints: [{ key: 'other', effect: 'NoExecute' }] }));
+    await tc.vc.store.create(tc.ctx.def('', 'v1', 'pods'), 'default', {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stays' },
+      spec: { nodeName: 'tenant-only', containers: [{ name: 'c', image: 'nginx' }] },
+    });
+    await syncVirtualNode(s, 'tenant-only');
+    assert.ok(node('tenant-only'), 'kept while a pod is bound to it');
+    await tc.vc.store.delete(tc.ctx.def('', 'v1', 'pods'), 'default', 'stays', { gracePeriodSeconds: 0 });
+    await syncVirtualNode(s, 'tenant-only');
+    assert.equal(node('tenant-only'), undefined);
+    // allNodes off: only nodes with pods stay.
+    hostNodes.set('spare-2', hostNode('spare-2', {}));
+    await syncVirtualNode(s, 'spare-2');
+    assert.ok(node('spare-2'));
+    allNodes = false;
+    await syncVirtualNode(s, 'spare-2');
+    assert.equal(node('spare-2'), undefined);
+  } finally {
+    allNodes = false;
     nodeData = 'real';
   }
 });

@@ -1,8 +1,12 @@
 // Virtual nodes: a node appears in the virtual cluster for each host node that
 // runs one of its synced pods (so the virtual pod can be bound to it and
 // `kubectl get nodes` shows where things run), and goes once no virtual pod
-// is bound to it. Their data is made up (Ready, generous capacity), so the host
-// cluster's own nodes stay out of the tenant's sight, unless the cluster's
+// is bound to it. With spec.host.sync.allNodes every host node the cluster's
+// pods may run on (translate/tenant-scheduling.ts, hostNodeShown) appears too,
+// for a scheduler of the tenant's to choose among, and goes with its host node
+// (or once it may no longer be used) when no virtual pod is bound to it.
+// Their data is made up (Ready, generous capacity), so the host cluster's own
+// nodes' details stay out of the tenant's sight, unless the cluster's
 // spec.host.sync.nodes is "real": then they show the host node's labels,
 // taints, unschedulable and status (translate/node-data.ts; not the taints
 // the cluster's enforced tolerations tolerate), kept up to date.
@@ -22,6 +26,7 @@ import { syncKey, type SyncContext } from './context.ts';
 import { FIELD_MANAGER } from './resources.ts';
 import { hostName } from './translate/index.ts';
 import { HOST_NODE_LABEL, nodeDiffers, realNode, withNodeSpec, withNodeStatus } from './translate/node-data.ts';
+import { hostNodeShown } from './translate/tenant-scheduling.ts';
 
 const FAKE_LABEL = 'kubevisor.dev/fake-node';
 
@@ -76,12 +81,31 @@ export async function ensureVirtualNode(s: SyncContext, name: string): Promise<v
 }
 
 /**
- * Remove the virtual node `name` if it is one of ours and no virtual pod is
- * bound to it; else bring its data in line (the host node's, when "real").
+ * With allNodes, whether the host node `name` has a virtual node for its own
+ * sake; undefined while the host nodes are not listed yet (a missing one
+ * proves nothing). Without allNodes: false.
+ */
+function shownForAllNodes(s: SyncContext, name: string): boolean | undefined {
+  if (!s.fromHost.allNodes) return false;
+  if (!s.fromHost.nodesSynced) return undefined;
+  const host = s.fromHost.hostNode(name);
+  return host !== undefined && hostNodeShown(host, s.enforced);
+}
+
+/**
+ * Make the virtual node `name` for a host node allNodes shows; remove it if it
+ * is one of ours, not shown that way, and no virtual pod is bound to it; else
+ * bring its data in line (the host node's, when "real").
  */
 export async function syncVirtualNode(s: SyncContext, name: string): Promise<void> {
   const node = s.peek(s.defs.nodes, undefined, name);
-  if (!node || !isSyncerNode(node)) return;
+  const shown = shownForAllNodes(s, name);
+  if (!node) {
+    if (shown) await ensureVirtualNode(s, name);
+    return;
+  }
+  if (!isSyncerNode(node)) return;
+  if (shown !== false) return await refreshNode(s, node);
   for (const c of s.vc.cache.scan(resourcePrefix(s.defs.pods))) {
     const bound = nodeOf(c.obj);
     // A pod about to be bound to the node (its host pod runs there) keeps it too.
@@ -127,6 +151,8 @@ export function watchVirtualNodes(s: SyncContext): () => void {
   return s.vc.cache.subscribe({
     prefix: resourcePrefix(s.defs.nodes),
     onEvent: (ev) => {
+      // With allNodes a node deleted in the virtual cluster comes back while its host node is there.
+      if (ev.type === 'DELETED' && s.fromHost.allNodes && isSyncerNode(ev.obj)) s.enqueue(syncKey('node', undefined, ev.obj.metadata.name as string));
       if (ev.type === 'DELETED' || !isSyncerNode(ev.obj) || !refreshOf(s, ev.obj)) return;
       s.enqueue(syncKey('node', undefined, ev.obj.metadata.name as string));
     },

@@ -19,6 +19,7 @@ describe('syncer', { skip: !(await hasKubectl()) && 'kubectl is not installed' }
   let hostEnv: NodeJS.ProcessEnv;
   let envA: NodeJS.ProcessEnv;
   let envB: NodeJS.ProcessEnv;
+  let hostKubeconfig: string;
 
   const k = async (env: NodeJS.ProcessEnv, ...args: string[]) => {
     const r = await kubectl(env, args, 90_000);
@@ -33,7 +34,7 @@ describe('syncer', { skip: !(await hasKubectl()) && 'kubectl is not installed' }
     t = await startTwoServers();
     await t.host.server.ensureCluster('host', { nodes: 3 });
     hostEnv = await t.host.env('host');
-    const hostKubeconfig = await t.host.kubeconfig('host');
+    hostKubeconfig = await t.host.kubeconfig('host');
     for (const name of ['a', 'b']) await t.tenant.server.ensureCluster(name, { host: { kubeconfigFile: hostKubeconfig, namespace: HOST_NS } });
     envA = await t.tenant.env('a');
     envB = await t.tenant.env('b');
@@ -371,6 +372,110 @@ spec: { nodeName: ${node}, schedulerName: tenant-scheduler, containers: [{ name:
     assert.equal(hostPod.spec.schedulerName, 'default-scheduler');
     assert.equal((await json(envA, 'get', 'pod', 'pinned')).spec.nodeName, node);
     await k(envA, 'delete', 'pod', 'pinned', '--wait=true');
+  });
+
+  // A cluster whose tenant runs its own scheduler: the host runs default-scheduler and (so the
+  // cluster says) volcano, which this host kubevisor does not, so such host pods stay unbound there.
+  const SCHED_NS = 'scheduling';
+  let envS: NodeJS.ProcessEnv;
+  let hostNodeNames: string[] = [];
+  const bindTo = async (env: NodeJS.ProcessEnv, pod: string, node: string) => {
+    const file = join(t.dir, `binding-${pod}.json`);
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: pod }, target: { apiVersion: 'v1', kind: 'Node', name: node } }));
+    await k(env, 'create', '--raw', `/api/v1/namespaces/default/pods/${pod}/binding`, '-f', file);
+  };
+  const hostPod = async (name: string): Promise<KubeObject | undefined> => {
+    const r = await kubectl(hostEnv, ['get', 'pod', name, '-n', SCHED_NS, '-o', 'json'], 30_000);
+    if (r.code !== 0) { assert.match(r.out, /NotFound/, r.out); return undefined; }
+    return JSON.parse(r.stdout);
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  test('allNodes: a cluster for a tenant\'s scheduler lists every host node, with no pod running there', async () => {
+    await t.tenant.server.ensureCluster('sched', {
+      host: { kubeconfigFile: hostKubeconfig, namespace: SCHED_NS, sync: { hostSchedulers: ['default-scheduler', 'volcano'], allNodes: true } },
+    });
+    envS = await t.tenant.env('sched');
+    await eventually(async () => (await kubectl(envS, ['create', 'service', 'clusterip', 'probe', '--tcp=80'])).code === 0, 20_000, 'syncer of sched connected');
+    hostNodeNames = ((await json(hostEnv, 'get', 'nodes')).items as KubeObject[]).map((n) => n.metadata.name as string).sort();
+    assert.equal(hostNodeNames.length, 3);
+    const virtualNodes = async () => ((await json(envS, 'get', 'nodes')).items as KubeObject[]).map((n) => n.metadata.name as string).sort();
+    await eventually(async () => JSON.stringify(await virtualNodes()) === JSON.stringify(hostNodeNames), 20_000, 'every host node in sched');
+    assert.deepEqual((await json(envS, 'get', 'pods', '-A')).items, []);
+    // The nodes show made-up data (sync.nodes: fake), under the host nodes' names.
+    const node = await json(envS, 'get', 'node', hostNodeNames[0]!);
+    assert.equal(node.metadata.labels['kubevisor.dev/fake-node'], 'true');
+  });
+
+  test('a pod for the tenant\'s scheduler waits in the virtual cluster with nothing on the host, and runs where pods/binding puts it', async () => {
+    const file = join(t.dir, 'held.yaml');
+    writeFileSync(file, `
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: held-config }
+data: { A: b }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: held }
+spec:
+  schedulerName: tenant-scheduler
+  containers: [{ name: c, image: busybox, envFrom: [{ configMapRef: { name: held-config } }] }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: dropped }
+spec: { schedulerName: tenant-scheduler, containers: [{ name: c, image: busybox }] }
+`);
+    await k(envS, 'apply', '-f', file);
+    for (const end = Date.now() + 2500; Date.now() < end; await sleep(250)) {
+      assert.equal(await hostPod('held-x-default-x-sched'), undefined, 'no host pod while held');
+    }
+    const onHost = async () => ((await json(hostEnv, 'get', 'pods,configmaps,secrets', '-n', SCHED_NS, '-l', 'kubevisor.dev/vcluster=sched')).items as KubeObject[])
+      .map((o) => `${o.kind}/${o.metadata.name}`);
+    assert.deepEqual(await onHost(), [], 'nothing of the held pods on the host');
+    const v = await json(envS, 'get', 'pod', 'held');
+    assert.equal(v.status.phase, 'Pending');
+    assert.equal(v.spec.nodeName, undefined);
+    assert.equal((v.status.conditions ?? []).find((c: { type: string }) => c.type === 'PodScheduled'), undefined, 'no PodScheduled from the syncer');
+    // A held pod deleted leaves nothing anywhere.
+    await k(envS, 'delete', 'pod', 'dropped', '--wait=true');
+    assert.equal((await kubectl(envS, ['get', 'pod', 'dropped'])).code, 1);
+
+    const node = hostNodeNames[1]!;
+    await bindTo(envS, 'held', node);
+    await eventually(async () => (await json(envS, 'get', 'pod', 'held')).status.phase === 'Running', 30_000, 'the bound pod runs');
+    const hp = (await hostPod('held-x-default-x-sched'))!;
+    const hspec = hp.spec as { nodeName?: string; schedulerName?: string; affinity?: unknown };
+    assert.equal(hspec.nodeName, node);
+    assert.equal(hspec.schedulerName, 'default-scheduler');
+    assert.deepEqual(hspec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } });
+    const after = await json(envS, 'get', 'pod', 'held');
+    assert.equal(after.spec.nodeName, node);
+    assert.equal(after.metadata.uid, v.metadata.uid);
+    assert.ok((await onHost()).includes('ConfigMap/held-config-x-default-x-sched'), 'its config map went with it');
+    assert.ok(!(await onHost()).some((n) => n.includes('dropped')));
+    await k(envS, 'delete', 'pod', 'held', '--wait=true');
+  });
+
+  test('a binding in the virtual cluster after the host pod was made, still unbound on the host: the host pod is made again on that node', async () => {
+    await k(envS, 'run', 'late', '--image=busybox', '--restart=Never', '--overrides={"spec":{"schedulerName":"volcano"}}');
+    let first: KubeObject | undefined;
+    await eventually(async () => (first = await hostPod('late-x-default-x-sched')) !== undefined, 20_000, 'the host pod for a host scheduler');
+    assert.equal((first!.spec as { schedulerName?: string }).schedulerName, 'volcano');
+    await sleep(1000);
+    assert.equal(((await hostPod('late-x-default-x-sched'))!.spec as { nodeName?: string }).nodeName, undefined, 'no volcano on this host');
+    const uid = (await json(envS, 'get', 'pod', 'late')).metadata.uid;
+    const node = hostNodeNames[2]!;
+    await bindTo(envS, 'late', node);
+    await eventually(async () => (await json(envS, 'get', 'pod', 'late')).status.phase === 'Running', 30_000, 'the pod runs');
+    const again = (await hostPod('late-x-default-x-sched'))!;
+    assert.notEqual(again.metadata.uid, first!.metadata.uid, 'made again');
+    assert.equal((again.spec as { nodeName?: string }).nodeName, node);
+    const v = await json(envS, 'get', 'pod', 'late');
+    assert.equal(v.metadata.uid, uid, 'the virtual pod is the same one (not taken for lost)');
+    assert.equal(v.spec.nodeName, node);
+    await k(envS, 'delete', 'pod', 'late', '--wait=true');
   });
 
   test('a host event about a synced service shows on the virtual service, in its own name', async () => {

@@ -93,6 +93,8 @@ test('host sync options: defaults, given flags, and bad values named by field', 
     toHost: { allConfigMaps: false, allSecrets: false, ingresses: false, networkPolicies: false, podDisruptionBudgets: false, priorityClasses: false },
     fromHost: { persistentVolumes: true, storageClasses: false, ingressClasses: false, priorityClasses: false },
     nodes: 'fake',
+    hostSchedulers: ['default-scheduler'],
+    allNodes: false,
   });
   const given = withHost({ sync: { toHost: { ingresses: true, allSecrets: true }, fromHost: { persistentVolumes: false, storageClasses: true }, nodes: 'real' } });
   assert.deepEqual(given.errors, []);
@@ -108,4 +110,33 @@ test('host sync options: defaults, given flags, and bad values named by field', 
   assert.deepEqual(errs({ nodes: 'copied' }), ['spec.host.sync.nodes: supported values: "fake", "real"']);
   assert.deepEqual(errs({ fromHost: [] }), ['spec.host.sync.fromHost: must be an object']);
   assert.equal(withHost({ sync: { nodes: 'copied' } }).spec.host, undefined);
+});
+
+test('host schedulers and all nodes: defaults, given values, and bad ones named by field', () => {
+  const given = withHost({ sync: { hostSchedulers: ['default-scheduler', 'volcano', 'sched.example.com'], allNodes: true } });
+  assert.deepEqual(given.errors, []);
+  assert.deepEqual(given.spec.host?.sync.hostSchedulers, ['default-scheduler', 'volcano', 'sched.example.com']);
+  assert.equal(given.spec.host?.sync.allNodes, true);
+  // Null is the default; an empty list holds every unbound pod for the tenant's schedulers.
+  assert.deepEqual(withHost({ sync: { hostSchedulers: null, allNodes: null } }).spec.host?.sync, DEFAULT_SYNC);
+  assert.deepEqual(withHost({ sync: { hostSchedulers: [] } }).spec.host?.sync.hostSchedulers, []);
+  const errs = (sync: unknown) => withHost({ sync }).errors.map((e) => `${e.type} ${e.field}: ${e.detail ?? ''}`);
+  assert.deepEqual(errs({ allNodes: 'yes' }), ['FieldValueTypeInvalid spec.host.sync.allNodes: must be true or false']);
+  assert.deepEqual(errs({ hostSchedulers: 'volcano' }), ['FieldValueTypeInvalid spec.host.sync.hostSchedulers: must be a list of scheduler names']);
+  assert.deepEqual(errs({ hostSchedulers: ['volcano', '', 7, 'volcano'] }), [
+    'FieldValueRequired spec.host.sync.hostSchedulers[1]: a scheduler name, such as "default-scheduler"',
+    'FieldValueTypeInvalid spec.host.sync.hostSchedulers[2]: must be a scheduler name (a string)',
+    'FieldValueDuplicate spec.host.sync.hostSchedulers[3]: each scheduler is named once',
+  ]);
+  const bad = withHost({ sync: { hostSchedulers: ['Tenant_Scheduler'] } });
+  assert.equal(bad.spec.host, undefined);
+  assert.equal(bad.errors.length, 1);
+  assert.equal(bad.errors[0]!.field, 'spec.host.sync.hostSchedulers[0]');
+  assert.equal(bad.errors[0]!.type, 'FieldValueInvalid');
+  assert.match(bad.errors[0]!.detail ?? '', /lower case alphanumeric/);
+  const version = (virtualClusterCRD().spec as { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { host: { properties: { sync: { properties: Record<string, { type?: string; description?: string }> } } } } } } } } }[] }).versions[0]!;
+  const schema = version.schema.openAPIV3Schema.properties.spec.properties.host.properties.sync.properties;
+  assert.equal(schema.hostSchedulers?.type, 'array');
+  assert.equal(schema.allNodes?.type, 'boolean');
+  assert.ok(schema.hostSchedulers?.description && schema.allNodes?.description);
 });

@@ -110,12 +110,29 @@ export interface HostSync {
   readonly toHost: SyncToHost;
   readonly fromHost: SyncFromHost;
   readonly nodes: NodeData;
+  /**
+   * The scheduler names the host runs: an unbound virtual pod naming one of them
+   * (an empty schedulerName is default-scheduler) goes to the host at once; one
+   * naming another is held until the virtual cluster binds it (a tenant's own
+   * scheduler), then goes pinned to that node.
+   */
+  readonly hostSchedulers: readonly string[];
+  /**
+   * Every host node (that the enforced node selector and tolerations let the
+   * cluster's pods onto) appears as a virtual node, not only those running a
+   * synced pod: what a tenant's scheduler chooses among.
+   */
+  readonly allNodes: boolean;
 }
+
+export const DEFAULT_HOST_SCHEDULERS: readonly string[] = ['default-scheduler'];
 
 export const DEFAULT_SYNC: HostSync = {
   toHost: { allConfigMaps: false, allSecrets: false, ingresses: false, networkPolicies: false, podDisruptionBudgets: false, priorityClasses: false },
   fromHost: { persistentVolumes: true, storageClasses: false, ingressClasses: false, priorityClasses: false },
   nodes: 'fake',
+  hostSchedulers: DEFAULT_HOST_SCHEDULERS,
+  allNodes: false,
 };
 
 export interface ClusterSpec {
@@ -260,7 +277,7 @@ function readFlags<T extends object>(v: unknown, path: string, defaults: T, errs
   return out as T;
 }
 
-/** The optional kinds synced each way, and the virtual nodes' data. */
+/** The optional kinds synced each way, the virtual nodes, and the schedulers the host runs. */
 function readSync(v: unknown, path: string, errs: FieldError[]): HostSync {
   const o = objectAt(v, path, errs) ?? {};
   const toHost = readFlags(o.toHost, `${path}.toHost`, DEFAULT_SYNC.toHost, errs);
@@ -270,7 +287,42 @@ function readSync(v: unknown, path: string, errs: FieldError[]): HostSync {
     if (o.nodes === 'fake' || o.nodes === 'real') nodes = o.nodes;
     else errs.push({ type: 'FieldValueNotSupported', field: `${path}.nodes`, value: o.nodes, detail: 'supported values: "fake", "real"' });
   }
-  return { toHost, fromHost, nodes };
+  let allNodes = DEFAULT_SYNC.allNodes;
+  if (o.allNodes !== undefined && o.allNodes !== null) {
+    if (typeof o.allNodes === 'boolean') allNodes = o.allNodes;
+    else errs.push({ type: 'FieldValueTypeInvalid', field: `${path}.allNodes`, value: o.allNodes, detail: 'must be true or false' });
+  }
+  const hostSchedulers = readSchedulerNames(o.hostSchedulers, `${path}.hostSchedulers`, errs);
+  return { toHost, fromHost, nodes, hostSchedulers, allNodes };
+}
+
+/**
+ * Scheduler names, as a pod's spec.schedulerName must be (DNS subdomains),
+ * each once. Absent or null: the default (the host's default-scheduler); an
+ * empty list is kept (every unbound pod waits for a binding in the virtual cluster).
+ */
+function readSchedulerNames(v: unknown, path: string, errs: FieldError[]): readonly string[] {
+  if (v === undefined || v === null) return DEFAULT_HOST_SCHEDULERS;
+  if (!Array.isArray(v)) {
+    errs.push({ type: 'FieldValueTypeInvalid', field: path, value: v, detail: 'must be a list of scheduler names' });
+    return DEFAULT_HOST_SCHEDULERS;
+  }
+  const out: string[] = [];
+  v.forEach((name, i) => {
+    const at = `${path}[${i}]`;
+    if (typeof name !== 'string') {
+      errs.push({ type: 'FieldValueTypeInvalid', field: at, value: name, detail: 'must be a scheduler name (a string)' });
+    } else if (name === '') {
+      errs.push({ type: 'FieldValueRequired', field: at, value: name, detail: 'a scheduler name, such as "default-scheduler"' });
+    } else if (out.includes(name)) {
+      errs.push({ type: 'FieldValueDuplicate', field: at, value: name, detail: 'each scheduler is named once' });
+    } else {
+      const problems = isDNS1123Subdomain(name);
+      if (problems.length > 0) errs.push({ type: 'FieldValueInvalid', field: at, value: name, detail: problems.join('; ') });
+      else out.push(name);
+    }
+  });
+  return out;
 }
 
 type Guardrails = Pick<HostSpec, 'quota' | 'limitRange' | 'podSecurity' | 'isolation'>;

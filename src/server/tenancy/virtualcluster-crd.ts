@@ -138,6 +138,12 @@ const specSchema = {
               },
             },
             nodes: { ...str, enum: ['fake', 'real'], description: 'What the virtual nodes standing for host nodes show: fake (made-up addresses and capacity, the default) or real (the host node\'s labels, taints, capacity and status).' },
+            allNodes: { type: 'boolean', description: 'Every host node the enforced node selector and tolerations let this cluster\'s pods onto appears as a virtual node (for a scheduler of the tenant\'s to choose among), not only those running a synced pod. Needs cluster-wide list and watch of the host\'s nodes. Default false.' },
+            hostSchedulers: {
+              type: 'array',
+              items: str,
+              description: 'The scheduler names the host runs. An unbound pod whose schedulerName (empty: default-scheduler) is listed goes to the host at once; one naming another scheduler waits in the virtual cluster until that scheduler (the tenant\'s own) binds it, then runs on the host pinned to that node. Default ["default-scheduler"].',
+            },
           },
         },
       },

@@ -33,3 +33,16 @@ export function pinnedToNode(affinity: Affinity | undefined, node: string): Affi
     nodeAffinity: { ...na, requiredDuringSchedulingIgnoredDuringExecution: { ...na.requiredDuringSchedulingIgnoredDuringExecution, nodeSelectorTerms: pinned } },
   };
 }
+
+/** The node `affinity` pins to, as pinnedToNode does (every required term names that one node); undefined when not pinned. */
+export function pinnedNodeOf(affinity: Affinity | undefined): string | undefined {
+  const terms = ((affinity?.['nodeAffinity'] ?? {}) as NodeAffinity).requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  let node: string | undefined;
+  for (const t of terms) {
+    const pin = (t.matchFields ?? []).find((f) => f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1);
+    const name = pin?.values?.[0];
+    if (name === undefined || (node !== undefined && node !== name)) return undefined;
+    node = name;
+  }
+  return node;
+}
