@@ -311,3 +311,56 @@ ${version('v1', '')}
   const deleted = await run(['delete', 'crd', 'gizmos.warn.example.com', '--timeout=20s']);
   assert.equal(deleted.code, 0, deleted.stderr);
 });
+
+test("CEL rules with Kubernetes' libraries: quantity, url, ip/cidr and format are enforced on kubectl apply", async () => {
+  const run = (args: string[]) => runKubectl(kv, kubectlBinary('dispatcher'), args);
+  const ns = 'crd-cel-libraries';
+  const dir = join(kv.home, ns);
+  const gaugeCRD = {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'gauges.cel.example.com' },
+    spec: {
+      group: 'cel.example.com', scope: 'Namespaced', names: { plural: 'gauges', singular: 'gauge', kind: 'Gauge', listKind: 'GaugeList' },
+      versions: [{
+        name: 'v1', served: true, storage: true,
+        schema: { openAPIV3Schema: { type: 'object', properties: { spec: {
+          type: 'object',
+          properties: { memory: { type: 'string' }, endpoint: { type: 'string' }, address: { type: 'string' }, label: { type: 'string' } },
+          'x-kubernetes-validations': [
+            { rule: "!has(self.memory) || quantity(self.memory).isLessThan(quantity('1Gi'))", message: 'memory must be below 1Gi' },
+            { rule: "!has(self.endpoint) || (isURL(self.endpoint) && url(self.endpoint).getScheme() == 'https')", message: 'endpoint must be an https URL' },
+            { rule: "!has(self.address) || (isIP(self.address) && cidr('10.0.0.0/8').containsIP(ip(self.address)))", message: 'address must be in 10.0.0.0/8' },
+            { rule: '!has(self.label) || !format.dns1123Label().validate(self.label).hasValue()', message: 'label must be a DNS-1123 label' },
+          ],
+        } } } },
+      }],
+    },
+  };
+  const gauge = (name: string, spec: Record<string, unknown>) => writeFile(join(dir, `${name}.json`), JSON.stringify({ apiVersion: 'cel.example.com/v1', kind: 'Gauge', metadata: { name, namespace: ns }, spec }));
+  assert.equal((await run(['create', 'namespace', ns])).code, 0);
+  const created = await run(['apply', '-f', writeFile(join(dir, 'crd.json'), JSON.stringify(gaugeCRD))]);
+  assert.equal(created.code, 0, created.stderr);
+  try {
+    assert.equal((await run(['wait', '--for', 'condition=established', 'crd/gauges.cel.example.com', '--timeout=30s'])).code, 0);
+    const good = await run(['apply', '-f', gauge('good', { memory: '512Mi', endpoint: 'https://example.com/api', address: '10.1.2.3', label: 'front-end' })]);
+    assert.equal(good.code, 0, good.stderr);
+    assert.equal(good.stdout, 'gauge.cel.example.com/good created\n');
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['big', { memory: '2Gi' }, 'memory must be below 1Gi'],
+      ['plain', { endpoint: 'http://example.com' }, 'endpoint must be an https URL'],
+      ['relative', { endpoint: '../x' }, 'endpoint must be an https URL'],
+      ['outside', { address: '192.168.0.1' }, 'address must be in 10.0.0.0/8'],
+      ['upper', { label: 'Front_End' }, 'label must be a DNS-1123 label'],
+    ];
+    for (const [name, spec, message] of cases) {
+      const r = await run(['apply', '-f', gauge(name, spec)]);
+      assert.equal(r.code, 1, `${name}: ${r.stdout}`);
+      assert.equal(r.stderr, `The Gauge "${name}" is invalid: spec: Invalid value: "object": ${message}\n`, name);
+    }
+    // A library function's own failure is reported with the rule.
+    const malformed = await run(['apply', '-f', gauge('malformed', { memory: 'lots' })]);
+    assert.equal(malformed.code, 1);
+    assert.equal(malformed.stderr, `The Gauge "malformed" is invalid: spec: Invalid value: "object": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' evaluating rule: memory must be below 1Gi\n`);
+  } finally {
+    await run(['delete', 'crd', 'gauges.cel.example.com']);
+  }
+});

@@ -29,7 +29,7 @@ const ctx: CustomResourceContext = {
           mode: { type: 'string' },
           ratio: { type: 'number', 'x-kubernetes-validations': [{ rule: 'self < 1.5' }] },
           tags: { type: 'array', items: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.size() <= 3', message: 'tag too long' }] } },
-          unknownFn: { type: 'string', 'x-kubernetes-validations': [{ rule: 'isURL(self)' }] },
+          unknownFn: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.noSuchFunction()' }] },
         },
       },
     },
@@ -86,4 +86,41 @@ test('CRD validation: rules must compile; oldSelf only where values correlate', 
   assert.equal(errs[0], 'spec.validation.openAPIV3Schema.properties[spec].properties[tags].items.x-kubernetes-validations[0].rule: Invalid value: "self == oldSelf": oldSelf cannot be used on the uncorrelatable portion of the schema within spec.validation.openAPIV3Schema.properties[spec].properties[tags]');
   assert.match(errs[1]!, /^spec\.validation\.openAPIV3Schema\.properties\[spec\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: \{"Rule":"self\.image \+",.*\}: compilation failed: ERROR: <input>:1:\d+: /);
   assert.equal(errs[2], 'spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].optionalOldSelf: Invalid value: true: may not be set if oldSelf is not used in rule');
+});
+
+test("Kubernetes' CEL libraries in rules: quantity, url, ip/cidr, format; wrong arguments do not compile", () => {
+  const lib: CustomResourceContext = {
+    ...ctx,
+    schema: toProps({
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          'x-kubernetes-validations': [
+            { rule: "!has(self.memory) || quantity(self.memory).isLessThan(quantity('1Gi'))", message: 'memory must be below 1Gi' },
+            { rule: "!has(self.endpoint) || (isURL(self.endpoint) && url(self.endpoint).getScheme() == 'https')", message: 'endpoint must be an https URL' },
+            { rule: "!has(self.ip) || cidr('10.0.0.0/8').containsIP(self.ip)", message: 'ip must be in 10.0.0.0/8' },
+            { rule: "!has(self.label) || !format.dns1123Label().validate(self.label).hasValue()", messageExpression: "format.dns1123Label().validate(self.label).value().join(', ')" },
+          ],
+          properties: { memory: { type: 'string' }, endpoint: { type: 'string' }, ip: { type: 'string' }, label: { type: 'string' } },
+        },
+      },
+    }),
+  };
+  assert.deepEqual(msgs(validateCustomResource(cr({ memory: '512Mi', endpoint: 'https://example.com/x', ip: '10.1.2.3', label: 'ok' }), lib)), []);
+  assert.deepEqual(msgs(validateCustomResource(cr({ memory: '2Gi', endpoint: 'http://example.com', ip: '192.168.0.1', label: 'Not_OK' }), lib)), [
+    'spec: Invalid value: "object": memory must be below 1Gi',
+    'spec: Invalid value: "object": endpoint must be an https URL',
+    'spec: Invalid value: "object": ip must be in 10.0.0.0/8',
+    `spec: Invalid value: "object": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+  ]);
+  assert.deepEqual(msgs(validateCustomResource(cr({ memory: 'lots', ip: '10.0.0.01' }), lib)), [
+    `spec: Invalid value: "object": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' evaluating rule: memory must be below 1Gi`,
+    'spec: Invalid value: "object": IP Address "10.0.0.01" parse error during conversion from string: ParseAddr("10.0.0.01"): IPv4 field has octet with leading zero evaluating rule: ip must be in 10.0.0.0/8',
+  ]);
+  const crd = cronTabCRD();
+  schemaOf(crd).properties.spec['x-kubernetes-validations'] = [{ rule: 'quantity(1).sign() == 1' }];
+  const errs = messages(runCreate(crdStrategy, crd).errors);
+  assert.equal(errs.length, 1);
+  assert.match(errs[0]!, /x-kubernetes-validations\[0\]\.rule: Invalid value: .*: compilation failed: ERROR: <input>:1:9: found no matching overload for 'quantity' applied to '\(int\)'$/);
 });

@@ -1,22 +1,30 @@
-// x-kubernetes-validations: CEL rules in CRD schemas, evaluated with a CEL
-// library (@marcbachmann/cel-js, loaded on first use).
+// x-kubernetes-validations: CEL rules in CRD schemas, evaluated in Kubernetes'
+// CEL environment (src/api/cel: @marcbachmann/cel-js with Kubernetes' libraries
+// for strings, lists, sets, regex, URLs, quantities, IPs, CIDRs, formats and
+// semver).
 //
-// At CRD validation: rules and messageExpressions must parse; oldSelf may not be
-// used below a list that is not a map list or a map that is atomic; optionalOldSelf
-// only with oldSelf. At custom resource validation: every rule of every node with
-// a value is evaluated with `self` (and `oldSelf` for transition rules, when the
-// old object has a correlated value), as upstream's CEL validator walks objects.
-// A rule that is false gives the rule's message (or messageExpression, or
-// `failed rule: <rule>`) at the node's path (plus the rule's fieldPath), with
-// the rule's reason. Unchanged values ratchet (their errors are dropped).
+// At CRD validation: rules and messageExpressions must parse, and a call to a
+// library function with arguments it has no overload for is a compile error
+// (`found no matching overload for 'quantity' applied to '(int)'`); oldSelf
+// may not be used below a list that is not a map list or a map that is atomic;
+// optionalOldSelf only with oldSelf. At custom resource validation: every rule
+// of every node with a value is evaluated with `self` (and `oldSelf` for
+// transition rules, when the old object has a correlated value), as upstream's
+// CEL validator walks objects. A rule that is false gives the rule's message
+// (or messageExpression, or `failed rule: <rule>`) at the node's path (plus
+// the rule's fieldPath), with the rule's reason. A library function's failure
+// (a malformed quantity, URL, IP, ...) is `<error> evaluating rule: <rule>`.
+// Unchanged values ratchet (their errors are dropped).
 //
-// Differences with upstream: Kubernetes' CEL libraries (quantity, url, ip,
-// format, ...) and static type checking and cost limits are not available; a
-// rule that calls what the library does not know, or fails in a way whose
-// upstream text is unknown, is skipped rather than reported.
+// Differences with upstream: no static type checking against the schema (self
+// is dyn, so only literal arguments of a wrong type are caught when the CRD is
+// written) and no cost estimation or limits; a rule that calls a function no
+// library declares, or fails in a way whose upstream text is unknown, is
+// skipped rather than reported.
 
-import { createRequire } from 'node:module';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
+import { cel as celLibrary, kubernetesEnvironment, LibraryError, overloadIssue } from '../../api/cel/index.ts';
+import type { CelModule } from '../../api/cel/index.ts';
 import { fieldError } from '../../api/errors.ts';
 import type { FieldError } from '../../api/errors.ts';
 import { child, index, key } from '../../api/validation/fieldpath.ts';
@@ -24,15 +32,11 @@ import { isGoInt } from '../../api/jsonpath/values.ts';
 import { additionalSchema, deepEqualJSON, itemsSchema, schemaHas } from './props.ts';
 import type { Props, ValidationRule } from './props.ts';
 
-type CelModule = typeof import('@marcbachmann/cel-js');
-
-let celModule: CelModule | undefined;
 let environment: Environment | undefined;
 
 function cel(): { mod: CelModule; env: Environment } {
-  if (!celModule) celModule = createRequire(import.meta.url)('@marcbachmann/cel-js') as CelModule;
-  environment ??= new celModule.Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
-  return { mod: celModule, env: environment };
+  environment ??= kubernetesEnvironment({ unlistedVariablesAreDyn: true });
+  return { mod: celLibrary(), env: environment };
 }
 
 interface Compiled {
@@ -58,11 +62,25 @@ function usesIdent(node: unknown, name: string, depth = 0): boolean {
   return usesIdent(args, name, depth + 1);
 }
 
-function compileError(e: unknown, prefix: string): string {
+/** `<input>:LINE:COLUMN` of an offset, 1-based as cel-go prints it. */
+function location(text: string, offset: number): string {
+  const before = text.slice(0, Math.max(0, offset));
+  const line = before.split('\n').length;
+  return `<input>:${line}:${offset - (before.lastIndexOf('\n') + 1) + 1}`;
+}
+
+function compileError(e: unknown, prefix: string, text: string): string {
   const err = e as { message?: string; summary?: string; range?: { start: number } };
   const summary = (err.summary ?? err.message ?? String(e)).split('\n')[0]!;
-  const col = err.range ? err.range.start + 1 : 1;
-  return `${prefix}: ERROR: <input>:1:${col}: ${summary}`;
+  return `${prefix}: ERROR: ${location(text, err.range?.start ?? 0)}: ${summary}`;
+}
+
+/** A library function called with arguments it has no overload for, as a compile error. */
+function checkError(program: ParseResult, text: string, prefix: string): string | undefined {
+  const checked = program.check();
+  if (checked.valid) return undefined;
+  const issue = overloadIssue(text, checked.error);
+  return issue ? `${prefix}: ERROR: ${location(text, issue.offset)}: ${issue.message}` : undefined;
 }
 
 /** Normalize a rule's fieldPath the way upstream prints it (`.spec.x` -> `spec.x`, `['a.b']` -> `[a.b]`). */
@@ -88,14 +106,18 @@ function compile(s: Props): Compiled[] {
     try {
       c.program = env.parse(rule.rule);
       c.usesOldSelf = usesIdent(c.program.ast, 'oldSelf');
+      c.error = checkError(c.program, rule.rule, 'compilation failed');
+      if (c.error) c.program = undefined;
     } catch (e) {
-      c.error = compileError(e, 'compilation failed');
+      c.error = compileError(e, 'compilation failed', rule.rule);
     }
     if (rule.messageExpression.trim() !== '') {
       try {
         c.message = env.parse(rule.messageExpression);
+        c.messageError = checkError(c.message, rule.messageExpression, 'messageExpression compilation failed');
+        if (c.messageError) c.message = undefined;
       } catch (e) {
-        c.messageError = compileError(e, 'messageExpression compilation failed');
+        c.messageError = compileError(e, 'messageExpression compilation failed', rule.messageExpression);
       }
     }
     out.push(c);
@@ -221,6 +243,10 @@ function evalRules(s: Props, path: string, v: unknown, old: unknown, hasOld: boo
     try {
       result = c.program(ctx);
     } catch (e) {
+      if (e instanceof LibraryError) {
+        errs.push(fieldError.invalid(path || NIL, s.type ?? '', `${e.message} evaluating rule: ${ruleErrorString(c.rule)}`));
+        continue;
+      }
       const code = (e as { code?: string }).code;
       const msg = (e as Error).message.split('\n')[0]!;
       if (code === 'division_by_zero') {
@@ -228,7 +254,7 @@ function evalRules(s: Props, path: string, v: unknown, old: unknown, hasOld: boo
       } else if (/^No such key: (?!index out of bounds)/.test(msg)) {
         errs.push(fieldError.invalid(path || NIL, s.type ?? '', `no such key: ${msg.slice('No such key: '.length)} evaluating rule: ${ruleErrorString(c.rule)}`));
       }
-      // Anything else (a Kubernetes CEL function the library lacks, ...) is not enforced.
+      // Anything else (a function no library declares, ...) is not enforced.
       continue;
     }
     if (result !== false) continue;

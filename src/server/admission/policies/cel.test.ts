@@ -67,3 +67,12 @@ test('variables: lazy, evaluated once, each seeing the ones before it; failures 
   // A failing variable nobody reads costs nothing.
   assert.equal(evaluate(compileExpression('variables.later == 1', vars), ctx), true);
 });
+
+test("Kubernetes' CEL libraries: quantity, strings and their errors", () => {
+  const q = compileExpression("quantity(object.spec.memory).isLessThan(quantity('1Gi')) && object.metadata.name.lowerAscii().replace('-', '.') == 'a.b'", vars);
+  assert.equal(q.error, undefined);
+  assert.equal(evaluate(q, { object: { spec: { memory: '512Mi' }, metadata: { name: 'A-b' } } }), true);
+  assert.equal(failure(() => evaluate(q, { object: { spec: { memory: '1X' }, metadata: { name: 'A-b' } } })),
+    `expression '${q.text}' resulted in error: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+  assert.equal(compileExpression('quantity(1) == 1', vars).error, "compilation failed: ERROR: <input>:1:9: found no matching overload for 'quantity' applied to '(int)'");
+});

@@ -13,19 +13,19 @@
 // `variables` is lazy: each variable is evaluated at its first read, once per
 // evaluation; a variable sees the ones declared before it.
 //
-// The library (@marcbachmann/cel-js, the one CRD rules use) checks only that
-// every identifier is declared. Of Kubernetes' CEL libraries only the
-// authorizer's is here (authorizer.ts); quantity, url, ip, cidr, format,
-// semver, lists and regex extensions are not, and there are no cost limits:
-// an expression calling what the library lacks fails when evaluated (its
-// failurePolicy decides), where upstream would run it.
+// Expressions run in Kubernetes' CEL environment (src/api/cel, shared with CRD
+// rules: strings, lists, sets, regex, URL, quantity, IP, CIDR, format and
+// semver libraries) plus the authorizer library (authorizer.ts). Checking is
+// partial: an undeclared reference, and a library function called with
+// arguments it has no overload for, are compile errors; there is no type
+// checking of object fields and no cost limits. An expression calling a
+// function no library declares fails when evaluated (its failurePolicy
+// decides), where upstream would not compile it.
 
-import { createRequire } from 'node:module';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
+import { kubernetesEnvironment, overloadIssue } from '../../../api/cel/index.ts';
 import { authorizerType, registerAuthorizer } from './authorizer.ts';
 
-type CelModule = typeof import('@marcbachmann/cel-js');
-let celModule: CelModule | undefined;
 const environments = new Map<string, Environment>();
 
 /** An environment declaring `names` (as dyn): a reference to anything else does not compile. */
@@ -33,10 +33,12 @@ function environment(names: readonly string[]): Environment {
   const key = names.join(',');
   let env = environments.get(key);
   if (!env) {
-    celModule ??= createRequire(import.meta.url)('@marcbachmann/cel-js') as CelModule;
-    env = new celModule.Environment({ enableOptionalTypes: true });
-    registerAuthorizer(env);
-    for (const n of names) env.registerVariable(n, n === 'authorizer' ? authorizerType : 'dyn');
+    env = kubernetesEnvironment({
+      declare: (e) => {
+        registerAuthorizer(e);
+        for (const n of names) e.registerVariable(n, n === 'authorizer' ? authorizerType : 'dyn');
+      },
+    });
     environments.set(key, env);
   }
   return env;
@@ -73,13 +75,15 @@ export function compileExpression(text: string, declared: readonly string[]): Ex
     const at = (e as { range?: { start: number } }).range?.start ?? 0;
     return { text, program: undefined, error: `compilation failed: ERROR: ${location(text, at)}: ${firstLine(e)}` };
   }
-  // The library's checker knows none of Kubernetes' functions: only an undeclared reference is an error here.
+  // Only an undeclared reference and a library function's missing overload are errors here.
   const checked = program.check();
   const m = checked.valid ? null : /^Unknown variable: (.*)$/.exec(firstLine(checked.error));
   if (m) {
     const at = checked.error?.range?.start ?? 0;
     return { text, program: undefined, error: `compilation failed: ERROR: ${location(text, at)}: undeclared reference to '${m[1]}' (in container '')` };
   }
+  const issue = checked.valid ? undefined : overloadIssue(text, checked.error);
+  if (issue) return { text, program: undefined, error: `compilation failed: ERROR: ${location(text, issue.offset)}: ${issue.message}` };
   return { text, program, error: undefined };
 }
 

@@ -3,23 +3,19 @@
 // the webhook to be called (upstream's matchconditions.Matcher): one false
 // skips it; an expression that fails (does not compile, errors, is not a
 // bool) skips it under failurePolicy Ignore and refuses the write (403)
-// under Fail. The CEL library is the one CRD validation rules use; it lacks
-// Kubernetes' own CEL libraries and `authorizer`: an expression needing them
-// fails as described.
+// under Fail. Expressions run in Kubernetes' CEL environment (src/api/cel,
+// shared with CRD rules and policies), without `authorizer`: an expression
+// needing it fails as described.
 
-import { createRequire } from 'node:module';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
+import { kubernetesEnvironment } from '../../../api/cel/index.ts';
 import { isGoInt } from '../../../api/jsonpath/values.ts';
 import type { MatchCondition } from './config.ts';
 
-type CelModule = typeof import('@marcbachmann/cel-js');
 let environment: Environment | undefined;
 
 function env(): Environment {
-  if (!environment) {
-    const mod = createRequire(import.meta.url)('@marcbachmann/cel-js') as CelModule;
-    environment = new mod.Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
-  }
+  environment ??= kubernetesEnvironment({ unlistedVariablesAreDyn: true });
   return environment;
 }
 
