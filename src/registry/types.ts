@@ -106,6 +106,11 @@ export interface SubresourceWrite {
   prepare(obj: KubeObject, old: KubeObject): KubeObject;
   /** The rules of the write: they replace validate and validateUpdate there. */
   validate(obj: KubeObject, old: KubeObject): FieldError[];
+  /**
+   * The field paths this subresource cannot change, left out of the writer's field ownership
+   * (upstream's reset fields); absent: status when the kind has a status subresource.
+   */
+  readonly resetPaths?: ReadonlyArray<ReadonlyArray<string>>;
 }
 
 /** A complete declaration: facts, behaviour and presentation. */

@@ -536,7 +536,8 @@ export class GenericStore {
     const schema = def.schema?.();
     if (!lib || !schema || opts.managedFields === 'given') return;
     const hasStatusSub = def.subresources?.some((s) => s.name === 'status') ?? false;
-    const reset = subresource === 'status' ? lib.specResetFields : hasStatusSub ? lib.statusResetFields : undefined;
+    const declared = subresource === undefined ? undefined : def.strategy.subresourceWrites?.[subresource]?.resetPaths;
+    const reset = declared ? lib.resetFields(...declared) : subresource === 'status' ? lib.specResetFields : hasStatusSub ? lib.statusResetFields : undefined;
     const managed = lib.recordUpdate({
       live, object: obj, manager: opts.fieldManager ?? 'kubevisor', apiVersion: apiVersionOf(def), subresource,
       schema, resetFields: reset, now: new Date(), custom: def.custom !== undefined,

@@ -290,6 +290,8 @@ const approvalWrite: SubresourceWrite = {
     return next;
   },
   validate: validateApprovalUpdate,
+  // The approver owns the conditions it sets, not the spec or the signer's certificate.
+  resetPaths: [['spec'], ['status', 'certificate']],
 };
 
 /**

@@ -116,6 +116,11 @@ test('approve, sign, and the certificate authenticates as CN = user, O = groups'
   assert.equal(a.status, 200, JSON.stringify(a.body));
   assert.equal(a.body.status.conditions[0].type, 'Approved');
   assert.ok(a.body.status.conditions[0].lastUpdateTime);
+  // The approver owns the conditions, recorded under the approval subresource.
+  const entry = (a.body.metadata.managedFields as { subresource?: string; operation: string; fieldsV1: { 'f:status'?: Record<string, unknown> } }[]).find((e) => e.subresource === 'approval');
+  assert.ok(entry, JSON.stringify(a.body.metadata.managedFields));
+  assert.equal(entry.operation, 'Update');
+  assert.deepEqual(Object.keys(entry.fieldsV1['f:status'] ?? {}), ['f:conditions']);
   const chain = await certificateOf('jane');
   assert.equal(chain.match(/-----BEGIN CERTIFICATE-----/g)?.length, 2, 'the certificate, then the cluster CA');
   const me = await whoami(chain, csr.keyPem);
