@@ -5,6 +5,7 @@
 // dns1123SubdomainPrefix, dns1035LabelPrefix, labelValue, uri, uuid, byte,
 // date, datetime.
 
+import { isBase64, isDate, isDateTime, isUUID } from '../validation/strfmt.ts';
 import { isQualifiedName, isValidLabelValue, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain } from '../validation/names.ts';
 import type { Library } from './lib.ts';
 import { requestURIError } from './urls.ts';
@@ -26,29 +27,6 @@ export class NamedFormat {
   }
 }
 
-const uuidRe = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-const base64Re = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
-const timeRe = /^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$/;
-
-/** time.Parse("2006-01-02", s). */
-export function isDate(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const y = Number(m[1]), mo = Number(m[2]), d = Number(m[3]);
-  if (mo < 1 || mo > 12 || d < 1) return false;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  return d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]!;
-}
-
-/** kube-openapi strfmt's date-time check. */
-export function isDateTime(s: string): boolean {
-  if (s.length < 4) return false;
-  const parts = s.toLowerCase().split('t');
-  if (parts.length < 2 || !isDate(parts[0]!)) return false;
-  const m = timeRe.exec(parts[1]!);
-  return m !== null && m[1]! <= '23' && m[2]! <= '59' && m[3]! <= '59';
-}
-
 const when = (ok: boolean, msg: string) => (ok ? [] : [msg]);
 
 export const formats: ReadonlyMap<string, NamedFormat> = new Map([
@@ -61,8 +39,8 @@ export const formats: ReadonlyMap<string, NamedFormat> = new Map([
   ['dns1035LabelPrefix', new NamedFormat('DNS1035LabelPrefix', (s) => nameIsDNS1035Label(s, true))],
   ['labelValue', new NamedFormat('LabelValue', isValidLabelValue)],
   ['uri', new NamedFormat('URI', (s) => { const e = requestURIError(s); return e === undefined ? [] : [e]; })],
-  ['uuid', new NamedFormat('uuid', (s) => when(uuidRe.test(s), 'does not match the UUID format'))],
-  ['byte', new NamedFormat('byte', (s) => when(base64Re.test(s), 'invalid base64'))],
+  ['uuid', new NamedFormat('uuid', (s) => when(isUUID(s), 'does not match the UUID format'))],
+  ['byte', new NamedFormat('byte', (s) => when(isBase64(s), 'invalid base64'))],
   ['date', new NamedFormat('date', (s) => when(isDate(s), 'invalid date'))],
   ['datetime', new NamedFormat('datetime', (s) => when(isDateTime(s), 'invalid datetime'))],
 ]);

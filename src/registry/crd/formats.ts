@@ -4,6 +4,7 @@
 // strips them before validating.
 
 import { parseIPSloppy } from '../../api/validation/ip.ts';
+import { isBase64, isDate, isDateTime, isUUID } from '../../api/validation/strfmt.ts';
 
 /** Names are matched with dashes removed, as go-openapi normalizes them. */
 export function normalizeFormat(name: string): string {
@@ -11,16 +12,13 @@ export function normalizeFormat(name: string): string {
 }
 
 const hostnameRe = /^([a-zA-Z0-9\p{S}\p{L}]((-?[a-zA-Z0-9\p{S}\p{L}]{0,62})?)|([a-zA-Z0-9\p{S}\p{L}](([a-zA-Z0-9\-\p{S}\p{L}]{0,61}[a-zA-Z0-9\p{S}\p{L}])?)(\.)){1,}([a-zA-Z\p{L}]){2,63})$/u;
-const uuidRe = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const uuid3Re = /^[0-9a-f]{8}-?[0-9a-f]{4}-?3[0-9a-f]{3}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const uuid4Re = /^[0-9a-f]{8}-?[0-9a-f]{4}-?4[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$/i;
 const uuid5Re = /^[0-9a-f]{8}-?[0-9a-f]{4}-?5[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$/i;
-const base64Re = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
 const hexColorRe = /^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
 const rgbColorRe = /^rgb\(\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*,\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*,\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*\)$/;
 const ssnRe = /^\d{3}[- ]?\d{2}[- ]?\d{4}$/;
 const creditCardRe = /^(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|(222[1-9]|22[3-9][0-9]|2[3-6][0-9]{2}|27[01][0-9]|2720)[0-9]{12}|6(?:011|5[0-9][0-9])[0-9]{12}|3[47][0-9]{13}|3(?:0[0-5]|[68][0-9])[0-9]{11}|(?:2131|1800|35\d{3})\d{11}|6[27][0-9]{14})$/;
-const dateTimeTimeRe = /^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$/;
 const shortNameRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const longNameRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -28,26 +26,6 @@ function isHostname(s: string): boolean {
   if (!hostnameRe.test(s)) return false;
   if (Buffer.byteLength(s) > 255) return false;
   return s.split('.').every((p) => Buffer.byteLength(p) <= 63);
-}
-
-/** time.Parse("2006-01-02"): four-digit year, real month and day. */
-export function isDate(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const y = Number(m[1]), mo = Number(m[2]), d = Number(m[3]);
-  if (mo < 1 || mo > 12 || d < 1) return false;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]!;
-  return d <= days;
-}
-
-function isDateTime(s: string): boolean {
-  if (s.length < 4) return false;
-  const parts = s.toLowerCase().split('t');
-  if (parts.length < 2 || !isDate(parts[0]!)) return false;
-  const m = dateTimeTimeRe.exec(parts[1]!);
-  if (!m) return false;
-  return m[1]! <= '23' && m[2]! <= '59' && m[3]! <= '59';
 }
 
 const goDurationUnits: Record<string, number> = { ns: 1, us: 1, 'µs': 1, 'μs': 1, ms: 1, s: 1, m: 1, h: 1 };
@@ -207,7 +185,7 @@ const validators: Record<string, (s: string) => boolean> = {
   ipv6: isIPv6,
   cidr: isCIDR,
   mac: isMAC,
-  uuid: (s) => uuidRe.test(s),
+  uuid: isUUID,
   uuid3: (s) => uuid3Re.test(s),
   uuid4: (s) => uuid4Re.test(s),
   uuid5: (s) => uuid5Re.test(s),
@@ -218,7 +196,7 @@ const validators: Record<string, (s: string) => boolean> = {
   ssn: (s) => s.length === 11 && ssnRe.test(s),
   hexcolor: (s) => hexColorRe.test(s),
   rgbcolor: (s) => rgbColorRe.test(s),
-  byte: (s) => base64Re.test(s),
+  byte: isBase64,
   password: () => true,
   date: isDate,
   duration: isDuration,
