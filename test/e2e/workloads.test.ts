@@ -279,3 +279,69 @@ test('helm install --wait of a chart with a Deployment and a Job returns once th
   assert.equal(await k().ok(['get', 'deploy', 'waited-web', '-o', 'jsonpath={.status.readyReplicas}']), '2');
   assert.match(await k().ok(['get', 'job', 'waited-init', '-o', 'jsonpath={.status.conditions[?(@.type=="Complete")].status}']), /True/);
 });
+
+describe('scheduling: pod anti-affinity, topology spread, preemption', { concurrency: false }, () => {
+  const ns = 'sched';
+  const podsOf = async (app: string) => (await k().ok(['get', 'pods', '-n', ns, '-l', `app=${app}`, '-o',
+    'jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.spec.nodeName}{"\\n"}{end}'])).trim().split('\n').map((l) => l.split(' '));
+
+  test('required anti-affinity on hostname: 3 Running on 3 nodes, the 4th Pending with the FailedScheduling message', async () => {
+    await k().ok(['create', 'namespace', ns]);
+    await k().ok(['apply', '-f', file('anti.yaml', [
+      'apiVersion: apps/v1', 'kind: Deployment', `metadata: {name: solo, namespace: ${ns}}`, 'spec:', '  replicas: 4',
+      '  selector: {matchLabels: {app: solo}}', '  template:', '    metadata: {labels: {app: solo}}', '    spec:',
+      '      containers: [{name: web, image: nginx}]', '      affinity:', '        podAntiAffinity:',
+      '          requiredDuringSchedulingIgnoredDuringExecution:',
+      '          - {labelSelector: {matchLabels: {app: solo}}, topologyKey: kubernetes.io/hostname}', ''].join('\n'))]);
+    await until('3 running, 1 pending', async () => {
+      const pods = await podsOf('solo');
+      return pods.length === 4 && pods.filter((p) => p[1] === 'Running').length === 3 && pods.filter((p) => p[1] === 'Pending').length === 1;
+    }, 60_000);
+    const pods = await podsOf('solo');
+    const running = pods.filter((p) => p[1] === 'Running');
+    assert.deepEqual(running.map((p) => p[2]).sort(), ['kubevisor-node-0', 'kubevisor-node-1', 'kubevisor-node-2']);
+    const pending = pods.find((p) => p[1] === 'Pending')?.[0] as string;
+    const message = "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.";
+    assert.equal(await k().ok(['get', 'pod', pending, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}']), message);
+    const described = await k().ok(['describe', 'pod', pending, '-n', ns]);
+    assert.match(described, /^Status:\s+Pending$/m);
+    assert.ok(described.split('\n').some((l) => /^\s+Warning\s+FailedScheduling\s+.*default-scheduler\s+/.test(l) && l.trimEnd().endsWith(message)), described);
+    await k().ok(['delete', 'deploy', 'solo', '-n', ns]);
+  });
+
+  test('a topology spread constraint (maxSkew 1 on hostname) spreads a Deployment evenly', async () => {
+    await k().ok(['apply', '-f', file('spread.yaml', [
+      'apiVersion: apps/v1', 'kind: Deployment', `metadata: {name: even, namespace: ${ns}}`, 'spec:', '  replicas: 6',
+      '  selector: {matchLabels: {app: even}}', '  template:', '    metadata: {labels: {app: even}}', '    spec:',
+      '      containers: [{name: web, image: nginx}]', '      topologySpreadConstraints:',
+      '      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: even}}}', ''].join('\n'))]);
+    await k().ok(['rollout', 'status', 'deploy/even', '-n', ns, '--timeout=60s']);
+    const perNode = new Map<string, number>();
+    for (const p of await podsOf('even')) perNode.set(p[2] as string, (perNode.get(p[2] as string) ?? 0) + 1);
+    assert.deepEqual([...perNode.values()], [2, 2, 2], JSON.stringify([...perNode]));
+    await k().ok(['delete', 'deploy', 'even', '-n', ns]);
+  });
+
+  test('a high-priority pod preempts a low-priority one on a full node', async () => {
+    await k().ok(['apply', '-f', file('priorities.yaml', [
+      'apiVersion: scheduling.k8s.io/v1', 'kind: PriorityClass', 'metadata: {name: e2e-low}', 'value: 100', '---',
+      'apiVersion: scheduling.k8s.io/v1', 'kind: PriorityClass', 'metadata: {name: e2e-high}', 'value: 100000', '---',
+      'apiVersion: v1', 'kind: Pod', `metadata: {name: low, namespace: ${ns}}`,
+      'spec: {priorityClassName: e2e-low, nodeSelector: {kubernetes.io/hostname: kubevisor-node-0}, containers: [{name: c, image: nginx, resources: {requests: {cpu: "3"}}}]}', ''].join('\n'))]);
+    await k().ok(['wait', '--for=condition=Ready', 'pod/low', '-n', ns, '--timeout=60s']);
+    const lowUid = await k().ok(['get', 'pod', 'low', '-n', ns, '-o', 'jsonpath={.metadata.uid}']);
+    await k().ok(['apply', '-f', file('high.yaml', [
+      'apiVersion: v1', 'kind: Pod', `metadata: {name: high, namespace: ${ns}}`,
+      'spec: {priorityClassName: e2e-high, nodeSelector: {kubernetes.io/hostname: kubevisor-node-0}, containers: [{name: c, image: nginx, resources: {requests: {cpu: "2"}}}]}', ''].join('\n'))]);
+    await k().ok(['wait', '--for=condition=Ready', 'pod/high', '-n', ns, '--timeout=60s']);
+    assert.equal(await k().ok(['get', 'pod', 'high', '-n', ns, '-o', 'jsonpath={.spec.nodeName}']), 'kubevisor-node-0');
+    await until('the victim gone', async () => (await k().run(['get', 'pod', 'low', '-n', ns])).code !== 0);
+    const highUid = await k().ok(['get', 'pod', 'high', '-n', ns, '-o', 'jsonpath={.metadata.uid}']);
+    const events = await k().ok(['get', 'events', '-n', ns, '--field-selector', `involvedObject.uid=${lowUid}`, '-o',
+      'jsonpath={range .items[*]}{.reason}|{.type}|{.message}{"\\n"}{end}']);
+    assert.match(events, new RegExp(`^Preempted\\|Normal\\|Preempted by pod ${highUid} on node kubevisor-node-0$`, 'm'));
+    const failed = await k().ok(['get', 'events', '-n', ns, '--field-selector', `involvedObject.uid=${highUid},reason=FailedScheduling`, '-o', 'jsonpath={.items[*].message}']);
+    assert.match(failed, /^0\/3 nodes are available: 1 Insufficient cpu, 2 node\(s\) didn't match Pod's node affinity\/selector\./);
+    await k().ok(['delete', 'pod', 'high', '-n', ns]);
+  });
+});

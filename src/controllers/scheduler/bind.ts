@@ -3,7 +3,7 @@
 // not change) and the PodScheduled=True condition, refused when the pod is
 // already bound or being deleted. The pod's validation and field ownership are
 // not involved, as upstream's binding storage bypasses them too (a status carried
-// with the binding is recorded for its manager).
+// with the binding is recorded for its manager). status.nominatedNodeName is cleared.
 
 import { errors } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
@@ -47,6 +47,8 @@ export async function bindPod(vc: VirtualCluster, podDef: ResourceDef, namespace
     // (which nothing here writes to): the text stored is all the cache keeps of it.
     const { resourceVersion: _rv, ...metadata } = meta;
     const status = { ...(cur.obj.status ?? {}) } as PodStatus;
+    // A nomination is done with once the pod is bound (as upstream's binding clears it).
+    delete status.nominatedNodeName;
     const next: KubeObject = { ...cur.obj, metadata, spec: { ...spec, nodeName }, status };
     const cond = { type: 'PodScheduled', status: 'True' as const, observedGeneration: meta.generation };
     if (cond.observedGeneration === undefined) delete (cond as { observedGeneration?: number }).observedGeneration;
