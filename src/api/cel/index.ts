@@ -15,6 +15,9 @@
 //   cidr.ts      cidr, isCIDR and net.CIDR
 //   format.ts    format.<name>(), format.named() and NamedFormat.validate()
 //   semver.ts    semver, isSemver and kubernetes.Semver
+//   construction.ts  (option `patchTypes`, mutating admission policies) message
+//                construction `Object{...}`/`JSONPatch{...}` through a source
+//                rewriter, and jsonpatch.escapeKey
 //
 // Library functions fail with LibraryError carrying upstream's text. Where the
 // CEL library has a function built in with other semantics (string indexes in
@@ -26,6 +29,7 @@
 import { createRequire } from 'node:module';
 import type { Environment } from '@marcbachmann/cel-js';
 import { register as registerCIDR } from './cidr.ts';
+import { register as registerConstruction } from './construction.ts';
 import { register as registerFormat } from './format.ts';
 import { register as registerIP } from './ip.ts';
 import { parseSignature } from './lib.ts';
@@ -52,6 +56,12 @@ export function cel(): CelModule {
 export interface KubernetesEnvironmentOptions {
   /** Undeclared identifiers are dyn variables (CRD rules: self, oldSelf). */
   unlistedVariablesAreDyn?: boolean;
+  /**
+   * Kubernetes' patch types (mutating admission policies): `Object{...}` and
+   * `JSONPatch{...}` construction (parse the text rewritten by
+   * construction.ts's rewriteConstructions) and jsonpatch.escapeKey.
+   */
+  patchTypes?: boolean;
   /** Declares the caller's variables, types and functions before the environment is finished. */
   declare?: (env: Environment) => void;
 }
@@ -146,6 +156,7 @@ export function kubernetesEnvironment(opts: KubernetesEnvironmentOptions = {}): 
   registerCIDR(lib);
   registerFormat(lib);
   registerSemver(lib);
+  if (opts.patchTypes) registerConstruction(lib);
   opts.declare?.(base);
   applyReplacements(base, replacements);
   return base;

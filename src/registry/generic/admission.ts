@@ -6,7 +6,8 @@
 // A write passes the phases in upstream's order:
 //   1. every plugin's `admit` (built-in mutations and checks; creates and
 //      updates of the object itself only),
-//   2. every plugin's `mutate` (mutating admission webhooks), after which a
+//   2. every plugin's `mutate` (mutating admission policies, then webhooks;
+//      `reinvoke` once more when one changed the object), after which a
 //      changed object is defaulted and validated again,
 //   3. the kind's validation (the strategy),
 //   4. every plugin's `validate` (quota, validating admission webhooks),
@@ -67,6 +68,13 @@ export interface AdmissionPlugin {
    * validates it again.
    */
   mutate?(req: AdmissionRequest): Promise<boolean> | boolean;
+  /**
+   * Upstream's reinvocation: when some plugin's `mutate` changed the object,
+   * every plugin's `reinvoke` runs once more, in order, after all of them (a
+   * plugin decides itself what to run again, e.g. MutatingAdmissionPolicies
+   * with reinvocationPolicy IfNeeded). Returns true when it changed the object.
+   */
+  reinvoke?(req: AdmissionRequest): Promise<boolean> | boolean;
   /** After the kind's validation, just before storage, for every write: may only refuse (throw an ApiError). */
   validate?(req: AdmissionRequest): Promise<void> | void;
   /** The write admitted earlier did not happen (validation or storage refused it, or it was a dry run): undo reservations. */

@@ -384,7 +384,7 @@ export class GenericStore {
     };
   }
 
-  /** Every plugin's mutate, in order; true when one changed the object. */
+  /** Every plugin's mutate, in order, then (when one changed the object) every plugin's reinvoke; true when one changed it. */
   private async mutatePhase(req: AdmissionRequest): Promise<boolean> {
     let changed = false;
     for (const p of this.admission) {
@@ -392,7 +392,13 @@ export class GenericStore {
       const r = p.mutate(req);
       if (typeof r === 'boolean' ? r : await r) changed = true;
     }
-    return changed;
+    if (!changed) return false;
+    for (const p of this.admission) {
+      if (!p.reinvoke) continue;
+      const r = p.reinvoke(req);
+      if (typeof r !== 'boolean') await r;
+    }
+    return true;
   }
 
   /** Every plugin's validate, in order. */

@@ -85,3 +85,54 @@ function readStdout(socket: Socket, head: Buffer): Promise<string> {
     parse();
   });
 }
+
+/** A JSON answer of the API. */
+export interface ApiAnswer {
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: string;
+  json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** An HTTPS client of one cluster's API (`prefix`: `/clusters/NAME`) with a bearer token, for admission tests. */
+export function apiClient(target: () => { port: number; ca: string; token: string; prefix: string }): {
+  call(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiAnswer>;
+  ok(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiAnswer['json']>;
+} {
+  const call = (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiAnswer> => new Promise((resolve, reject) => {
+    const t = target();
+    const req = request({
+      host: '127.0.0.1', port: t.port, path: t.prefix + path, method, ca: t.ca, agent: false,
+      headers: { Authorization: `Bearer ${t.token}`, ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => {
+        let json: ApiAnswer['json'] = {};
+        try { json = JSON.parse(text) as ApiAnswer['json']; } catch { /* not JSON */ }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+  const ok = async (method: string, path: string, body?: unknown, contentType?: string): Promise<ApiAnswer['json']> => {
+    const a = await call(method, path, body, contentType);
+    if (a.status >= 300) throw new Error(`${method} ${path}: ${a.status} ${a.body}`);
+    return a.json;
+  };
+  return { call, ok };
+}
+
+/** The first truthy value `fn` gives, retried every 50ms until `ms` have passed. */
+export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -21,19 +21,26 @@
 // checking of object fields and no cost limits. An expression calling a
 // function no library declares fails when evaluated (its failurePolicy
 // decides), where upstream would not compile it.
+//
+// With patch types (a MutatingAdmissionPolicy's variables and mutations),
+// `Object{...}`/`JSONPatch{...}` construction is rewritten before parsing
+// (src/api/cel/construction.ts; errors keep their offsets in the text as
+// written) and a construction of another type is an undeclared reference.
 
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
+import { ConstructionSyntaxError, isPatchType, rewriteConstructions, type Rewritten } from '../../../api/cel/construction.ts';
 import { kubernetesEnvironment, overloadIssue } from '../../../api/cel/index.ts';
 import { authorizerType, registerAuthorizer } from './authorizer.ts';
 
 const environments = new Map<string, Environment>();
 
 /** An environment declaring `names` (as dyn): a reference to anything else does not compile. */
-function environment(names: readonly string[]): Environment {
-  const key = names.join(',');
+function environment(names: readonly string[], patchTypes: boolean): Environment {
+  const key = `${names.join(',')}${patchTypes ? ';patch' : ''}`;
   let env = environments.get(key);
   if (!env) {
     env = kubernetesEnvironment({
+      patchTypes,
       declare: (e) => {
         registerAuthorizer(e);
         for (const n of names) e.registerVariable(n, n === 'authorizer' ? authorizerType : 'dyn');
@@ -65,25 +72,41 @@ function firstLine(e: unknown): string {
   return String(err.summary ?? err.message ?? e).split('\n')[0]!;
 }
 
+export interface CompileOptions {
+  /** Kubernetes' patch types: `Object{...}`, `JSONPatch{...}`, jsonpatch.escapeKey (mutating policies). */
+  readonly patchTypes?: boolean;
+}
+
 /** Compiles `text` where the variables `declared` exist. */
-export function compileExpression(text: string, declared: readonly string[]): Expression {
-  const env = environment(declared);
+export function compileExpression(text: string, declared: readonly string[], opts: CompileOptions = {}): Expression {
+  const patchTypes = opts.patchTypes === true;
+  const env = environment(declared, patchTypes);
+  const failed = (offset: number, message: string): Expression =>
+    ({ text, program: undefined, error: `compilation failed: ERROR: ${location(text, offset)}: ${message}` });
+  let source: Rewritten | undefined;
+  if (patchTypes) {
+    try {
+      source = rewriteConstructions(text);
+    } catch (e) {
+      if (e instanceof ConstructionSyntaxError) return failed(e.offset, e.message);
+      throw e;
+    }
+    const unknown = source.constructions.find((c) => !isPatchType(c.name));
+    if (unknown) return failed(unknown.offset, `undeclared reference to '${unknown.name}' (in container '')`);
+  }
+  const at = (offset: number | undefined) => (source ? source.toOriginal(offset ?? 0) : offset ?? 0);
   let program: ParseResult;
   try {
-    program = env.parse(text);
+    program = env.parse(source ? source.text : text);
   } catch (e) {
-    const at = (e as { range?: { start: number } }).range?.start ?? 0;
-    return { text, program: undefined, error: `compilation failed: ERROR: ${location(text, at)}: ${firstLine(e)}` };
+    return failed(at((e as { range?: { start: number } }).range?.start), firstLine(e));
   }
   // Only an undeclared reference and a library function's missing overload are errors here.
   const checked = program.check();
   const m = checked.valid ? null : /^Unknown variable: (.*)$/.exec(firstLine(checked.error));
-  if (m) {
-    const at = checked.error?.range?.start ?? 0;
-    return { text, program: undefined, error: `compilation failed: ERROR: ${location(text, at)}: undeclared reference to '${m[1]}' (in container '')` };
-  }
-  const issue = checked.valid ? undefined : overloadIssue(text, checked.error);
-  if (issue) return { text, program: undefined, error: `compilation failed: ERROR: ${location(text, issue.offset)}: ${issue.message}` };
+  if (m) return failed(at(checked.error?.range?.start), `undeclared reference to '${m[1]}' (in container '')`);
+  const issue = checked.valid ? undefined : overloadIssue(source ? source.text : text, checked.error);
+  if (issue) return failed(at(issue.offset), issue.message);
   return { text, program, error: undefined };
 }
 

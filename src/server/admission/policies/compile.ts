@@ -1,13 +1,15 @@
 // A stored ValidatingAdmissionPolicy or ValidatingAdmissionPolicyBinding
 // read into what evaluation needs, the policy's CEL compiled (once per
-// generation: the index keeps it). Fields a stored object lacks take the
+// generation: the index keeps it). What Mutating policies and bindings share
+// with them (matching, params, matchConditions, variables) is read by
+// compileBase and readBinding for both. Fields a stored object lacks take the
 // API's defaults (failurePolicy Fail, matchPolicy Equivalent, selectors {},
 // rule scope *), as upstream's defaulting gives every stored object.
 
 import type { LabelSelector } from '../../../api/selectors/labels.ts';
 import type { KubeObject } from '../../../api/types.ts';
 import { parseSelector, type Rule } from '../matching.ts';
-import { compileExpression, type Expression, type Variable } from './cel.ts';
+import { compileExpression, type CompileOptions, type Expression, type Variable } from './cel.ts';
 
 /** A rule of resourceRules or excludeResourceRules. */
 export interface NamedRule extends Rule {
@@ -49,7 +51,8 @@ export interface MatchCondition {
   readonly expression: Expression;
 }
 
-export interface CompiledPolicy {
+/** What validating and mutating policies share. */
+export interface PolicyBase {
   readonly name: string;
   /** Fail, Ignore, or what else is stored (a configuration error says it is unrecognized). */
   readonly failurePolicy: string;
@@ -60,6 +63,9 @@ export interface CompiledPolicy {
   readonly unusable: boolean;
   readonly matchConditions: readonly MatchCondition[];
   readonly variables: readonly Variable[];
+}
+
+export interface CompiledPolicy extends PolicyBase {
   readonly validations: readonly Validation[];
   readonly auditAnnotations: readonly AuditAnnotation[];
 }
@@ -78,16 +84,17 @@ export interface Binding {
   readonly paramRef: ParamRef | undefined;
   /** Undefined: everything the policy matches. */
   readonly matchResources: MatchResources | undefined;
+  /** A ValidatingAdmissionPolicyBinding's (empty for a mutating one). */
   readonly validationActions: readonly string[];
 }
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
-function obj(v: unknown): Obj | undefined {
+export function obj(v: unknown): Obj | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Obj : undefined;
 }
 
-function str(v: unknown): string | undefined {
+export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
@@ -95,7 +102,7 @@ function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-function list(v: unknown): Obj[] {
+export function list(v: unknown): Obj[] {
   return Array.isArray(v) ? v.map((x) => obj(x) ?? {}) : [];
 }
 
@@ -128,7 +135,7 @@ function groupVersion(gv: string): { group: string; version: string } | undefine
 }
 
 /** The variables each place of a policy may read (upstream's optional declarations). */
-function declared(hasParams: boolean, opts: { authorizer: boolean; variables: boolean }): string[] {
+export function declared(hasParams: boolean, opts: { authorizer: boolean; variables: boolean }): string[] {
   const names = ['object', 'oldObject', 'request', 'namespaceObject'];
   if (hasParams) names.push('params');
   if (opts.authorizer) names.push('authorizer');
@@ -136,7 +143,13 @@ function declared(hasParams: boolean, opts: { authorizer: boolean; variables: bo
   return names;
 }
 
-export function compilePolicy(policy: KubeObject): CompiledPolicy {
+/**
+ * The parts every policy has, compiled: variables see `object`, `oldObject`,
+ * `request`, `namespaceObject`, `authorizer`, `variables` and (with a
+ * paramKind) `params`; matchConditions the same without `variables`.
+ * `opts.patchTypes`: variables may construct patch types (mutating policies).
+ */
+export function compileBase(policy: KubeObject, opts: CompileOptions = {}): PolicyBase & { readonly spec: Obj; readonly hasParams: boolean } {
   const spec = obj((policy as Obj).spec) ?? {};
   const pk = obj(spec.paramKind);
   let paramKind: ParamKind | undefined;
@@ -150,8 +163,9 @@ export function compilePolicy(policy: KubeObject): CompiledPolicy {
   const hasParams = pk !== undefined;
   const full = declared(hasParams, { authorizer: true, variables: true });
   const conditionVars = declared(hasParams, { authorizer: true, variables: false });
-  const messageVars = declared(hasParams, { authorizer: false, variables: true });
   return {
+    spec,
+    hasParams,
     name: policy.metadata.name ?? '',
     failurePolicy: str(spec.failurePolicy) ?? 'Fail',
     matchConstraints: matchResources(spec.matchConstraints),
@@ -161,8 +175,17 @@ export function compilePolicy(policy: KubeObject): CompiledPolicy {
       name: str(c.name) ?? '', expression: compileExpression(str(c.expression) ?? '', conditionVars),
     })),
     variables: list(spec.variables).map((v) => ({
-      name: str(v.name) ?? '', expression: compileExpression(str(v.expression) ?? '', full),
+      name: str(v.name) ?? '', expression: compileExpression(str(v.expression) ?? '', full, opts),
     })),
+  };
+}
+
+export function compilePolicy(policy: KubeObject): CompiledPolicy {
+  const { spec, hasParams, ...base } = compileBase(policy);
+  const full = declared(hasParams, { authorizer: true, variables: true });
+  const messageVars = declared(hasParams, { authorizer: false, variables: true });
+  return {
+    ...base,
     validations: list(spec.validations).map((v) => {
       const me = str(v.messageExpression) ?? '';
       return {

@@ -1,11 +1,8 @@
 // Evaluating a write against the cluster's ValidatingAdmissionPolicies, as
 // upstream's validating policy dispatcher and validator do:
 //
-// For each policy with bindings whose matchConstraints match the write
-// (namespace and object selectors, excludeResourceRules, resourceRules with
-// resourceNames, matchPolicy Equivalent over the other versions of the
-// resource), each binding whose matchResources match too is evaluated once
-// per param object (params.ts): the matchConditions (one false skips the
+// Each policy, binding and param the write calls for (invocations.ts:
+// matching, params) is evaluated: the matchConditions (one false skips the
 // binding; a failure fails per failurePolicy), then every validation (false:
 // a failure with the validation's message, messageExpression or `failed
 // expression: EXPR`, and its reason; an evaluation error: a failure under
@@ -19,79 +16,20 @@
 // validationActions. Every policy is evaluated (warnings of them all reach
 // the client); the first refusal is the answer.
 
-import { ApiError, errors } from '../../../api/errors.ts';
-import type { KubeObject } from '../../../api/types.ts';
 import type { AdmissionRequest } from '../../../registry/generic/admission.ts';
-import type { ResourceDef } from '../../../registry/types.ts';
 import type { VirtualCluster } from '../../cluster.ts';
-import {
-  attributesOf, convertObject, equivalentResources, namespaceLabels, namespaceSelectorMatches, objectSelectorMatches, ruleMatches,
-  type Attributes, type NamespaceLabels,
-} from '../matching.ts';
 import { toCel } from '../webhooks/match-conditions.ts';
-import { admissionRequest, celRequest, SERVER_USER } from '../webhooks/review.ts';
-import { AuthorizerValue } from './authorizer.ts';
 import { evaluate, EvaluationFailure, lazyVariables } from './cel.ts';
-import type { Binding, CompiledPolicy, MatchResources, NamedRule } from './compile.ts';
+import type { Binding, CompiledPolicy } from './compile.ts';
 import { policyDenied, policyWarning } from './errors.ts';
-import { collectParams, paramResource, ParamsError } from './params.ts';
+import { conditionsMatch, invocations, PolicyWrite, type Inputs } from './invocations.ts';
 import type { PolicySource } from './source.ts';
+
+export { matches, type Inputs, type Matching } from './invocations.ts';
 
 export interface PolicyContext {
   readonly vc: VirtualCluster;
-  readonly source: PolicySource;
-}
-
-/** How the write is seen while matching. */
-export interface Matching {
-  readonly a: Attributes;
-  readonly labelsOf: NamespaceLabels;
-  readonly equivalents: () => readonly ResourceDef[];
-}
-
-/** The resource matched by the first rule that matches (the request's, or under Equivalent another version); undefined: none. */
-function matchesRules(rules: readonly NamedRule[], policy: MatchResources['matchPolicy'], m: Matching): ResourceDef | undefined {
-  const named = (r: NamedRule) => r.resourceNames.length === 0 || r.resourceNames.includes(m.a.name);
-  for (const r of rules) if (ruleMatches(r, m.a) && named(r)) return m.a.def;
-  if (policy !== 'Equivalent') return undefined;
-  for (const r of rules) {
-    for (const eq of m.equivalents()) if (ruleMatches(r, m.a, eq) && named(r)) return eq;
-  }
-  return undefined;
-}
-
-/** A selector's failure as upstream's matcher reports it (an internal error). */
-function selectorError(e: ApiError): string {
-  return e.code === 404 ? `Internal error occurred: ${e.message}` : e.message;
-}
-
-/** Whether the write matches (and as which resource), or the text of the error matching gave. */
-export function matches(mr: MatchResources, m: Matching): ResourceDef | false | string {
-  const ns = namespaceSelectorMatches(mr, m.a, m.labelsOf);
-  if (ns === false) return false;
-  const obj = objectSelectorMatches(mr, m.a);
-  if (obj === false) return false;
-  if (matchesRules(mr.excludeResourceRules, mr.matchPolicy, m)) return false;
-  const def = mr.resourceRules.length === 0 ? m.a.def : matchesRules(mr.resourceRules, mr.matchPolicy, m);
-  if (!def) return false;
-  if (ns !== true) return selectorError(ns);
-  if (obj !== true) return selectorError(obj);
-  return def;
-}
-
-/** The Namespace as `namespaceObject` shows it: its metadata without managedFields and owners, spec, status. */
-function namespaceObject(ns: KubeObject): Record<string, unknown> {
-  const m = ns.metadata;
-  const meta: Record<string, unknown> = {};
-  for (const k of ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
-    'deletionGracePeriodSeconds', 'labels', 'annotations', 'finalizers'] as const) {
-    if (m[k] !== undefined) meta[k] = m[k];
-  }
-  const out: Record<string, unknown> = { metadata: meta };
-  const o = ns as unknown as Record<string, unknown>;
-  if (o.spec !== undefined) out.spec = o.spec;
-  if (o.status !== undefined) out.status = o.status;
-  return out;
+  readonly source: PolicySource<CompiledPolicy>;
 }
 
 export interface Decision {
@@ -107,18 +45,6 @@ export interface Result {
   readonly decisions: readonly Decision[];
   /** Refusals whatever the validationActions (auditAnnotations that fail under Fail). */
   readonly refusals: readonly string[];
-}
-
-/** The CEL inputs of one write for one matched version of its resource. */
-export interface Inputs {
-  readonly object: unknown;
-  readonly oldObject: unknown;
-  /** `request` of validations: kind and resource the matched version's. */
-  readonly request: unknown;
-  /** `request` of matchConditions: upstream gives them the request's own resource with the matched kind. */
-  readonly conditionRequest: unknown;
-  /** `authorizer`: the cluster's authorizer for the writer. */
-  readonly authorizer: AuthorizerValue;
 }
 
 /** The longest message a messageExpression may give (upstream's MaxEvaluatedMessageExpressionSizeBytes). */
@@ -156,25 +82,9 @@ function celType(v: unknown): string {
 export function evaluatePolicy(p: CompiledPolicy, inputs: Inputs, params: unknown, nsObject: unknown): Result {
   const failAction = p.failurePolicy !== 'Ignore';
   const base = { object: inputs.object, oldObject: inputs.oldObject, request: inputs.request, namespaceObject: nsObject, params, authorizer: inputs.authorizer };
-  if (p.matchConditions.length > 0) {
-    const ctx = { ...base, request: inputs.conditionRequest, namespaceObject: null };
-    const failures: string[] = [];
-    for (const c of p.matchConditions) {
-      let r: unknown;
-      try {
-        r = evaluate(c.expression, ctx);
-      } catch (e) {
-        if (!(e instanceof EvaluationFailure)) throw e;
-        failures.push(e.message);
-        continue;
-      }
-      if (r === false) return { decisions: [], refusals: [] };
-    }
-    if (failures.length > 0) {
-      if (!failAction) return { decisions: [], refusals: [] };
-      return { decisions: [{ deny: true, message: failures.length === 1 ? failures[0]! : `[${failures.join(', ')}]` }], refusals: [] };
-    }
-  }
+  const cond = conditionsMatch(p, base, inputs.conditionRequest);
+  if (cond === false) return { decisions: [], refusals: [] };
+  if (typeof cond === 'string') return { decisions: [{ deny: true, message: cond }], refusals: [] };
   const ctx: Record<string, unknown> = { ...base };
   ctx.variables = lazyVariables(p.variables, base);
   const decisions: Decision[] = [];
@@ -214,11 +124,8 @@ interface Refusal {
 }
 
 export function validatePolicies(ctx: PolicyContext, req: AdmissionRequest): void {
-  const hooks = ctx.source.hooks();
-  if (hooks.length === 0) return;
-  const a = attributesOf(req);
-  let eqs: readonly ResourceDef[] | undefined;
-  const m: Matching = { a, labelsOf: namespaceLabels(ctx.vc), equivalents: () => (eqs ??= equivalentResources(ctx.vc.registry, a.def)) };
+  if (ctx.source.hooks().length === 0) return;
+  const w = new PolicyWrite(ctx.vc, req);
   const refusals: Refusal[] = [];
   const configError = (p: CompiledPolicy, binding: string | undefined, why: string): void => {
     if (p.failurePolicy === 'Ignore') return;
@@ -227,77 +134,14 @@ export function validatePolicies(ctx: PolicyContext, req: AdmissionRequest): voi
       : `unrecognized failure policy: '${p.failurePolicy}'`;
     refusals.push({ policy: p.name, binding, message });
   };
-  // The CEL inputs per matched version, made on first use.
-  const inputs = new Map<ResourceDef, Inputs>();
-  let authorizer: AuthorizerValue | undefined;
-  const inputsFor = (def: ResourceDef): Inputs => {
-    let i = inputs.get(def);
-    if (!i) {
-      const review = { attributes: a, def, object: undefined, oldObject: undefined, user: req.user, dryRun: req.dryRun, options: req.options };
-      const { object: _o, oldObject: _p, ...shown } = admissionRequest('', review);
-      const request = celRequest(shown);
-      const conditionRequest = { ...request, resource: { group: a.def.group, version: a.def.version, resource: a.def.plural } };
-      i = {
-        // Another kind's object (a CONNECT's options, a Scale, a Binding ...) is shown as it is.
-        object: a.object ? toCel(a.kind ? a.object : convertObject(a.def, def, a.object)) : null,
-        oldObject: a.oldObject ? toCel(a.kind ? a.oldObject : convertObject(a.def, def, a.oldObject)) : null,
-        request: toCel(request), conditionRequest: toCel(conditionRequest),
-        authorizer: authorizer ??= new AuthorizerValue(ctx.vc.authorizer, req.user ?? SERVER_USER, {
-          group: a.def.group, resource: a.def.plural, subresource: a.subresource, namespace: a.namespace, name: a.name,
-        }),
-      };
-      inputs.set(def, i);
-    }
-    return i;
-  };
-  let nsObject: unknown;
-  const namespaceObjectOf = (): unknown => {
-    if (nsObject !== undefined) return nsObject;
-    // A Namespace's own write has none (its request names it as its namespace).
-    if (a.namespace === '' || (a.def.group === '' && a.def.version === 'v1' && a.def.kind === 'Namespace')) return (nsObject = null);
-    const nsDef = ctx.vc.registry.find('', 'v1', 'namespaces');
-    const ns = nsDef ? ctx.vc.store.peek(nsDef, undefined, a.namespace) : undefined;
-    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, a.namespace);
-    return (nsObject = toCel(namespaceObject(ns)));
-  };
-
-  for (const hook of hooks) {
-    const p = ctx.source.compile(hook.policy);
-    if (p.unusable) continue;
-    if (!p.matchConstraints) {
-      configError(p, undefined, 'policy contained no match constraints, a required field');
-      continue;
-    }
-    const matched = matches(p.matchConstraints, m);
-    if (matched === false) continue;
-    if (typeof matched === 'string') { configError(p, undefined, matched); continue; }
-    const paramDef = p.paramKind ? paramResource(ctx.vc, p.paramKind) : undefined;
-    if (paramDef instanceof ParamsError) { configError(p, undefined, paramDef.message); continue; }
-    for (const b of hook.bindings) {
-      if (b.matchResources) {
-        const bm = matches(b.matchResources, m);
-        if (bm === false) continue;
-        if (typeof bm === 'string') { configError(p, b.name, bm); continue; }
-      }
-      let params: Array<KubeObject | null>;
-      try {
-        params = collectParams(ctx.vc, p.paramKind, paramDef, b.paramRef, a.namespace);
-      } catch (e) {
-        if (!(e instanceof ParamsError)) throw e;
-        configError(p, b.name, e.message);
-        continue;
-      }
-      if (params.length === 0) continue;
-      const input = inputsFor(matched);
-      const ns = namespaceObjectOf();
-      for (const param of params) {
-        const r = evaluatePolicy(p, input, param === null ? null : toCel(param), ns);
-        applyResult(r, p, b, req, refusals);
-      }
-    }
+  for (const inv of invocations(w, ctx.source, configError)) {
+    const input = w.inputsFor(inv.matched);
+    const ns = w.namespaceObject();
+    const r = evaluatePolicy(inv.policy, input, inv.param === null ? null : toCel(inv.param), ns);
+    applyResult(r, inv.policy, inv.binding, req, refusals);
   }
   const first = refusals[0];
-  if (first) throw policyDenied(a, first.policy, first.binding, first.message, first.reason);
+  if (first) throw policyDenied(w.a, first.policy, first.binding, first.message, first.reason);
 }
 
 /** A binding's validationActions applied to what the evaluation found. */

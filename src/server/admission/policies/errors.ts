@@ -1,5 +1,6 @@
 // What a client is told when a ValidatingAdmissionPolicy refuses a write or
-// warns about it, in upstream's words (admission/plugin/policy/validating
+// warns about it (a MutatingAdmissionPolicy's failure: at the end), in
+// upstream's words (admission/plugin/policy/validating
 // dispatcher and policy_decision):
 //
 // - a refusal is admission's Forbidden error for the write (`RESOURCE "NAME"
@@ -49,4 +50,31 @@ export function policyDenied(a: Attributes, policy: string, binding: string | un
 
 export function policyWarning(policy: string, binding: string, why: string): string {
   return `Validation failed for ValidatingAdmissionPolicy '${policy}' with binding '${binding}': ${why}`;
+}
+
+/** A MutatingAdmissionPolicy's failure: of a binding's evaluation, or (binding undefined) of the policy's configuration. */
+export interface PolicyFailure {
+  readonly policy: string;
+  readonly binding: string | undefined;
+  readonly message: string;
+  /** The Status reason (Invalid for evaluation errors); undefined: Forbidden. */
+  readonly reason?: string;
+}
+
+/**
+ * The refusal of a write by MutatingAdmissionPolicies (upstream's generic
+ * policy dispatcher): admission's Forbidden error (403) whose message is the
+ * first failure's (`policy 'POLICY' with binding 'BINDING' denied request:
+ * WHY`, or `policy "POLICY" denied request: WHY`), its reason the first
+ * failure's (Forbidden when it has none), every failure a cause.
+ */
+export function mutatingPolicyDenied(a: Attributes, failures: readonly PolicyFailure[]): ApiError {
+  const text = (f: PolicyFailure) => (f.binding === undefined
+    ? `policy ${JSON.stringify(f.policy)} denied request: ${f.message}`
+    : `policy '${f.policy}' with binding '${f.binding}' denied request: ${f.message}`);
+  const first = failures[0]!;
+  const gr = { group: a.def.group, resource: a.def.plural };
+  return new ApiError(403, (first.reason ?? 'Forbidden') as StatusReason, text(first), {
+    name: nameOf(a), group: gr.group, kind: gr.resource, causes: failures.map((f) => ({ message: text(f) })),
+  });
 }

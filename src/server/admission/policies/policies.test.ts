@@ -8,15 +8,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKubevisorServer, type KubevisorServer } from '../../../cli/server-runtime.ts';
 import { ensurePki, type Pki } from '../../pki/pki.ts';
 import type { VirtualCluster } from '../../cluster.ts';
-import { upgrade, type Connected, type Refused } from '../testing.ts';
+import { apiClient, eventually, upgrade, type ApiAnswer, type Connected, type Refused } from '../testing.ts';
 
 const CLUSTER = 'policies';
 const API = `/clusters/${CLUSTER}`;
@@ -29,43 +27,8 @@ let vc: VirtualCluster;
 let port: number;
 
 type Json = Record<string, unknown>;
-interface Answer { status: number; headers: IncomingHttpHeaders; rawHeaders: string[]; body: string; json: Json }
-
-function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      host: '127.0.0.1', port, path: API + path, method, ca: pki.caCert, agent: false,
-      headers: { Authorization: 'Bearer admin-token', ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => {
-        let json: Json = {};
-        try { json = JSON.parse(text) as Json; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: text, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-async function ok(method: string, path: string, body?: unknown, contentType?: string): Promise<Json> {
-  const a = await call(method, path, body, contentType);
-  assert.ok(a.status < 300, `${method} ${path}: ${a.status} ${a.body}`);
-  return a.json;
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+type Answer = ApiAnswer;
+const { call, ok } = apiClient(() => ({ port, ca: pki.caCert, token: 'admin-token', prefix: API }));
 
 function warnings(a: Answer): string[] {
   return a.rawHeaders.flatMap((v, i) => (i % 2 === 1 && a.rawHeaders[i - 1]!.toLowerCase() === 'warning' ? [v] : []));

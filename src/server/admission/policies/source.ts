@@ -1,5 +1,5 @@
-// A cluster's ValidatingAdmissionPolicies and their bindings, kept from its
-// watch cache (scan once, then events): a write reads them without a list.
+// A cluster's ValidatingAdmissionPolicies (or MutatingAdmissionPolicies) and
+// their bindings, kept from its watch cache (scan once, then events): a write reads them without a list.
 // As upstream's policy source: a policy counts only with at least one
 // binding naming it, a binding only with its policy there; each policy's CEL
 // is compiled once per generation (a status write keeps it).
@@ -12,7 +12,7 @@ import type { KubeObject } from '../../../api/types.ts';
 import { resourcePrefix } from '../../../registry/generic/keys.ts';
 import type { CacheEvent, WatchCache } from '../../../registry/generic/watch-cache.ts';
 import type { ResourceDef } from '../../../registry/types.ts';
-import { compilePolicy, readBinding, type Binding, type CompiledPolicy } from './compile.ts';
+import { readBinding, type Binding } from './compile.ts';
 
 /** A policy with the bindings that name it. */
 export interface PolicyHook {
@@ -20,15 +20,18 @@ export interface PolicyHook {
   readonly bindings: readonly Binding[];
 }
 
-export class PolicySource {
+/** Policies of one kind with their bindings; `P`: a policy compiled (by `compile`). */
+export class PolicySource<P> {
   private readonly policies = new Map<string, KubeObject>();
   private readonly bindings = new Map<string, KubeObject>();
   private readonly readBindings = new WeakMap<KubeObject, Binding>();
-  private readonly compiled = new Map<string, { uid: string; generation: number; policy: CompiledPolicy }>();
+  private readonly compiled = new Map<string, { uid: string; generation: number; policy: P }>();
+  private readonly compilePolicy: (policy: KubeObject) => P;
   private sorted: readonly PolicyHook[] | undefined = [];
   private readonly stops: Array<() => void> = [];
 
-  constructor(cache: WatchCache, policyDef: ResourceDef | undefined, bindingDef: ResourceDef | undefined) {
+  constructor(cache: WatchCache, policyDef: ResourceDef | undefined, bindingDef: ResourceDef | undefined, compile: (policy: KubeObject) => P) {
+    this.compilePolicy = compile;
     for (const [def, set] of [[policyDef, this.policies], [bindingDef, this.bindings]] as const) {
       if (!def) continue;
       const prefix = resourcePrefix(def);
@@ -76,13 +79,13 @@ export class PolicySource {
   }
 
   /** The policy compiled: once per uid and generation. */
-  compile(policy: KubeObject): CompiledPolicy {
+  compile(policy: KubeObject): P {
     const name = policy.metadata.name ?? '';
     const uid = policy.metadata.uid ?? '';
     const generation = policy.metadata.generation ?? 0;
     const hit = this.compiled.get(name);
     if (hit && hit.uid === uid && hit.generation === generation) return hit.policy;
-    const compiled = compilePolicy(policy);
+    const compiled = this.compilePolicy(policy);
     this.compiled.set(name, { uid, generation, policy: compiled });
     return compiled;
   }

@@ -18,7 +18,6 @@
 import { ApiError, errors } from '../../../api/errors.ts';
 import type { KubeObject } from '../../../api/types.ts';
 import type { AdmissionRequest } from '../../../registry/generic/admission.ts';
-import { jsonEqual } from '../../../registry/generic/metadata.ts';
 import type { ResourceDef } from '../../../registry/types.ts';
 import type { VirtualCluster } from '../../cluster.ts';
 import { AnswerError, decodeAnswer, goSeconds, post, requestPath, TransportError, type HttpAnswer, type WebhookPost } from './client.ts';
@@ -28,6 +27,7 @@ import { evaluateMatchConditions } from './match-conditions.ts';
 import { applyJsonPatchTo, applyOptionsPatch, applyWebhookPatch, decodePatch } from './patch.ts';
 import { admissionRequest, admissionReview, celRequest, InvalidResponse, reviewVersion, verifyResponse, type AdmissionResponse, type ReviewInput } from './review.ts';
 import { attributesOf, namespaceLabels } from '../matching.ts';
+import { keepIdentity, mutationView, replaceInPlace } from '../mutation.ts';
 import { convertObject, equivalentResources, invocationFor, type Attributes, type Invocation } from './rules.ts';
 import { serviceHost, serviceRouteOf, type ServiceRoute } from './service.ts';
 import { reachableAddress } from './url-reach.ts';
@@ -190,45 +190,6 @@ export async function dispatchValidating(ctx: DispatchContext, req: AdmissionReq
   if (failures.length > 0) throw failures[0];
 }
 
-/** What the store set on a new object after upstream's mutating admission: webhooks see a create without them. */
-const SERVER_SET_ON_CREATE = ['uid', 'creationTimestamp', 'generation'] as const;
-
-/** The object a mutating webhook is sent, in the request's version. */
-function mutationView(req: AdmissionRequest, obj: KubeObject): KubeObject {
-  if (req.operation !== 'CREATE') return obj;
-  const metadata = { ...obj.metadata };
-  for (const k of SERVER_SET_ON_CREATE) delete metadata[k];
-  // A generated name is chosen after mutating admission upstream.
-  if (req.name === '' && metadata.generateName) delete metadata.name;
-  return { ...obj, metadata };
-}
-
-/** What a patch may not change of the write (or what it dropped): put back as the store has it. */
-function keepIdentity(req: AdmissionRequest, obj: KubeObject, patched: KubeObject): void {
-  const m = patched.metadata;
-  const o = obj.metadata;
-  patched.apiVersion = obj.apiVersion;
-  patched.kind = obj.kind;
-  if (req.def.scope === 'Namespaced') {
-    if (m.namespace === undefined || m.namespace === '') m.namespace = req.namespace;
-    else if (m.namespace !== req.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
-  } else {
-    delete m.namespace;
-  }
-  if (req.operation === 'CREATE') {
-    for (const k of SERVER_SET_ON_CREATE) {
-      if (o[k] === undefined) delete m[k];
-      else (m as Record<string, unknown>)[k] = o[k];
-    }
-    if (!m.name && o.name) m.name = o.name;
-    return;
-  }
-  for (const k of ['name', 'uid', 'creationTimestamp', 'resourceVersion'] as const) {
-    if (o[k] === undefined) delete m[k];
-    else (m as Record<string, unknown>)[k] = o[k];
-  }
-}
-
 /** Calls one mutating webhook; true when it changed req.object. */
 async function callMutating(ctx: DispatchContext, inv: Invocation, a: Attributes, req: AdmissionRequest): Promise<boolean> {
   const w = inv.webhook;
@@ -257,11 +218,7 @@ async function callMutating(ctx: DispatchContext, inv: Invocation, a: Attributes
     keepIdentity(req, obj, patched);
     req.def.strategy.defaults?.(patched);
   }
-  if (jsonEqual(patched, obj)) return false;
-  // The store keeps its object: it is changed in place.
-  for (const k of Object.keys(obj)) delete (obj as Record<string, unknown>)[k];
-  Object.assign(obj, patched);
-  return true;
+  return replaceInPlace(obj, patched);
 }
 
 export async function dispatchMutating(ctx: DispatchContext, req: AdmissionRequest): Promise<boolean> {

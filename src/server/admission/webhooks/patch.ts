@@ -35,7 +35,12 @@ export function decodePatch(bytes: Buffer): JsonPatch | string {
  * the kind cannot hold.
  */
 export function applyWebhookPatch(def: ResourceDef, obj: KubeObject, patch: JsonPatch): KubeObject {
-  let out: JsonValue = applied(obj, patch);
+  return readPatched(def, applied(obj, patch));
+}
+
+/** A patched object (of `def`'s version) read as the kind reads a body; a 500 InternalError when it holds a value the kind cannot. */
+export function readPatched(def: ResourceDef, patchedJson: { [key: string]: JsonValue }): KubeObject {
+  let out: JsonValue = patchedJson;
   const schema = def.schema?.();
   if (schema) {
     const typeError = def.custom ? undefined : findTypeError(schema, out, def.kind);
