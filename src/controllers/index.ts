@@ -128,6 +128,8 @@ export function startClusterControllers(vc: VirtualCluster, opts: StandaloneOpti
       return (c) => startHorizontalPodAutoscalerController(c, opts.horizontalPodAutoscaler);
     }),
     onFirst('admissionregistration.k8s.io', 'v1', 'validatingadmissionpolicies', async () => (await import('./admission/policy-status.ts')).startPolicyStatusController),
+    // The aggregator's: availability of APIServices, the Local APIServices of CRDs, extension-apiserver-authentication.
+    onFirst('apiregistration.k8s.io', 'v1', 'apiservices', async () => (await import('./apiregistration/index.ts')).startAPIServiceControllers),
   ];
   // Standalone mode: the scheduler and simulated nodes run the pods (and report their usage to the Metrics API).
   if (!opts.hosted) starters.push(startScheduler, startNodeLifecycleController, startSimulatedMetrics);

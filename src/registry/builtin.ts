@@ -10,7 +10,7 @@ import type { ResourceDef, Strategy } from './types.ts';
 import type { KubeObject } from '../api/types.ts';
 
 /** Groups whose machinery arrives in later work; not served yet. */
-const notYetServed = new Set(['apiregistration.k8s.io']);
+const notYetServed = new Set<string>();
 
 /** The finalizer a CRD gets on delete: its custom resources go before it does. */
 export const crdCleanupFinalizer = 'customresourcecleanup.apiextensions.k8s.io';

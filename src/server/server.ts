@@ -24,6 +24,7 @@ import { parseRequestInfo } from './request-info.ts';
 import { admitRequest } from './tenancy/limits.ts';
 import { FairDispatcher } from './tenancy/fair-queue.ts';
 import { installCodecs, protobufFor } from './codecs.ts';
+import { aggregatorOf } from './aggregator/index.ts';
 
 export interface RequestServices {
   /** The admin API, served at the root. */
@@ -104,6 +105,16 @@ async function handleUpgrade(services: RequestServices, req: IncomingMessage, so
   const who = await userOf(req, cluster);
   if (!who) throw errors.unauthorized();
   const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+  // A group/version an APIService backed by a Service serves: authorized here, then joined to its server.
+  const backend = info.kind === 'resource' ? aggregatorOf(cluster)?.backend(info.group, info.version) : undefined;
+  if (backend && info.kind === 'resource') {
+    const attrs = { verb: info.verb, group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
+    const decision = await cluster.authorizer.authorize(who, attrs);
+    if (!decision.allowed) throw forbiddenError(who, attrs, decision.reason);
+    const release = admitRequest(cluster, true);
+    socket.once('close', release);
+    return aggregatorOf(cluster)!.proxyUpgrade(backend, req, socket, head, who, rawClusterPath(url.pathname), url.searchParams);
+  }
   if (info.kind !== 'resource' || info.name === undefined || info.subresource === undefined) throw errors.badRequest('only exec, attach and portforward can be upgraded');
   const handler = cluster.upgrades.get(`${info.group}/${info.resource}/${info.subresource}`);
   if (!handler) throw errors.badRequest(`the ${info.subresource} subresource of ${info.resource} cannot be upgraded`);
@@ -120,6 +131,13 @@ async function handleUpgrade(services: RequestServices, req: IncomingMessage, so
   if (def) await admitConnect(cluster, { def, info, req, user: who });
   const query = new URL(req.url ?? '/', 'https://localhost').searchParams;
   await handler(req, socket, head, { namespace: info.namespace, name: info.name, query });
+}
+
+/** The raw (still escaped) path below `/clusters/NAME`, as an aggregated API's server gets it. */
+function rawClusterPath(pathname: string): string {
+  if (!pathname.startsWith('/clusters/')) return pathname;
+  const slash = pathname.indexOf('/', '/clusters/'.length);
+  return slash < 0 ? '/' : pathname.slice(slash);
 }
 
 /** Split `/clusters/NAME/rest` into the cluster and the path within it; other paths are the admin API's. */
@@ -179,11 +197,16 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
     // Discovery is a non-resource read: allowed to authenticated users by system:discovery.
     const d = await authorizer.authorize(user, { verb: 'get', path });
     if (!d.allowed) throw forbiddenError(user, { verb: 'get', path }, d.reason);
+    const agg = aggregatorOf(cluster);
+    if (agg?.active && (await agg.serveDiscovery(info, req, res, user, rawClusterPath(url.pathname), query, services.serverAddress))) return;
     const doc = discoveryDocument(cluster.registry, info.prefix, info.group, info.version, req.headers.accept, services.serverAddress);
     return writeObject(res, 200, doc.body, 'json', { 'Content-Type': doc.contentType, Vary: 'Accept' });
   }
-  const def = cluster.registry.find(info.group, info.version, info.resource);
-  if (!def) {
+  // A group/version an APIService backed by a Service serves goes to its server (before the cluster's own resources).
+  const aggregator = aggregatorOf(cluster);
+  const backend = aggregator?.backend(info.group, info.version);
+  const def = backend ? undefined : cluster.registry.find(info.group, info.version, info.resource);
+  if (!def && !backend) {
     req.resume();
     throw errors.pathNotFound();
   }
@@ -196,6 +219,10 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
     req.resume();
     throw forbiddenError(user, attrs, decision.reason);
   }
+  if (backend) return aggregator!.proxy(backend, req, res, user, rawClusterPath(url.pathname), query);
+  if (!def) throw errors.pathNotFound();
+  // The Local APIServices are made when first asked for.
+  if (def.group === 'apiregistration.k8s.io' && aggregator) await aggregator.ensureLocal();
   try {
     await protobufFor(req.headers['content-type'], req.headers.accept);
     await serveResource({ req, res, query, info, def, cluster, user, authorizer, tokens });

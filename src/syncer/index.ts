@@ -24,6 +24,8 @@ import { hostWebhookRoute } from './webhooks.ts';
 import { attachHostMetrics } from './metrics.ts';
 import { setServiceRoute } from '../server/admission/webhooks/index.ts';
 import { hostName, standsFor } from './translate/index.ts';
+import { setServiceDialer } from '../server/service-dial.ts';
+import { connectedHost, hostServiceDialer, syncingHost, type DialHost } from './service-dialer.ts';
 
 export type { SyncerOptions } from './context.ts';
 
@@ -199,6 +201,12 @@ export class Syncer {
     });
     // So do admission webhooks named by a Service.
     const unrouteWebhooks = setServiceRoute(vc, hostWebhookRoute(vc, resolveService));
+    // The API server's own connections to the cluster's Services (aggregated APIs) tunnel to the host pods.
+    let standbyHost: DialHost | undefined;
+    const unsetDialer = setServiceDialer(vc, hostServiceDialer(vc, () => {
+      const cs = this.clusters.get(vc.name);
+      return cs ? syncingHost(cs.ctx) : standbyHost;
+    }));
     // The Metrics API answers from the host's (kubectl top).
     const unsetMetrics = attachHostMetrics(vc, () => this.clusters.get(vc.name)?.ctx);
     this.startDns();
@@ -218,7 +226,8 @@ export class Syncer {
             // The Lease lives in the host namespace: it must exist before anyone can lead there.
             await link.conn.ensureNamespace(host.namespace);
             releaseLead ??= lead.hold();
-            // Another replica may lead: services are still made on the host, in admission.
+            // Another replica may lead: services are still made on the host, in admission, and reached through it.
+            standbyHost = connectedHost(link.conn, host.namespace, vc.name);
             standby = hostServiceAdmission({ name: vc.name, hostNamespace: host.namespace, conn: link.conn,
               hosts: { services: { get: () => undefined } }, enqueue: () => {} } as unknown as SyncContext);
             if (!lead.isLeader) this.setHealth(vc.name, { state: 'Connecting', since: Date.now(), message: 'another kubevisor replica syncs this host namespace' });
@@ -246,9 +255,11 @@ export class Syncer {
           if (abort.signal.aborted) return;
           if (this.clusters.get(vc.name) === cs) this.clusters.delete(vc.name);
           current = undefined;
+          standbyHost = undefined;
           await cs.stop();
           cs.release();
         } catch (e) {
+          standbyHost = undefined;
           link?.release();
           if (cs) { await cs.stop(); cs.release(); current = undefined; }
           this.setHealth(vc.name, { state: 'Retrying', since: Date.now(), message: (e as Error).message });
@@ -266,6 +277,8 @@ export class Syncer {
       const i = vc.store.admission.indexOf(admission);
       if (i >= 0) vc.store.admission.splice(i, 1);
       unrouteWebhooks();
+      unsetDialer();
+      standbyHost = undefined;
       unsetMetrics();
       await started;
       const cs = current;

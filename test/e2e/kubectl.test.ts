@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { startKubevisor, type Kubevisor } from '../support/kubevisor.ts';
 import { kubectlFor } from '../support/kubectl.ts';
 import { issueCertificate, newKeyPair, privateKeyPem } from '../../src/server/pki/certificate.ts';
+import { startDemoApiServer, DEMO_GROUP, type DemoApiServer } from '../support/demo-apiserver.ts';
 
 let kv: Kubevisor;
 
@@ -387,6 +388,71 @@ describe('validating admission policies', { concurrency: false }, () => {
   });
 });
 
+describe('mutating admission policies', { concurrency: false }, () => {
+  const ns = 'e2e-mutating';
+  const policy = {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingAdmissionPolicy', metadata: { name: 'e2e-defaults' },
+    spec: {
+      failurePolicy: 'Fail',
+      reinvocationPolicy: 'IfNeeded',
+      matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments'] }] },
+      mutations: [
+        {
+          patchType: 'ApplyConfiguration',
+          applyConfiguration: {
+            expression: `Object{
+              metadata: Object.metadata{labels: {"mutated-by": "e2e-defaults"}},
+              spec: Object.spec{replicas: object.spec.replicas < 2 ? 2 : object.spec.replicas, template: Object.spec.template{spec: Object.spec.template.spec{
+                containers: object.spec.template.spec.containers.map(c, Object.spec.template.spec.containers{name: c.name, env: [Object.spec.template.spec.containers.env{name: "INJECTED", value: "yes"}]})
+              }}}
+            }`,
+          },
+        },
+        {
+          patchType: 'JSONPatch',
+          jsonPatch: {
+            expression: `has(object.metadata.annotations)
+              ? [JSONPatch{op: "add", path: "/metadata/annotations/" + jsonpatch.escapeKey("example.com/team"), value: "e2e"}]
+              : [JSONPatch{op: "add", path: "/metadata/annotations", value: {"example.com/team": "e2e"}}]`,
+          },
+        },
+      ],
+    },
+  };
+  const binding = {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingAdmissionPolicyBinding', metadata: { name: 'e2e-defaults-binding' },
+    spec: { policyName: 'e2e-defaults', matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
+  };
+
+  test('kubectl apply a policy and its binding: kubectl create deployment is mutated; without the binding it is not', async () => {
+    const k = kubectlFor(kv, 'dispatcher');
+    await k.ok(['create', 'namespace', ns]);
+    const applied = await k.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }));
+    assert.match(applied, /mutatingadmissionpolicy.admissionregistration.k8s.io\/e2e-defaults created/);
+    assert.match(applied, /mutatingadmissionpolicybinding.admissionregistration.k8s.io\/e2e-defaults-binding created/);
+    try {
+      assert.match(await k.ok(['create', 'deployment', 'web', '--image=nginx:1.25', '--replicas=1', '-n', ns]), /deployment.apps\/web created/);
+      const get = (name: string, path: string) => k.ok(['get', 'deployment', name, '-n', ns, '-o', `jsonpath=${path}`]);
+      assert.equal(await get('web', '{.metadata.labels.mutated-by}'), 'e2e-defaults');
+      assert.equal(await get('web', '{.spec.replicas}'), '2');
+      assert.equal(await get('web', '{.spec.template.spec.containers[0].env[0].name}={.spec.template.spec.containers[0].env[0].value}'), 'INJECTED=yes');
+      assert.equal(await get('web', '{.metadata.annotations.example\\.com/team}'), 'e2e');
+      // The floor holds on updates (kubectl scale goes through deployments/scale, which the policy does not match; an edit does).
+      await k.ok(['patch', 'deployment', 'web', '-n', ns, '--type=merge', '-p', '{"spec":{"replicas":0}}']);
+      assert.equal(await get('web', '{.spec.replicas}'), '2');
+    } finally {
+      await k.ok(['delete', 'mutatingadmissionpolicybinding', 'e2e-defaults-binding']);
+    }
+    try {
+      // Gone with its binding.
+      await k.ok(['create', 'deployment', 'plain', '--image=nginx:1.25', '--replicas=1', '-n', ns]);
+      assert.equal(await k.ok(['get', 'deployment', 'plain', '-n', ns, '-o', 'jsonpath={.spec.replicas}/{.metadata.labels.mutated-by}']), '1/');
+    } finally {
+      await k.ok(['delete', 'mutatingadmissionpolicy', 'e2e-defaults']);
+    }
+  });
+});
+
 async function waitFor(cond: () => boolean, ms: number, msg: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -394,3 +460,88 @@ async function waitFor(cond: () => boolean, ms: number, msg: () => string): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The first defined value `fn` gives, retried until `ms` have passed. */
+async function eventually<T>(fn: () => Promise<T | undefined>, ms: number, msg: () => string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) assert.fail(msg());
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('aggregated APIs', { concurrency: false }, () => {
+  const ns = 'e2e-aggregation';
+  let demo: DemoApiServer;
+
+  // An extension API server of the test's own (HTTPS, its own serving CA, front-proxy client certificates only),
+  // behind a Service of a simulated pod whose port-forward annotation names it.
+  before(async () => { demo = await startDemoApiServer({ namespace: ns, name: 'demo' }); });
+  after(async () => { await demo?.close(); });
+
+  test('an APIService backed by a Service: available, discovered, proxied with the caller, RBAC first, 503 once down', async () => {
+    const k = kubectlFor(kv, '1.33');
+    await k.ok(['create', 'namespace', ns]);
+    const objects = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'demo', namespace: ns }, spec: { replicas: 1, selector: { matchLabels: { app: 'demo' } }, template: {
+        metadata: { labels: { app: 'demo' }, annotations: { 'kubevisor.dev/port-forward-8443': `127.0.0.1:${demo.port}` } },
+        spec: { containers: [{ name: 'api', image: 'example/demo-apiserver:1', ports: [{ containerPort: 8443 }] }] } } } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'demo', namespace: ns }, spec: { selector: { app: 'demo' }, ports: [{ name: 'https', port: 443, targetPort: 8443 }] } },
+      { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: `v1.${DEMO_GROUP}` }, spec: {
+        group: DEMO_GROUP, version: 'v1', groupPriorityMinimum: 1000, versionPriority: 15, service: { namespace: ns, name: 'demo' },
+        caBundle: Buffer.from(demo.caPem).toString('base64') } },
+    ];
+    const applied = await k.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+    assert.match(applied, new RegExp(`apiservice.apiregistration.k8s.io/v1.${DEMO_GROUP.replace(/\./g, '\\.')} created`));
+    // What the extension server trusts comes from the cluster, as delegated authentication reads it.
+    const cm = await eventually(async () => {
+      const r = await k.run(['get', 'configmap', 'extension-apiserver-authentication', '-n', 'kube-system', '-o', 'json']);
+      return r.code === 0 ? JSON.parse(r.stdout) as { data: Record<string, string> } : undefined;
+    }, 20_000, () => 'extension-apiserver-authentication was not published');
+    assert.equal(cm.data['requestheader-allowed-names'], '["front-proxy-client"]');
+    demo.setRequestHeaderCA(cm.data['requestheader-client-ca-file']!);
+
+    const row = await eventually(async () => {
+      const out = await k.ok(['get', 'apiservice', `v1.${DEMO_GROUP}`]);
+      const r = rowOf(out, `v1.${DEMO_GROUP}`);
+      return r?.[2] === 'True' ? { out, r } : undefined;
+    }, 30_000, () => 'the APIService did not become available');
+    assert.deepEqual(header(row.out), ['NAME', 'SERVICE', 'AVAILABLE', 'AGE']);
+    assert.deepEqual(row.r.slice(0, 3), [`v1.${DEMO_GROUP}`, `${ns}/demo`, 'True']);
+    assert.deepEqual(rowOf(await k.ok(['get', 'apiservice', 'v1.apps']), 'v1.apps')?.slice(0, 3), ['v1.apps', 'Local', 'True']);
+
+    const resources = await k.ok(['api-resources', `--api-group=${DEMO_GROUP}`]);
+    assert.match(resources, new RegExp(`^widgets\\s+wd\\s+${DEMO_GROUP.replace(/\./g, '\\.')}/v1\\s+true\\s+Widget$`, 'm'));
+
+    const table = await k.ok(['get', 'widgets', '-n', ns]);
+    assert.deepEqual(header(table), ['NAME', 'AGE']);
+    assert.ok(rowOf(table, 'w1') && rowOf(table, 'w2'), table);
+    const list = JSON.parse(await k.ok(['get', 'widgets', '-n', ns, '-o', 'json'])) as { items: Array<{ spec: { seenUser: string; seenGroups: string[] } }> };
+    assert.equal(list.items[0]!.spec.seenUser, 'kubevisor-admin');
+    assert.deepEqual(list.items[0]!.spec.seenGroups, ['system:masters', 'system:authenticated']);
+    assert.ok(demo.seen.every((s) => s.authorization === undefined), 'the client\'s credentials never reach the backend');
+    assert.equal(await k.ok(['get', 'widget', 'w2', '-n', ns, '-o', 'jsonpath={.metadata.name}']), 'w2');
+
+    // A user without RBAC on widgets: refused by kubevisor, the backend never asked.
+    const asked = demo.seen.length;
+    const denied = await k.run(['get', 'widgets', '-n', ns, '--as=jane']);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, new RegExp(`Error from server \\(Forbidden\\): widgets\\.${DEMO_GROUP.replace(/\./g, '\\.')} is forbidden: User "jane" cannot list resource "widgets" in API group "${DEMO_GROUP.replace(/\./g, '\\.')}" in the namespace "${ns}"`));
+    assert.equal(demo.seen.length, asked);
+
+    // The backend stops: the availability check fails, and requests get the aggregator's 503.
+    await demo.close();
+    const down = await eventually(async () => {
+      const r = rowOf(await k.ok(['get', 'apiservice', `v1.${DEMO_GROUP}`]), `v1.${DEMO_GROUP}`);
+      if (r?.[2] === 'False (FailedDiscoveryCheck)') return r;
+      await k.run(['get', 'widgets', '-n', ns]);
+      return undefined;
+    }, 45_000, () => 'the APIService did not become unavailable');
+    assert.equal(down[1], `${ns}/demo`);
+    const unavailable = await k.run(['get', 'widgets', '-n', ns]);
+    assert.equal(unavailable.code, 1);
+    assert.match(unavailable.stderr, /Error from server \(ServiceUnavailable\): the server is currently unable to handle the request/);
+  });
+});

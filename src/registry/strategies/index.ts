@@ -8,6 +8,7 @@
 import { nameIsDNSSubdomain } from '../../api/validation/names.ts';
 import type { Strategy } from '../types.ts';
 import { admissionPolicyStrategies } from './admissionregistration-policies.ts';
+import { apiServiceStrategy } from './apiregistration-apiservice.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './admissionregistration-webhooks.ts';
 import { controllerRevisionStrategy } from './apps-controllerrevision.ts';
 import { daemonSetStrategy } from './apps-daemonset.ts';
@@ -95,6 +96,7 @@ const byGroupKind: Record<string, Strategy> = {
   'certificates.k8s.io/CertificateSigningRequest': csrStrategy,
   'flowcontrol.apiserver.k8s.io/FlowSchema': flowSchemaStrategy,
   'flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration': priorityLevelConfigurationStrategy,
+  'apiregistration.k8s.io/APIService': apiServiceStrategy,
   ...admissionPolicyStrategies,
   ...storageExtrasStrategies,
 };

@@ -167,8 +167,8 @@ export const priorityLevelConfigurationTable: TableDef = {
 export const apiServiceTable: TableDef = {
   columns: [
     nameColumn('Name of the API service, version.group.'),
-    column('Service', 'string', 'Service that serves the API, or Local.'),
-    column('Available', 'string', 'Whether the API is reachable, with the reason when not.'),
+    column('Service', 'string', 'The reference to the service that hosts this API endpoint.'),
+    column('Available', 'string', 'Whether this service is available.'),
     ageColumn(),
   ],
   cells(obj, now) {

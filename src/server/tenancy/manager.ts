@@ -23,6 +23,8 @@ import { attachPodBinding } from '../pod-binding.ts';
 import { attachMetricsApi, metricsResources } from '../metrics/index.ts';
 import { installAdmissionPolicies } from '../admission/policies/index.ts';
 import { installAdmissionWebhooks } from '../admission/webhooks/index.ts';
+import { installAggregator } from '../aggregator/index.ts';
+import { loadFrontProxy, setFrontProxySource } from '../aggregator/front-proxy.ts';
 import { versionInfo } from '../version.ts';
 import { readSigningKeySync, signingKeyPath } from '../serviceaccounts/keys.ts';
 import { ClusterPki, type ClusterCredentials, type RootClientCA } from './cluster-pki.ts';
@@ -327,6 +329,9 @@ export class ClusterManager {
     // Admission webhooks reach Services as pods/proxy reaches pods (a synced cluster's syncer routes them to its host).
     installAdmissionWebhooks(vc, { hostAccess: this.opts.podHostAccess ?? false, signal: r.streams.signal });
     attachPodBinding(vc);
+    // API aggregation: APIServices backed by Services reached as webhooks reach them; the front-proxy credentials kept beside the others.
+    installAggregator(vc, { hostAccess: this.opts.podHostAccess ?? false, signal: r.streams.signal });
+    setFrontProxySource(vc, () => loadFrontProxy(pki.dir, r.name));
     // The Metrics API; its source (simulated kubelets, or the host) comes with the controllers or the syncer.
     attachMetricsApi(vc);
     try {
