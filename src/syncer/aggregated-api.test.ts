@@ -106,7 +106,7 @@ test('an APIService backed by a synced pod: available, in discovery, and its res
     const a = await ok('GET', `/apis/apiregistration.k8s.io/v1/apiservices/v1.${DEMO_GROUP}`);
     return available(a)?.status === 'True' ? a : undefined;
   }, 'the APIService available', 60_000);
-  assert.equal(available(svc).reason, 'Passed');
+  assert.equal(available(svc)?.reason, 'Passed');
 
   const groups = (await ok('GET', '/apis')).groups as Json[];
   assert.ok(groups.some((g) => g.name === DEMO_GROUP), 'the aggregated group is in discovery');

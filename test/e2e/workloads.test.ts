@@ -344,4 +344,18 @@ describe('scheduling: pod anti-affinity, topology spread, preemption', { concurr
     assert.match(failed, /^0\/3 nodes are available: 1 Insufficient cpu, 2 node\(s\) didn't match Pod's node affinity\/selector\./);
     await k().ok(['delete', 'pod', 'high', '-n', ns]);
   });
+
+  test('Priority admission: the system classes exist, a pod gets its class\'s value, an unknown class is refused', async () => {
+    const classes = await k().ok(['get', 'priorityclasses', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.value}{"\\n"}{end}']);
+    assert.match(classes, /^system-cluster-critical=2000000000$/m);
+    assert.match(classes, /^system-node-critical=2000001000$/m);
+    await k().ok(['run', 'prio', '-n', ns, '--image=nginx', '--overrides={"spec":{"priorityClassName":"e2e-high"}}']);
+    assert.equal(await k().ok(['get', 'pod', 'prio', '-n', ns, '-o', 'jsonpath={.spec.priority} {.spec.preemptionPolicy}']), '100000 PreemptLowerPriority');
+    await k().ok(['run', 'plain', '-n', ns, '--image=nginx']);
+    assert.equal(await k().ok(['get', 'pod', 'plain', '-n', ns, '-o', 'jsonpath={.spec.priority} {.spec.preemptionPolicy}']), '0 PreemptLowerPriority');
+    const refused = await k().run(['run', 'unknown', '-n', ns, '--image=nginx', '--overrides={"spec":{"priorityClassName":"no-such-class"}}']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), 'Error from server (Forbidden): pods "unknown" is forbidden: no PriorityClass with name no-such-class was found');
+    await k().ok(['delete', 'pod', 'prio', 'plain', '-n', ns, '--wait=false']);
+  });
 });

@@ -1,11 +1,13 @@
-// LimitRanger and ResourceQuota as admission plugins of the generic store
-// (vc.store.admission), so every create and update passes them, whoever
-// writes: clients and controllers alike. LimitRanger admits (defaults and
-// checks before mutating webhooks), ResourceQuota validates (after them).
+// LimitRanger, Priority and ResourceQuota as admission plugins of the generic
+// store (vc.store.admission), so every create and update passes them, whoever
+// writes: clients and controllers alike. LimitRanger and Priority admit
+// (defaults and checks before mutating webhooks), ResourceQuota validates
+// (after them).
 
 import type { AdmissionPlugin } from '../../registry/generic/admission.ts';
 import type { ControllerContext } from '../context.ts';
 import { admitLimitRange } from './limitrange.ts';
+import { priorityAdmission } from './priority.ts';
 import { admitQuota, quotaAborted } from './quota.ts';
 
 export function limitRangerAdmission(ctx: ControllerContext): AdmissionPlugin {
@@ -31,11 +33,12 @@ export function resourceQuotaAdmission(ctx: ControllerContext): AdmissionPlugin 
 }
 
 /**
- * Add LimitRanger and ResourceQuota to the end of the store's admission chain
- * (quota last, as upstream orders them); returns a function that removes them.
+ * Add LimitRanger, Priority and ResourceQuota to the end of the store's
+ * admission chain (quota last, as upstream orders them); returns a function
+ * that removes them.
  */
 export function installPolicyAdmission(ctx: ControllerContext): () => void {
-  const plugins = [limitRangerAdmission(ctx), resourceQuotaAdmission(ctx)];
+  const plugins = [limitRangerAdmission(ctx), priorityAdmission(ctx.vc), resourceQuotaAdmission(ctx)];
   ctx.vc.store.admission.push(...plugins);
   return () => {
     for (const p of plugins) {

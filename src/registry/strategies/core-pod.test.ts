@@ -28,8 +28,8 @@ test('a realistic pod is valid and gets the server defaults', () => {
   assert.equal(spec.schedulerName, 'default-scheduler');
   assert.deepEqual(spec.securityContext, {});
   assert.equal(spec.enableServiceLinks, true);
-  assert.equal(spec.priority, 0);
-  assert.equal(spec.preemptionPolicy, 'PreemptLowerPriority');
+  // priority and preemptionPolicy come from the Priority admission plugin (controllers/policy/priority.ts).
+  assert.equal(spec.priority, undefined);
   assert.equal(spec.serviceAccountName, 'default');
   assert.equal(spec.serviceAccount, 'default');
   assert.deepEqual(spec.tolerations, [

@@ -16,7 +16,7 @@ import { cmpQuantity, isZeroQuantity, parseQuantity } from '../../api/validation
 import type { Quantity } from '../../api/validation/quantity.ts';
 import type { Strategy, SubresourceWrite } from '../types.ts';
 import { asObj, field, metaOf, validateMeta, validateMetaUpdate } from './common.ts';
-import { admitDefaultTolerations, admitPriority, admitServiceAccount } from './pod-admission.ts';
+import { admitDefaultTolerations, admitServiceAccount } from './pod-admission.ts';
 import { defaultPodOnlySpec, defaultPodSpec } from './pod-defaults.ts';
 import { deepCopy } from '../../api/json-copy.ts';
 
@@ -86,7 +86,6 @@ function prepareForCreate(obj: KubeObject): void {
   const spec = field(obj, 'spec');
   if (!spec) return;
   admitServiceAccount(asObj(obj), spec);
-  admitPriority(spec);
   admitDefaultTolerations(spec);
   defaults(obj);
   const status: Obj = { phase: 'Pending', qosClass: computeQOSClass(spec) };
@@ -249,6 +248,14 @@ export const podStrategy: Strategy = {
   prepareForUpdate(obj, old) {
     if (old.status === undefined) delete obj.status;
     else obj.status = deepCopy(old.status);
+    // What Priority admission set at create stays when an update leaves it out (as upstream's
+    // plugin keeps it; here before validation, which refuses any other change to it).
+    const spec = field(obj, 'spec');
+    const was = field(old, 'spec');
+    if (spec && was) {
+      if ((spec.priority === undefined || spec.priority === null) && was.priority !== undefined) spec.priority = was.priority;
+      if ((spec.preemptionPolicy === undefined || spec.preemptionPolicy === null) && was.preemptionPolicy !== undefined) spec.preemptionPolicy = was.preemptionPolicy;
+    }
   },
   validate,
   validateCreate,

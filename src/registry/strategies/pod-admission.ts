@@ -2,10 +2,10 @@
 // created pod looks like one from a real cluster:
 //  - ServiceAccount: serviceAccountName "default" and the projected
 //    kube-api-access-xxxxx token volume mounted in each container;
-//  - Priority: priority 0 (or the system classes' values) and preemptionPolicy;
 //  - DefaultTolerationSeconds: 300s tolerations for not-ready and unreachable nodes.
 // These run on create only. They assume every ServiceAccount automounts its token
-// and no PriorityClass is marked globalDefault (the store is not consulted).
+// (the store is not consulted). Priority needs the cluster's PriorityClasses: it is
+// an admission plugin of the store (controllers/policy/priority.ts).
 
 import { randomBytes } from 'node:crypto';
 import { isObj, objsAt, strAt } from '../../api/validation/json.ts';
@@ -53,24 +53,6 @@ export function admitServiceAccount(pod: Obj, spec: Obj): void {
     if (c.volumeMounts === undefined || c.volumeMounts === null) c.volumeMounts = [];
     if (Array.isArray(c.volumeMounts)) c.volumeMounts.push({ name, readOnly: true, mountPath: serviceAccountMountPath });
   }
-}
-
-const systemPriorities: Record<string, number> = {
-  'system-node-critical': 2000001000,
-  'system-cluster-critical': 2000000000,
-};
-
-/** Priority admission: resolve the pod's priority from its class. */
-export function admitPriority(spec: Obj): void {
-  const cls = strAt(spec.priorityClassName) ?? '';
-  if (cls === '') {
-    if (spec.priority === undefined || spec.priority === null) spec.priority = 0;
-  } else if (Object.hasOwn(systemPriorities, cls)) {
-    spec.priority = systemPriorities[cls];
-  } else {
-    return; // a user-defined class: its value lives in the store
-  }
-  if (spec.preemptionPolicy === undefined || spec.preemptionPolicy === null) spec.preemptionPolicy = 'PreemptLowerPriority';
 }
 
 /** DefaultTolerationSeconds admission. */
