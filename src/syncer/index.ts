@@ -20,9 +20,7 @@ import { startDnsServer, type DnsServer } from './dns/server.ts';
 import { canonicalIP } from './dns/ip.ts';
 import { attachHostPodStreams } from './streams.ts';
 import type { ResolveHostService } from './streams-proxy.ts';
-import { hostWebhookRoute } from './webhooks.ts';
 import { attachHostMetrics } from './metrics.ts';
-import { setServiceRoute } from '../server/admission/webhooks/index.ts';
 import { hostName, standsFor } from './translate/index.ts';
 import { setServiceDialer } from '../server/service-dial.ts';
 import { connectedHost, hostServiceDialer, syncingHost, type DialHost } from './service-dialer.ts';
@@ -199,9 +197,8 @@ export class Syncer {
       // services/proxy goes to the host Service.
       resolveService,
     });
-    // So do admission webhooks named by a Service.
-    const unrouteWebhooks = setServiceRoute(vc, hostWebhookRoute(vc, resolveService));
-    // The API server's own connections to the cluster's Services (aggregated APIs) tunnel to the host pods.
+    // The API server's own connections to the cluster's Services (aggregated APIs, admission
+    // webhooks named by a Service) tunnel to the host pods.
     let standbyHost: DialHost | undefined;
     const unsetDialer = setServiceDialer(vc, hostServiceDialer(vc, () => {
       const cs = this.clusters.get(vc.name);
@@ -276,7 +273,6 @@ export class Syncer {
       this.setHealth(vc.name, undefined);
       const i = vc.store.admission.indexOf(admission);
       if (i >= 0) vc.store.admission.splice(i, 1);
-      unrouteWebhooks();
       unsetDialer();
       standbyHost = undefined;
       unsetMetrics();

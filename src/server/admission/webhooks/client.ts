@@ -12,8 +12,11 @@
 // certificate: x509: ...`; a non-2xx answer: its Status message, or
 // client-go's generic text for the code.
 
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { posix } from 'node:path';
 import { ApiError } from '../../../api/errors.ts';
 import { DialError, dialErrorText } from '../../streaming/proxy.ts';
@@ -67,8 +70,41 @@ export function transportText(e: unknown, ep: Pick<Endpoint, 'host' | 'port' | '
   return dialErrorText(e, ep.host, ep.port);
 }
 
+/**
+ * POST to `ep` over a connection `dial` opens (a Service reached through the
+ * cluster's dialer): TLS over it for `ep.serverName` with `ep.ca`, then the
+ * request; one connection per call. Failures as post()'s.
+ */
+export async function postOver(dial: (signal: AbortSignal) => Promise<Duplex>, ep: Endpoint, p: WebhookPost): Promise<HttpAnswer> {
+  if (p.signal.aborted) throw new TransportError('context deadline exceeded');
+  let raw: Duplex;
+  try {
+    raw = await dial(p.signal);
+  } catch (e) {
+    throw new TransportError(p.signal.aborted ? 'context deadline exceeded' : (e as Error)?.message ?? String(e));
+  }
+  const tls = tlsConnect({ socket: raw, servername: isIP(ep.serverName) === 0 ? ep.serverName : undefined, ca: ep.ca, ALPNProtocols: ['http/1.1'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(new Error('aborted'));
+      p.signal.addEventListener('abort', onAbort, { once: true });
+      tls.once('secureConnect', () => { p.signal.removeEventListener('abort', onAbort); resolve(); });
+      tls.once('error', (e) => { p.signal.removeEventListener('abort', onAbort); reject(e); });
+    });
+  } catch (e) {
+    tls.destroy();
+    raw.destroy();
+    throw new TransportError(p.signal.aborted ? 'context deadline exceeded' : transportText(e, ep));
+  }
+  try {
+    return await post(ep, p, tls);
+  } finally {
+    tls.destroy();
+  }
+}
+
 /** POST to `ep`; resolves with the whole answer, rejects with the transport failure in Go's words (a TransportError). */
-export function post(ep: Endpoint, p: WebhookPost): Promise<HttpAnswer> {
+export function post(ep: Endpoint, p: WebhookPost, over?: TLSSocket): Promise<HttpAnswer> {
   return new Promise<HttpAnswer>((resolve, reject) => {
     if (p.signal.aborted) { reject(new TransportError('context deadline exceeded')); return; }
     let settled = false;
@@ -78,13 +114,8 @@ export function post(ep: Endpoint, p: WebhookPost): Promise<HttpAnswer> {
       p.signal.removeEventListener('abort', onAbort);
       reject(new TransportError(p.signal.aborted ? 'context deadline exceeded' : transportText(e, ep)));
     };
-    const req = httpsRequest({
-      host: ep.host, port: ep.port, method: 'POST', path: p.path, agent,
-      // The certificate is checked for the server name (the Service's DNS name, the URL's host), not the address dialed.
-      servername: isIP(ep.serverName) === 0 ? ep.serverName : undefined,
-      ca: ep.ca,
-      headers: { ...p.headers, Host: ep.hostHeader, 'Content-Length': String(p.body.length) },
-    }, (res) => {
+    const headers = { ...p.headers, Host: ep.hostHeader, 'Content-Length': String(p.body.length) };
+    const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', fail);
@@ -94,7 +125,13 @@ export function post(ep: Endpoint, p: WebhookPost): Promise<HttpAnswer> {
         p.signal.removeEventListener('abort', onAbort);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
       });
-    });
+    };
+    const req = over ? httpRequest({ method: 'POST', path: p.path, createConnection: () => over, headers }, onResponse) : httpsRequest({
+      host: ep.host, port: ep.port, method: 'POST', path: p.path, agent,
+      // The certificate is checked for the server name (the Service's DNS name, the URL's host), not the address dialed.
+      servername: isIP(ep.serverName) === 0 ? ep.serverName : undefined,
+      ca: ep.ca, headers,
+    }, onResponse);
     const onAbort = (): void => { req.destroy(); fail(new Error('aborted')); };
     p.signal.addEventListener('abort', onAbort, { once: true });
     req.on('error', fail);

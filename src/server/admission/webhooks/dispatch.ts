@@ -29,7 +29,8 @@ import { admissionRequest, admissionReview, celRequest, InvalidResponse, reviewV
 import { attributesOf, namespaceLabels } from '../matching.ts';
 import { keepIdentity, mutationView, replaceInPlace } from '../mutation.ts';
 import { convertObject, equivalentResources, invocationFor, type Attributes, type Invocation } from './rules.ts';
-import { serviceHost, serviceRouteOf, type ServiceRoute } from './service.ts';
+import { serviceDialerOf } from '../../service-dial.ts';
+import { dialedRoute, serviceHost, serviceRouteOf, type ServiceRoute } from './service.ts';
 import { reachableAddress } from './url-reach.ts';
 
 export interface DispatchContext {
@@ -96,7 +97,8 @@ function target(ctx: DispatchContext, w: Webhook): { url: string; send: (p: Webh
   if (cc.service) {
     const s = cc.service;
     const path = requestPath(s.path) + timeout;
-    const route = serviceRouteOf(ctx.vc) ?? ctx.defaultRoute;
+    const dialer = serviceDialerOf(ctx.vc);
+    const route = serviceRouteOf(ctx.vc) ?? (dialer ? dialedRoute(dialer) : ctx.defaultRoute);
     return { url: `https://${serviceHost(s)}:${s.port}${path}`, send: (p) => route(s, cc.caBundle, { ...p, path }) };
   }
   if (cc.url === undefined) throw new CallingError(w.name, 'could not get REST client: webhook configuration must have either service or URL');

@@ -7,9 +7,10 @@
 //   the local address the pod's `kubevisor.dev/port-forward-<port>`
 //   annotation names; HTTPS to it with the server name `NAME.NAMESPACE.svc`
 //   and the caBundle.
-// - A cluster whose pods run elsewhere (synced to a host cluster) sets a
-//   route of its own (setServiceRoute): the syncer's goes through the host's
-//   services/proxy.
+// - A cluster whose pods run elsewhere (synced to a host cluster) reaches
+//   its Services through the dialer it set (service-dial.ts: the syncer's
+//   tunnels to the host pod), with TLS from here to the pod (dialedRoute); a
+//   route set with setServiceRoute takes precedence (tests).
 //
 // Resolution failures read as upstream's resolver words them:
 // `service "NAME" not found`, `no endpoints available for service "NAME"`,
@@ -17,6 +18,7 @@
 
 import { ApiError } from '../../../api/errors.ts';
 import type { VirtualCluster } from '../../cluster.ts';
+import type { ServiceDialer } from '../../service-dial.ts';
 import { simulatedServiceTarget } from '../../pod-proxy.ts';
 import type { StreamingOptions } from '../../streaming/pod-config.ts';
 import { TransportError, type HttpAnswer, type WebhookPost } from './transport.ts';
@@ -40,6 +42,29 @@ export function serviceRouteOf(vc: VirtualCluster): ServiceRoute | undefined {
 /** The DNS name a Service's webhook certificate is checked against. */
 export function serviceHost(s: ServiceReference): string {
   return `${s.name}.${s.namespace}.svc`;
+}
+
+const dialedRoutes = new WeakMap<ServiceDialer, ServiceRoute>();
+
+/**
+ * The route of a cluster that reaches its Services through a dialer (one
+ * synced to a host: a tunnel to the pod through the host's port-forward): TLS
+ * from here to the pod, the certificate checked against the caBundle for
+ * `NAME.NAMESPACE.svc`, as upstream's webhook client does.
+ */
+export function dialedRoute(dialer: ServiceDialer): ServiceRoute {
+  let route = dialedRoutes.get(dialer);
+  if (!route) {
+    route = async (service, caBundle, request) => {
+      const { postOver } = await import('./client.ts');
+      const dial = (signal: AbortSignal) => dialer({ namespace: service.namespace, name: service.name, port: service.port }, signal);
+      return postOver(dial, {
+        host: serviceHost(service), port: service.port, serverName: serviceHost(service), hostHeader: `${serviceHost(service)}:${service.port}`, ca: caBundle,
+      }, request);
+    };
+    dialedRoutes.set(dialer, route);
+  }
+  return route;
 }
 
 /** The route of a cluster of simulated pods: the annotated address of a ready endpoint's pod. */
