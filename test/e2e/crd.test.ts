@@ -364,3 +364,74 @@ test("CEL rules with Kubernetes' libraries: quantity, url, ip/cidr and format ar
     await run(['delete', 'crd', 'gauges.cel.example.com']);
   }
 });
+
+test('CEL rules as upstream evaluates them: escaped property names, has() below an index, formatted strings, optionals, the left error of ||', async () => {
+  const run = (args: string[]) => runKubectl(kv, kubectlBinary('dispatcher'), args);
+  const ns = 'crd-cel-values';
+  const dir = join(kv.home, ns);
+  const routeCRD = {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'routes.cel.example.com' },
+    spec: {
+      group: 'cel.example.com', scope: 'Namespaced', names: { plural: 'routes', singular: 'route', kind: 'Route', listKind: 'RouteList' },
+      versions: [{
+        name: 'v1', served: true, storage: true,
+        schema: { openAPIV3Schema: { type: 'object', properties: { spec: {
+          type: 'object',
+          properties: {
+            parents: {
+              type: 'array',
+              items: { type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' } } },
+              'x-kubernetes-validations': [{
+                rule: 'self.all(a, self.exists_one(b, a.name == b.name && (has(a.__namespace__) ? has(b.__namespace__) && a.__namespace__ == b.__namespace__ : !has(b.__namespace__))))',
+                message: 'parents must be unique',
+              }],
+            },
+            rules: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { matches: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' } } } } },
+                'x-kubernetes-validations': [{ rule: "!has(self.matches[0].path) || self.matches[0].path.startsWith('/')", message: 'the first path must be absolute' }],
+              },
+            },
+            'max-age': { type: 'string', format: 'duration', 'x-kubernetes-validations': [{ rule: "self <= duration('1h')", message: 'max-age is at most an hour' }] },
+            // cel-go: an optional is never equal to null, so this refuses every label.
+            label: { type: 'string', 'x-kubernetes-validations': [{ rule: 'format.dns1123Label().validate(self) == null', message: 'an optional is never null' }] },
+            tls: {
+              type: 'object',
+              properties: { certs: { type: 'array', items: { type: 'string' } }, options: { type: 'object', additionalProperties: { type: 'string' } } },
+              'x-kubernetes-validations': [{ rule: 'size(self.certs) > 0 || size(self.options) > 0', message: 'certs or options are required' }],
+            },
+          },
+        } } } },
+      }],
+    },
+  };
+  const route = (name: string, spec: Record<string, unknown>) => writeFile(join(dir, `${name}.json`), JSON.stringify({ apiVersion: 'cel.example.com/v1', kind: 'Route', metadata: { name, namespace: ns }, spec }));
+  assert.equal((await run(['create', 'namespace', ns])).code, 0);
+  const created = await run(['apply', '--server-side', '-f', writeFile(join(dir, 'crd.json'), JSON.stringify(routeCRD))]);
+  assert.equal(created.code, 0, created.stderr);
+  try {
+    assert.equal((await run(['wait', '--for', 'condition=established', 'crd/routes.cel.example.com', '--timeout=30s'])).code, 0);
+    const good = await run(['apply', '-f', route('good', {
+      parents: [{ name: 'gw', namespace: 'a' }, { name: 'gw', namespace: 'b' }, { name: 'gw' }],
+      rules: [{ matches: [{ path: '/a' }] }, { matches: [{}] }], 'max-age': '30m', tls: { certs: ['c'] },
+    })]);
+    assert.equal(good.stderr, '');
+    assert.equal(good.stdout, 'route.cel.example.com/good created\n');
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['dup', { parents: [{ name: 'gw', namespace: 'a' }, { name: 'gw', namespace: 'a' }] }, 'spec.parents: Invalid value: "array": parents must be unique'],
+      ['relative', { rules: [{ matches: [{ path: 'a' }] }] }, 'spec.rules[0]: Invalid value: "object": the first path must be absolute'],
+      ['old', { 'max-age': '2h' }, 'spec.max-age: Invalid value: "2h": max-age is at most an hour'],
+      ['tls', { tls: {} }, 'spec.tls: Invalid value: "object": no such key: certs evaluating rule: certs or options are required'],
+      ['label', { label: 'web' }, 'spec.label: Invalid value: "web": an optional is never null'],
+    ];
+    for (const [name, spec, message] of cases) {
+      const r = await run(['apply', '-f', route(name, spec)]);
+      assert.equal(r.code, 1, `${name}: ${r.stdout}`);
+      assert.equal(r.stderr, `The Route "${name}" is invalid: ${message}\n`, name);
+    }
+  } finally {
+    await run(['delete', 'crd', 'routes.cel.example.com']);
+  }
+});

@@ -23,11 +23,14 @@
 // CEL library has a function built in with other semantics (string indexes in
 // UTF-16 units, Unicode case mapping in lowerAscii, JavaScript regular
 // expressions in matches, ...), its handler is replaced by cel-go's behaviour.
-// Not provided: static type checking against schemas, cost estimation and
-// limits, and the two-variable comprehensions.
+// Where the CEL library's core language is not cel-go's (has() of any
+// expression, optional equality, the error of `||`/`&&`), celgo.ts brings
+// cel-go's behaviour. Not provided: static type checking against schemas, cost
+// estimation and limits, and the two-variable comprehensions.
 
 import { createRequire } from 'node:module';
 import type { Environment } from '@marcbachmann/cel-js';
+import { declareOptionalEquality, generalizeHas, patchLogicalOperators } from './celgo.ts';
 import { register as registerCIDR } from './cidr.ts';
 import { register as registerConstruction } from './construction.ts';
 import { register as registerFormat } from './format.ts';
@@ -49,7 +52,10 @@ let celModule: CelModule | undefined;
 
 /** The CEL library, loaded on first use. */
 export function cel(): CelModule {
-  celModule ??= createRequire(import.meta.url)('@marcbachmann/cel-js') as CelModule;
+  if (!celModule) {
+    celModule = createRequire(import.meta.url)('@marcbachmann/cel-js') as CelModule;
+    patchLogicalOperators();
+  }
   return celModule;
 }
 
@@ -84,11 +90,14 @@ interface Declaration { name: string; receiverType: { name: string } | null; arg
 interface Candidates { declarations: Declaration[] }
 interface Registry { functionCandidates(rec: boolean, name: string, argLen: number): Candidates }
 
+const registries = new WeakMap<Environment, Registry | undefined>();
+
 /**
  * The environment's function registry, reached through a handler's evaluator
  * (`this`): a probe function is declared and called once.
  */
 function registryOf(env: Environment): Registry | undefined {
+  if (registries.has(env)) return registries.get(env);
   let registry: Registry | undefined;
   try {
     env.registerFunction('kubevisorRegistryProbe(): bool', function (this: { registry?: Registry }) {
@@ -97,13 +106,15 @@ function registryOf(env: Environment): Registry | undefined {
     });
     env.evaluate('kubevisorRegistryProbe()', {});
   } catch {
-    return undefined;
+    registry = undefined;
   }
+  registries.set(env, registry);
   return registry;
 }
 
 /** Swaps the handlers of built-in overloads; the CEL library is left as it is when its internals differ. */
 function applyReplacements(env: Environment, replacements: readonly Replacement[]): void {
+  if (replacements.length === 0) return;
   const registry = registryOf(env);
   if (!registry || typeof registry.functionCandidates !== 'function') return;
   for (const r of replacements) {
@@ -157,8 +168,10 @@ export function kubernetesEnvironment(opts: KubernetesEnvironmentOptions = {}): 
   registerFormat(lib);
   registerSemver(lib);
   if (opts.patchTypes) registerConstruction(lib);
+  declareOptionalEquality(base);
   opts.declare?.(base);
   applyReplacements(base, replacements);
+  generalizeHas(registryOf(base));
   return base;
 }
 

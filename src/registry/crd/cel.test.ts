@@ -124,3 +124,43 @@ test("Kubernetes' CEL libraries in rules: quantity, url, ip/cidr, format; wrong 
   assert.equal(errs.length, 1);
   assert.match(errs[0]!, /x-kubernetes-validations\[0\]\.rule: Invalid value: .*: compilation failed: ERROR: <input>:1:9: found no matching overload for 'quantity' applied to '\(int\)'$/);
 });
+
+test("values as upstream's CEL sees them: escaped property names, null and unknown fields absent, formatted strings typed", () => {
+  const schema = toProps({
+    type: 'object',
+    properties: {
+      spec: {
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+        'x-kubernetes-validations': [
+          { rule: 'self.refs.all(a, self.refs.exists_one(b, a.name == b.name && (has(a.__namespace__) ? has(b.__namespace__) && a.__namespace__ == b.__namespace__ : !has(b.__namespace__))))', message: 'refs must be unique' },
+          { rule: "!has(self.extra)", message: 'unknown fields are not visible' },
+          { rule: "!has(self.note) || self.note != ''", message: 'a null note is absent' },
+          { rule: "!has(self.max__dash__age) || self.max__dash__age < duration('1h')", message: 'max-age must be below an hour' },
+          { rule: "!has(self.until) || self.until < timestamp('2030-01-01T00:00:00Z')", message: 'until must be before 2030' },
+          { rule: "!has(self.rules) || self.rules.all(r, !has(r.matches[0].path) || r.matches[0].path.startsWith('/'))", message: 'paths must be absolute' },
+          { rule: "!has(self.labels) || self.labels.all(k, k != 'bad-key')", message: 'map keys are not escaped' },
+        ],
+        properties: {
+          refs: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' } } } },
+          note: { type: 'string', nullable: true },
+          'max-age': { type: 'string', format: 'duration' },
+          until: { type: 'string', format: 'date-time' },
+          rules: { type: 'array', items: { type: 'object', properties: { matches: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' } } } } } } },
+          labels: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+  });
+  const c: CustomResourceContext = { ...ctx, schema };
+  const check = (spec: Record<string, unknown>) => msgs(validateCustomResource(cr(spec), c));
+  assert.deepEqual(check({ refs: [{ name: 'a', namespace: 'x' }, { name: 'a', namespace: 'y' }, { name: 'a' }], extra: 1, note: null, 'max-age': '30m', until: '2029-05-01T10:00:00Z', rules: [{ matches: [{ path: '/a' }] }, { matches: [{}] }], labels: { good: 'x' } }), []);
+  assert.deepEqual(check({ refs: [{ name: 'a', namespace: 'x' }, { name: 'a', namespace: 'x' }] }), ['spec: Invalid value: "object": refs must be unique']);
+  assert.deepEqual(check({ refs: [], 'max-age': '2h', until: '2031-01-01T00:00:00Z', rules: [{ matches: [{ path: 'a' }] }], labels: { 'bad-key': 'x' } }), [
+    'spec: Invalid value: "object": max-age must be below an hour',
+    'spec: Invalid value: "object": until must be before 2030',
+    'spec: Invalid value: "object": paths must be absolute',
+    'spec: Invalid value: "object": map keys are not escaped',
+  ]);
+  assert.deepEqual(check({ refs: [], 'max-age': '1 day' }), ['spec: Invalid value: "object": max-age must be below an hour']);
+});

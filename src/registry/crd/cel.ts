@@ -14,7 +14,9 @@
 // (or messageExpression, or `failed rule: <rule>`) at the node's path (plus
 // the rule's fieldPath), with the rule's reason. A library function's failure
 // (a malformed quantity, URL, IP, ...) is `<error> evaluating rule: <rule>`.
-// Unchanged values ratchet (their errors are dropped).
+// Unchanged values ratchet (their errors are dropped). Values are shown to
+// rules as upstream's UnstructuredToVal shows them (toCel below): escaped
+// property names, declared properties only, typed formatted strings.
 //
 // Differences with upstream: no static type checking against the schema (self
 // is dyn, so only literal arguments of a wrong type are caught when the CRD is
@@ -28,6 +30,8 @@ import type { CelModule } from '../../api/cel/index.ts';
 import { fieldError } from '../../api/errors.ts';
 import type { FieldError } from '../../api/errors.ts';
 import { child, index, key } from '../../api/validation/fieldpath.ts';
+import { isBase64, isDate, isDateTime } from '../../api/validation/strfmt.ts';
+import { escapeProperty } from '../../api/cel/escaping.ts';
 import { isGoInt } from '../../api/jsonpath/values.ts';
 import { additionalSchema, deepEqualJSON, itemsSchema, schemaHas } from './props.ts';
 import type { Props, ValidationRule } from './props.ts';
@@ -171,21 +175,110 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A JSON value as CEL sees it under a schema: integers as CEL ints (bigint), numbers as doubles. */
-function toCel(v: unknown, s: Props | undefined, depth = 0): unknown {
+/** Nanoseconds of kube-openapi's strfmt duration (Go's syntax, else `3 days`, `1w`...), undefined when malformed. */
+export function strfmtDurationNanos(text: string): bigint | undefined {
+  const go: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const sign = text.startsWith('-') ? -1n : 1n;
+  const body = text.replace(/^[-+]/, '');
+  if (body === '0') return 0n;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
+  let total = 0n, end = 0;
+  for (let m = re.exec(body); m; m = re.exec(body)) {
+    total += BigInt(Math.round(Number(m[1]) * go[m[2]!]!));
+    end = re.lastIndex;
+  }
+  if (body !== '' && end === body.length) return sign * total;
+  const units: Array<[string[], bigint]> = [[['ns', 'nano'], 1n], [['us', 'µs', 'micro'], 1000n], [['ms', 'milli'], 1_000_000n], [['s', 'sec'], 1_000_000_000n],
+    [['m', 'min'], 60_000_000_000n], [['h', 'hr', 'hour'], 3_600_000_000_000n], [['d', 'day'], 86_400_000_000_000n], [['w', 'wk', 'week'], 604_800_000_000_000n]];
+  let ok = false;
+  total = 0n;
+  for (const m of text.matchAll(/((\d+)\s*([A-Za-zµ]+))/g)) {
+    const unit = m[3]!.trim().toLowerCase();
+    for (const [variants, mult] of units) {
+      variants.forEach((v, i) => {
+        if ((i === variants.length - 1 && unit.startsWith(v)) || v.toLowerCase() === unit) {
+          ok = true;
+          total += BigInt(m[2]!) * mult;
+        }
+      });
+    }
+  }
+  return ok ? total : undefined;
+}
+
+let durationClass: (new (seconds: bigint, nanos: number) => unknown) | undefined;
+
+/** A CEL duration of so many nanoseconds (the CEL library's own class). */
+function celDuration(nanos: bigint): unknown {
+  durationClass ??= (cel().env.evaluate("duration('0s')") as { constructor: new (seconds: bigint, nanos: number) => unknown }).constructor;
+  return new durationClass(nanos / 1_000_000_000n, Number(nanos % 1_000_000_000n));
+}
+
+/** A string of a schema with `format` duration, date, date-time or byte as CEL sees it (upstream: a typed value). */
+function formattedString(v: string, format: string | undefined): unknown {
+  switch (format) {
+    case 'duration': {
+      const n = strfmtDurationNanos(v);
+      return n === undefined ? v : celDuration(n);
+    }
+    case 'date':
+      return isDate(v) ? new Date(`${v}T00:00:00Z`) : v;
+    case 'date-time': {
+      const d = isDateTime(v) ? new Date(v.toUpperCase()) : undefined;
+      return d && !Number.isNaN(d.getTime()) ? d : v;
+    }
+    case 'byte':
+      return isBase64(v) ? new Uint8Array(Buffer.from(v, 'base64')) : v;
+    default:
+      return v;
+  }
+}
+
+/** The properties a resource's root (or an embedded resource) shows CEL: its own, with kind, apiVersion and metadata.name/generateName. */
+function withTypeAndObjectMeta(s: Props): Map<string, Props> {
+  const props = new Map(s.properties ?? []);
+  const str: Props = { type: 'string', raw: {} };
+  props.set('kind', str);
+  props.set('apiVersion', str);
+  props.set('metadata', { type: 'object', properties: new Map([['name', str], ['generateName', str]]), raw: {} });
+  return props;
+}
+
+/**
+ * A JSON value as CEL sees it under a schema (upstream's UnstructuredToVal):
+ * integers as CEL ints (bigint), numbers as doubles, formatted strings as
+ * durations, timestamps and bytes; an object with properties shows only
+ * them, under their escaped names (`__namespace__`), null ones as absent;
+ * a map (additionalProperties) all its keys; an object with neither (kept
+ * unknown fields) nothing. The root of a resource (and an embedded one)
+ * shows apiVersion, kind and metadata's name and generateName.
+ */
+function toCel(v: unknown, s: Props | undefined, depth = 0, resourceRoot = false): unknown {
   if (depth > 256) return v;
   if (typeof v === 'number') {
     if (s?.type === 'number') return v;
     return isGoInt(v) ? BigInt(v) : v;
   }
+  if (typeof v === 'string') return s?.type === 'string' ? formattedString(v, s.format) : v;
   if (Array.isArray(v)) {
     const items = s ? itemsSchema(s) : undefined;
     return v.map((x) => toCel(x, items, depth + 1));
   }
   if (isObj(v)) {
-    const ap = s ? additionalSchema(s) : undefined;
+    if (!s) return v;
+    const props = resourceRoot || s.xEmbeddedResource ? withTypeAndObjectMeta(s) : s.properties;
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = toCel(x, s?.properties?.get(k) ?? ap, depth + 1);
+    if (props) {
+      for (const [k, x] of Object.entries(v)) {
+        const p = props.get(k);
+        const name = p && x !== null ? escapeProperty(k) : undefined;
+        if (name !== undefined) out[name] = toCel(x, p, depth + 1, !!p!.xEmbeddedResource);
+      }
+      return out;
+    }
+    const ap = additionalSchema(s);
+    if (!ap) return out;
+    for (const [k, x] of Object.entries(v)) out[k] = toCel(x, ap, depth + 1, !!ap.xEmbeddedResource);
     return out;
   }
   return v;
@@ -223,12 +316,13 @@ interface Ratchet {
 
 const NIL = '<nil>';
 
-function evalRules(s: Props, path: string, v: unknown, old: unknown, hasOld: boolean, ratchet: Ratchet, errs: FieldError[]): void {
+/** Runs the rules of `s` (the node's schema, or one of its allOf) on a value typed by the node's schema `node`. */
+function evalRules(s: Props, node: Props, path: string, v: unknown, old: unknown, hasOld: boolean, ratchet: Ratchet, errs: FieldError[], resourceRoot: boolean): void {
   const rules = compile(s);
   if (rules.length === 0) return;
   const { mod } = cel();
-  const self = toCel(v, s);
-  const oldSelf = hasOld ? toCel(old, s) : undefined;
+  const self = toCel(v, node, 0, resourceRoot);
+  const oldSelf = hasOld ? toCel(old, node, 0, resourceRoot) : undefined;
   const unchanged = ratchet.corr ? deepEqualJSON(v, ratchet.corr.old) : ratchet.parentEqual;
   for (const c of rules) {
     if (!c.program) {
@@ -275,8 +369,9 @@ function evalRules(s: Props, path: string, v: unknown, old: unknown, hasOld: boo
 
 function walk(s: Props, path: string, v: unknown, old: unknown, hasOld: boolean, ratchet: Ratchet, errs: FieldError[], depth: number): void {
   if (v === null || v === undefined || depth > 256) return;
-  evalRules(s, path, v, old, hasOld, ratchet, errs);
-  for (const sub of s.allOf ?? []) evalRules(sub, path, v, old, hasOld, { parentEqual: ratchet.parentEqual }, errs);
+  const resourceRoot = depth === 0 || !!s.xEmbeddedResource;
+  evalRules(s, s, path, v, old, hasOld, ratchet, errs, resourceRoot);
+  for (const sub of s.allOf ?? []) evalRules(sub, s, path, v, old, hasOld, { parentEqual: ratchet.parentEqual }, errs, resourceRoot);
   // What children without a correlation of their own ratchet on: this node's equality, or the nearest ancestor's.
   const thisEqual = ratchet.corr ? deepEqualJSON(v, ratchet.corr.old) : ratchet.parentEqual;
   if (Array.isArray(v)) {
