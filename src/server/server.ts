@@ -36,6 +36,22 @@ export interface RequestServices {
   serverAddress: string;
 }
 
+/** The no-op 'data' listener that keeps Node's HTTP parser off a TLS socket's native stream. */
+function readThroughEvents(): void {}
+
+/**
+ * Node's HTTP server hands a TLS socket's bytes to its parser natively. When the
+ * next request arrives while a large response is still draining (kubectl's
+ * requests after it read a big CRD), it pauses the parser, and bytes the TLS
+ * layer has already decrypted then fail it (HPE_PAUSED): the connection is
+ * dropped and the client sees `EOF`. A 'data' listener on each connection makes
+ * Node feed the parser from the socket's events instead, which a pause holds
+ * back. (Upgraded connections drop the listener: see the 'upgrade' handler.)
+ */
+export function readRequestsThroughEvents(server: Server): void {
+  server.on('secureConnection', (socket: Duplex) => { socket.on('data', readThroughEvents); });
+}
+
 /** Requests served at once, across all clusters, before clusters take turns. */
 const DEFAULT_CONCURRENCY = 16;
 
@@ -55,8 +71,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }, (req, res) => {
     handle(services, req, res).catch((err) => writeError(res, err));
   });
+  readRequestsThroughEvents(server);
   // exec, attach and port-forward arrive as HTTP upgrades (WebSocket or SPDY).
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.removeListener('data', readThroughEvents);
     // Node leaves an upgraded socket without an error listener: a client resetting it while the
     // request is authenticated must not become an uncaught error.
     socket.on('error', () => socket.destroy());

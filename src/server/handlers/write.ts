@@ -7,7 +7,7 @@ import { isPlainObject, type KubeObject } from '../../api/types.ts';
 import type { DeleteOptions } from '../../registry/generic/store.ts';
 import { apiVersionOf, type ResourceDef } from '../../registry/types.ts';
 import { readBody } from '../http/body.ts';
-import { decodeYaml, YamlError } from '../../api/decode/yaml.ts';
+import { decodeApplyBody } from './apply-body.ts';
 import { loadYaml } from '../../api/decode/yaml-lib.ts';
 import { bodyFormat, objectBodyFormat, type Negotiated } from '../http/negotiate.ts';
 import { writeObject } from '../http/respond.ts';
@@ -201,17 +201,6 @@ export async function servePatch(ctx: ResourceContext, neg: Negotiated): Promise
     return decodeObject(def, info.namespace, Buffer.from(JSON.stringify(patched.obj)), 'json', 'Ignore', 'patch').obj;
   }, { dryRun: dry, fieldManager: manager, subresource: writeSubresource(info.subresource), ...client(ctx) });
   writeObject(ctx.res, 200, r.obj, neg.encoding);
-}
-
-/** An apply body is YAML (kubectl and helm send JSON, which YAML includes). */
-async function decodeApplyBody(raw: Buffer): Promise<unknown> {
-  await loadYaml();
-  try {
-    return decodeYaml(raw).value;
-  } catch (e) {
-    if (e instanceof YamlError) throw errors.badRequest(`error decoding YAML: ${e.message}`);
-    throw e;
-  }
 }
 
 /** An apply configuration must name the kind of the URL and the object of the URL. */
