@@ -39,17 +39,29 @@ export interface RequestServices {
 /** The no-op 'data' listener that keeps Node's HTTP parser off a TLS socket's native stream. */
 function readThroughEvents(): void {}
 
+/** Past this many bytes still queued on the socket when a response ends, the connection switches (below). */
+const LARGE_RESPONSE_BYTES = 64 * 1024;
+
 /**
  * Node's HTTP server hands a TLS socket's bytes to its parser natively. When the
  * next request arrives while a large response is still draining (kubectl's
  * requests after it read a big CRD), it pauses the parser, and bytes the TLS
  * layer has already decrypted then fail it (HPE_PAUSED): the connection is
- * dropped and the client sees `EOF`. A 'data' listener on each connection makes
+ * dropped and the client sees `EOF`. A 'data' listener on the connection makes
  * Node feed the parser from the socket's events instead, which a pause holds
- * back. (Upgraded connections drop the listener: see the 'upgrade' handler.)
+ * back. That path costs about a tenth of small requests' throughput, so a
+ * connection takes it only once a response of its leaves much queued behind
+ * it. (Upgraded connections drop the listener: see the 'upgrade' handler.)
  */
 export function readRequestsThroughEvents(server: Server): void {
-  server.on('secureConnection', (socket: Duplex) => { socket.on('data', readThroughEvents); });
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    res.once('prefinish', () => {
+      const socket = res.socket;
+      if (socket && socket.writableLength > LARGE_RESPONSE_BYTES && !socket.listeners('data').includes(readThroughEvents)) {
+        socket.on('data', readThroughEvents);
+      }
+    });
+  });
 }
 
 /** Requests served at once, across all clusters, before clusters take turns. */
