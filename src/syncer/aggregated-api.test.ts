@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.ts';
 import { Client } from '../../test/support/client.ts';
+import { eventually } from '../server/admission/testing.ts';
 import { DEMO_GROUP, startDemoApiServer, type DemoApiServer } from '../../test/support/demo-apiserver.ts';
 import { startTwoServers, type TwoServers } from '../../test/support/two-servers.ts';
 import { HostConnection, type HostResource } from './host/connection.ts';
@@ -26,13 +27,7 @@ let host: HostConnection;
 let tenant: Client;
 let demo: DemoApiServer;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json; text: string }> {
-  const r = await tenant.request(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
-  const text = r.body.toString();
-  let json: Json = {};
-  try { json = JSON.parse(text) as Json; } catch { /* not JSON */ }
-  return { status: r.status, json, text };
-}
+const call = (method: string, path: string, body?: unknown) => tenant.call(method, path, body);
 
 async function ok(method: string, path: string, body?: unknown): Promise<Json> {
   const r = await call(method, path, body);
@@ -40,16 +35,6 @@ async function ok(method: string, path: string, body?: unknown): Promise<Json> {
   return r.json;
 }
 
-/** `fn`'s first defined, non-false value, tried every 100 ms for `ms`. */
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const available = (o: Json) => ((o.status?.conditions ?? []) as Json[]).find((c) => c.type === 'Available');
 

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { KubeObject } from '../api/types.ts';
 import { issueCertificate, newKeyPair, privateKeyPem } from '../server/pki/certificate.ts';
 import { Client } from '../../test/support/client.ts';
+import { eventually } from '../server/admission/testing.ts';
 import { startTwoServers, type TwoServers } from '../../test/support/two-servers.ts';
 import { HostConnection, type HostResource } from './host/connection.ts';
 import { hostName } from './translate/names.ts';
@@ -46,23 +47,8 @@ function certificates(): { key: string; cert: string } {
   return { key: privateKeyPem(keys.privateKey), cert };
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json; text: string }> {
-  const r = await tenant.request(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
-  const text = r.body.toString();
-  let json: Json = {};
-  try { json = JSON.parse(text) as Json; } catch { /* not JSON */ }
-  return { status: r.status, json, text };
-}
+const call = (method: string, path: string, body?: unknown) => tenant.call(method, path, body);
 
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 before(async () => {
   const { key, cert } = certificates();
@@ -91,13 +77,13 @@ before(async () => {
   await eventually(async () => (await call('POST', `/api/v1/namespaces/${NS}/services`, {
     apiVersion: 'v1', kind: 'Service', metadata: { name: 'hook' },
     spec: { selector: { app: 'hook' }, ports: [{ name: 'https', port: 443, targetPort: 8443 }] },
-  })).status === 201, 'the cluster connected to its host (a Service made)');
+  })).status === 201, 'the cluster connected to its host (a Service made)', 30_000);
   const created = await call('POST', `/api/v1/namespaces/${NS}/pods`, {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hook', labels: { app: 'hook' } },
     spec: { containers: [{ name: 'hook', image: 'example/hook:1', ports: [{ containerPort: 8443 }] }] },
   });
   assert.equal(created.status, 201, created.text);
-  await eventually(async () => (await call('GET', `/api/v1/namespaces/${NS}/pods/hook`)).json.status?.phase === 'Running', 'the hook pod running');
+  await eventually(async () => (await call('GET', `/api/v1/namespaces/${NS}/pods/hook`)).json.status?.phase === 'Running', 'the hook pod running', 30_000);
   // The host pod forwards its port 8443 to the webhook server (set on the host: a virtual pod's kubevisor.dev/ keys are renamed there).
   await host.patch(PODS, HOST_NS, hostName('hook', NS, CLUSTER), 'merge', { metadata: { annotations: { 'kubevisor.dev/port-forward-8443': `127.0.0.1:${hookPort}` } } });
 });
@@ -128,7 +114,7 @@ test('a webhook Service of a synced cluster: called through the host, its answer
   const made = await call('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', configuration('tunnel', caPem));
   assert.equal(made.status, 201, made.text);
   // The endpoint shows ready once the host reports the pod ready; until then the call fails (policy Fail).
-  await eventually(async () => (await call('POST', `/api/v1/namespaces/${NS}/configmaps`, configMap('allowed', { guarded: 'tunnel' }))).status === 201, 'an allowed create');
+  await eventually(async () => (await call('POST', `/api/v1/namespaces/${NS}/configmaps`, configMap('allowed', { guarded: 'tunnel' }))).status === 201, 'an allowed create', 30_000);
   const denied = await call('POST', `/api/v1/namespaces/${NS}/configmaps`, configMap('denied', { guarded: 'tunnel', deny: 'true' }));
   assert.equal(denied.status, 403, denied.text);
   assert.equal(denied.json.message, 'admission webhook "tunnel.kubevisor.test" denied the request: denied by the synced webhook');

@@ -61,6 +61,15 @@ export class Client {
     });
   }
 
+  /** A request with a JSON body (when given); the answer's status, text and JSON (`{}` when it is not JSON). */
+  async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+    const r = await this.request(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    const text = r.body.toString('utf8');
+    let json: any = {};
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: r.status, json, text };
+  }
+
   close(): void {
     this.agent.destroy();
     this.anonAgent.destroy();
