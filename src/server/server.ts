@@ -218,7 +218,10 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
     const d = await authorizer.authorize(user, { verb: info.verb, path });
     if (!d.allowed) throw forbiddenError(user, { verb: info.verb, path }, d.reason);
     // Only OpenAPI paths need the served group/versions and the CRDs (both computed per call).
-    if (path.startsWith('/openapi/') && serveOpenAPI(path, query, req, res, cluster.servedGroupVersions, { crds: cluster.crds() })) return;
+    // Aggregated APIs' documents are listed and served beside the cluster's own.
+    const aggregated = path.startsWith('/openapi/v3') ? aggregatorOf(cluster)?.openapiV3() : undefined;
+    const served = aggregated ? [...cluster.servedGroupVersions, ...aggregated.groupVersions] : cluster.servedGroupVersions;
+    if (path.startsWith('/openapi/') && serveOpenAPI(path, query, req, res, served, { crds: cluster.crds(), extraV3: aggregated?.docs })) return;
     if (cluster.nonResource && (await cluster.nonResource(path, req, res))) return;
     return serveNonResource(cluster, path, req, res);
   }

@@ -523,6 +523,11 @@ describe('aggregated APIs', { concurrency: false }, () => {
     assert.deepEqual(list.items[0]!.spec.seenGroups, ['system:masters', 'system:authenticated']);
     assert.ok(demo.seen.every((s) => s.authorization === undefined), 'the client\'s credentials never reach the backend');
     assert.equal(await k.ok(['get', 'widget', 'w2', '-n', ns, '-o', 'jsonpath={.metadata.name}']), 'w2');
+    // kubectl explain reads the backend's OpenAPI v3 document, listed in /openapi/v3.
+    const explained = await k.ok(['explain', `widgets.${DEMO_GROUP}.spec`]);
+    assert.match(explained, /^KIND:\s+Widget$/m);
+    assert.match(explained, /Who asked for the widget, as the front proxy named them\./);
+    assert.match(explained, /^\s+seenUser\s+<string>$/m);
 
     // A user without RBAC on widgets: refused by kubevisor, the backend never asked.
     const asked = demo.seen.length;

@@ -4,7 +4,8 @@
 // (as delegated authentication's request-header check does), reading the
 // caller from X-Remote-User and X-Remote-Group. It serves
 // demo.kubevisor.test/v1: discovery (a namespaced `widgets`, kind Widget,
-// verbs get, list, watch) and widgets that echo the user and groups it saw.
+// verbs get, list, watch), its OpenAPI v3 document, and widgets that echo the
+// user and groups it saw.
 
 import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
@@ -46,6 +47,32 @@ function status(code: number, reason: string, message: string): Json {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
+/** Its OpenAPI v3 document of demo.kubevisor.test/v1: the Widget kind, for `kubectl explain`. */
+const openapi = {
+  openapi: '3.0.0', info: { title: 'demo-apiserver', version: 'v1' },
+  // kubectl explain finds a resource's kind through its operations.
+  paths: {
+    [`/apis/${DEMO_GROUP}/v1/namespaces/{namespace}/widgets`]: {
+      get: { operationId: 'listWidgets', 'x-kubernetes-action': 'list', 'x-kubernetes-group-version-kind': { group: DEMO_GROUP, version: 'v1', kind: 'Widget' } },
+    },
+  },
+  components: { schemas: {
+    'test.kubevisor.demo.v1.Widget': {
+      type: 'object', description: 'A widget the demo API server makes up.',
+      properties: {
+        apiVersion: { type: 'string', description: 'The version of the schema.' },
+        kind: { type: 'string', description: 'The kind: Widget.' },
+        metadata: { type: 'object', description: 'Standard object metadata.' },
+        spec: { type: 'object', description: 'Who asked for the widget, as the front proxy named them.', properties: {
+          seenUser: { type: 'string', description: 'The user in X-Remote-User.' },
+          seenGroups: { type: 'array', items: { type: 'string' }, description: 'The groups in X-Remote-Group.' },
+        } },
+      },
+      'x-kubernetes-group-version-kind': [{ group: DEMO_GROUP, kind: 'Widget', version: 'v1' }],
+    },
+  } },
+};
+
 export async function startDemoApiServer(service: { namespace: string; name: string }): Promise<DemoApiServer> {
   const now = Date.now();
   const caKeys = newKeyPair();
@@ -86,6 +113,10 @@ export async function startDemoApiServer(service: { namespace: string; name: str
     if (refused) { send(res, 401, status(401, 'Unauthorized', refused)); return; }
     seen.push({ method: req.method ?? 'GET', path: url.pathname + url.search, user, groups: remoteGroups, authorization: req.headers.authorization, headers: req.headers });
     const base = `/apis/${DEMO_GROUP}/v1`;
+    if (url.pathname === `/openapi/v3${base}`) {
+      send(res, 200, openapi);
+      return;
+    }
     if (url.pathname === base) {
       send(res, 200, {
         kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${DEMO_GROUP}/v1`,

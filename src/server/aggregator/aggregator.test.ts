@@ -193,6 +193,11 @@ test('an aggregated API behind a Service of a simulated pod', async () => {
     const a = await ok('GET', `/apis/apiregistration.k8s.io/v1/apiservices/v1.${DEMO_GROUP}`);
     return available(a)?.status === 'True' ? a : undefined;
   }, 'the APIService to be available');
+  // Its OpenAPI v3 document is listed beside the cluster's own (kubectl explain).
+  const root = await ok('GET', '/openapi/v3');
+  const url = (root.paths as Record<string, { serverRelativeURL: string }>)[`apis/${DEMO_GROUP}/v1`]!.serverRelativeURL;
+  const doc = await ok('GET', url);
+  assert.ok(((doc.components as Json).schemas as Json)['test.kubevisor.demo.v1.Widget']);
   assert.deepEqual({ ...available(svc), lastTransitionTime: undefined },
     { type: 'Available', status: 'True', reason: 'Passed', message: 'all checks passed', lastTransitionTime: undefined });
   const check = demo.seen.find((s) => s.path === `/apis/${DEMO_GROUP}/v1`)!;

@@ -4,7 +4,9 @@
 // one of them has a ready endpoint with that port's name; then a GET of
 // /apis/GROUP/VERSION through the same connection the proxy uses (as
 // system:kube-aggregator in system:masters, 5 s) answers 2xx. The answer, an
-// APIResourceList, is what discovery lists for the group version.
+// APIResourceList, is what discovery lists for the group version; the
+// backend's /openapi/v3/apis/GROUP/VERSION, fetched after it, is what
+// /openapi/v3 serves for it.
 //
 // Reasons and messages are upstream's: ServiceNotFound, ServicePortError,
 // EndpointsNotFound, MissingEndpoints, FailedDiscoveryCheck, Passed.
@@ -87,6 +89,18 @@ export async function checkAvailability(agg: Aggregator, b: Backend): Promise<Av
       resources = list((JSON.parse(answer.body.toString('utf8')) as Json).resources);
     } catch { /* not a resource list: nothing to list */ }
     agg.setDiscovery(b.name, b.group, b.version, resources);
+    // Its OpenAPI v3 document, for `kubectl explain` (a backend without one is still available).
+    const docPath = `/openapi/v3${path}`;
+    try {
+      const doc = await backendGet(agg, b, docPath, { 'x-remote-user': 'system:kube-aggregator', 'x-remote-group': 'system:masters' }, 5000);
+      const body = doc.status >= 200 && doc.status < 300 ? doc.body : undefined;
+      let parsed: unknown;
+      try { parsed = body && JSON.parse(body.toString('utf8')); } catch { parsed = undefined; }
+      const { makeV3Document } = await import('../../api/openapi/v3.ts');
+      agg.setOpenAPI(b.name, b.group, b.version, parsed && typeof parsed === 'object' ? makeV3Document(body as Buffer) : undefined);
+    } catch {
+      agg.setOpenAPI(b.name, b.group, b.version, undefined);
+    }
   } catch (e) {
     agg.setDiscovery(b.name, b.group, b.version, undefined);
     const text = (e as Error)?.message ?? String(e);

@@ -15,6 +15,7 @@
 // publishes kube-system/extension-apiserver-authentication and keeps the
 // Local APIServices of custom resources in step with the CRDs.
 
+import type { V3Document } from '../../api/openapi/v3.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../../api/types.ts';
@@ -78,6 +79,8 @@ export class Aggregator {
   /** Backends by "group/version". */
   private readonly byGroupVersion = new Map<string, Backend>();
   private readonly discovery = new Map<string, BackendDiscovery>();
+  /** Backends' OpenAPI v3 documents by document path ("apis/GROUP/VERSION"), as last fetched. */
+  private readonly openapi = new Map<string, V3Document>();
   private readonly unsubscribe: () => void;
   private localDone: Promise<void> | undefined;
   private simulated: ServiceDialer | undefined;
@@ -112,6 +115,7 @@ export class Aggregator {
     if (key && this.byGroupVersion.get(key)?.name === old.name) {
       this.byGroupVersion.delete(key);
       this.discovery.delete(key);
+      this.openapi.delete(`apis/${key}`);
     }
   }
 
@@ -135,6 +139,29 @@ export class Aggregator {
     if (this.byGroupVersion.get(key)?.name !== apiService) return;
     if (resources) this.discovery.set(key, { resources, stale: false });
     else this.discovery.set(key, { resources: this.discovery.get(key)?.resources ?? [], stale: true });
+  }
+
+  /** Record a backend's OpenAPI v3 document of its group/version (undefined: it has none, or it failed). */
+  setOpenAPI(apiService: string, group: string, version: string, doc: V3Document | undefined): void {
+    const key = `${group}/${version}`;
+    if (this.byGroupVersion.get(key)?.name !== apiService) return;
+    if (doc) this.openapi.set(`apis/${key}`, doc);
+    else this.openapi.delete(`apis/${key}`);
+  }
+
+  /**
+   * The OpenAPI v3 documents of available backends (what /openapi/v3 lists
+   * beside the cluster's own, so `kubectl explain` knows their kinds), and
+   * their group/versions; undefined when there are none.
+   */
+  openapiV3(): { docs: ReadonlyMap<string, V3Document>; groupVersions: string[] } | undefined {
+    if (this.openapi.size === 0) return undefined;
+    const docs = new Map<string, V3Document>();
+    for (const [path, doc] of this.openapi) {
+      const b = this.byGroupVersion.get(path.slice('apis/'.length));
+      if (b?.available) docs.set(path, doc);
+    }
+    return docs.size === 0 ? undefined : { docs, groupVersions: [...docs.keys()].map((p) => p.slice('apis/'.length)) };
   }
 
   discoveryOf(group: string, version: string): BackendDiscovery | undefined {
