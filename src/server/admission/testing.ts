@@ -95,16 +95,22 @@ export interface ApiAnswer {
   json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** An HTTPS client of one cluster's API (`prefix`: `/clusters/NAME`) with a bearer token, for admission tests. */
+/**
+ * An HTTPS client of one cluster's API (`prefix`: `/clusters/NAME`) with a bearer token, for
+ * in-process server tests. `headers`: a body's Content-Type (a string; JSON by default) or headers
+ * to send; `token`: another caller's.
+ */
 export function apiClient(target: () => { port: number; ca: string; token: string; prefix: string }): {
-  call(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiAnswer>;
-  ok(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiAnswer['json']>;
+  call(method: string, path: string, body?: unknown, headers?: string | Record<string, string>, token?: string): Promise<ApiAnswer>;
+  ok(method: string, path: string, body?: unknown, headers?: string | Record<string, string>): Promise<ApiAnswer['json']>;
 } {
-  const call = (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiAnswer> => new Promise((resolve, reject) => {
+  const call = (method: string, path: string, body?: unknown, headers: string | Record<string, string> = 'application/json', token?: string): Promise<ApiAnswer> => new Promise((resolve, reject) => {
     const t = target();
+    const extra = typeof headers === 'string' ? {} : headers;
+    const contentType = typeof headers === 'string' ? headers : 'application/json';
     const req = request({
       host: '127.0.0.1', port: t.port, path: t.prefix + path, method, ca: t.ca, agent: false,
-      headers: { Authorization: `Bearer ${t.token}`, ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
+      headers: { Authorization: `Bearer ${token ?? t.token}`, ...(body !== undefined ? { 'Content-Type': contentType } : {}), ...extra },
     }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -118,8 +124,8 @@ export function apiClient(target: () => { port: number; ca: string; token: strin
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
-  const ok = async (method: string, path: string, body?: unknown, contentType?: string): Promise<ApiAnswer['json']> => {
-    const a = await call(method, path, body, contentType);
+  const ok = async (method: string, path: string, body?: unknown, headers?: string | Record<string, string>): Promise<ApiAnswer['json']> => {
+    const a = await call(method, path, body, headers);
     if (a.status >= 300) throw new Error(`${method} ${path}: ${a.status} ${a.body}`);
     return a.json;
   };

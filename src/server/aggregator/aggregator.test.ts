@@ -7,9 +7,8 @@
 // Local APIServices, validation, and what an unavailable backend answers.
 
 import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { startKubevisorServer, type KubevisorServer } from '../../cli/server-run
 import { ensurePki, type Pki } from '../pki/pki.ts';
 import type { VirtualCluster } from '../cluster.ts';
 import { startDemoApiServer, DEMO_GROUP, type DemoApiServer } from '../../../test/support/demo-apiserver.ts';
+import { apiClient, eventually as within } from '../admission/testing.ts';
 
 const CLUSTER = 'agg';
 const API = `/clusters/${CLUSTER}`;
@@ -30,43 +30,10 @@ let port: number;
 let demo: DemoApiServer;
 
 type Json = Record<string, unknown>;
-interface Answer { status: number; headers: IncomingHttpHeaders; body: string; json: Json }
 
-function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, token = 'admin-token'): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      host: '127.0.0.1', port, path: API + path, method, ca: pki.caCert, agent: false,
-      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => {
-        let json: Json = {};
-        try { json = JSON.parse(text) as Json; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-async function ok(method: string, path: string, body?: unknown): Promise<Json> {
-  const a = await call(method, path, body);
-  assert.ok(a.status < 300, `${method} ${path}: ${a.status} ${a.body}`);
-  return a.json;
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const { call, ok } = apiClient(() => ({ port, ca: pki.caCert, token: 'admin-token', prefix: API }));
+/** A backend's availability takes a check or two: 20 s by default. */
+const eventually = <T>(fn: () => Promise<T | undefined> | T | undefined, what: string, ms = 20_000): Promise<T> => within(fn, what, ms);
 
 function available(obj: Json): Json | undefined {
   return ((obj.status as Json | undefined)?.conditions as Json[] | undefined)?.find((c) => c.type === 'Available');
