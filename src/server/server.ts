@@ -25,6 +25,7 @@ import { admitRequest } from './tenancy/limits.ts';
 import { FairDispatcher } from './tenancy/fair-queue.ts';
 import { installCodecs, protobufFor } from './codecs.ts';
 import { aggregatorOf } from './aggregator/index.ts';
+import type { V3Document } from '../api/openapi/v3.ts';
 
 export interface RequestServices {
   /** The admin API, served at the root. */
@@ -163,6 +164,23 @@ async function handleUpgrade(services: RequestServices, req: IncomingMessage, so
   await handler(req, socket, head, { namespace: info.namespace, name: info.name, query });
 }
 
+/**
+ * The OpenAPI v3 documents /openapi/v3 lists beside the cluster's generated ones: the
+ * Metrics API's (unless an APIService serves it), and available aggregated APIs' documents.
+ */
+async function openapiV3Extras(cluster: VirtualCluster): Promise<{ served: string[]; docs: Map<string, V3Document> }> {
+  const docs = new Map<string, V3Document>();
+  const served = [...cluster.servedGroupVersions];
+  const { METRICS_OPENAPI_PATH, metricsOpenAPIV3 } = await import('./metrics/openapi.ts');
+  if (served.includes(METRICS_OPENAPI_PATH.slice('apis/'.length))) docs.set(METRICS_OPENAPI_PATH, metricsOpenAPIV3());
+  const aggregated = aggregatorOf(cluster)?.openapiV3();
+  if (aggregated) {
+    for (const [p, d] of aggregated.docs) docs.set(p, d);
+    for (const gv of aggregated.groupVersions) if (!served.includes(gv)) served.push(gv);
+  }
+  return { served, docs };
+}
+
 /** The raw (still escaped) path below `/clusters/NAME`, as an aggregated API's server gets it. */
 function rawClusterPath(pathname: string): string {
   if (!pathname.startsWith('/clusters/')) return pathname;
@@ -218,10 +236,10 @@ async function handle(services: RequestServices, req: IncomingMessage, res: Serv
     const d = await authorizer.authorize(user, { verb: info.verb, path });
     if (!d.allowed) throw forbiddenError(user, { verb: info.verb, path }, d.reason);
     // Only OpenAPI paths need the served group/versions and the CRDs (both computed per call).
-    // Aggregated APIs' documents are listed and served beside the cluster's own.
-    const aggregated = path.startsWith('/openapi/v3') ? aggregatorOf(cluster)?.openapiV3() : undefined;
-    const served = aggregated ? [...cluster.servedGroupVersions, ...aggregated.groupVersions] : cluster.servedGroupVersions;
-    if (path.startsWith('/openapi/') && serveOpenAPI(path, query, req, res, served, { crds: cluster.crds(), extraV3: aggregated?.docs })) return;
+    if (path.startsWith('/openapi/')) {
+      const v3 = path.startsWith('/openapi/v3') ? await openapiV3Extras(cluster) : undefined;
+      if (serveOpenAPI(path, query, req, res, v3?.served ?? cluster.servedGroupVersions, { crds: cluster.crds(), extraV3: v3?.docs })) return;
+    }
     if (cluster.nonResource && (await cluster.nonResource(path, req, res))) return;
     return serveNonResource(cluster, path, req, res);
   }

@@ -218,6 +218,10 @@ describe('kubectl top (the Metrics API of simulated nodes)', { concurrency: fals
     const resources = await k().ok(['api-resources', '--api-group=metrics.k8s.io']);
     assert.match(resources, /^nodes\s+metrics\.k8s\.io\/v1beta1\s+false\s+NodeMetrics\s*$/m);
     assert.match(resources, /^pods\s+metrics\.k8s\.io\/v1beta1\s+true\s+PodMetrics\s*$/m);
+    // kubectl explain reads the Metrics API's OpenAPI v3 document.
+    const explained = await k().ok(['explain', 'podmetrics.containers', '--api-version=metrics.k8s.io/v1beta1']);
+    assert.match(explained, /^KIND:\s+PodMetrics$/m);
+    assert.match(explained, /^\s+usage\s+<map\[string\]string> -required-$/m);
     assert.match(await k().ok(['get', 'podmetrics', '-n', ns]), /^busy\s+260m\s+96Mi\s+15s\s*$/m);
   });
 });

@@ -88,11 +88,18 @@ test('discovery lists metrics.k8s.io/v1beta1 with nodes and pods, get and list, 
     { resource: 'nodes', responseKind: { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'NodeMetrics' }, scope: 'Cluster', singularResource: '', verbs: ['get', 'list'] },
     { resource: 'pods', responseKind: { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics' }, scope: 'Namespaced', singularResource: '', verbs: ['get', 'list'] },
   ]);
-  // OpenAPI has no metrics types (kubectl top needs none); the documents are served as before.
+  // /openapi/v3 lists the Metrics API's document (kubectl explain podmetrics) beside the cluster's own.
   const v3 = await get('/openapi/v3');
   assert.equal(v3.status, 200);
-  assert.equal(v3.body.paths['apis/metrics.k8s.io/v1beta1'], undefined);
   assert.ok(v3.body.paths['api/v1']);
+  const url = v3.body.paths['apis/metrics.k8s.io/v1beta1']?.serverRelativeURL as string;
+  assert.match(url, /^\/openapi\/v3\/apis\/metrics\.k8s\.io\/v1beta1\?hash=[0-9A-F]+$/);
+  const doc = await get(url);
+  assert.equal(doc.status, 200);
+  const podMetrics = doc.body.components.schemas['io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetrics'];
+  assert.deepEqual(podMetrics['x-kubernetes-group-version-kind'], [{ group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics' }]);
+  assert.deepEqual(doc.body.paths['/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods'].get['x-kubernetes-group-version-kind'],
+    { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics' });
   assert.equal((await get('/openapi/v2')).status, 200);
 });
 
