@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/types.ts';
-import { eventually, openTestCluster, type TestCluster } from '../../../test/support/cluster.ts';
-import type { PodStatus, Taint } from '../../nodes/api.ts';
-import { startScheduler } from './index.ts';
+import { eventually, type TestCluster } from '../../../test/support/cluster.ts';
+import type { Taint } from '../../nodes/api.ts';
 import { fitMessage } from './scheduler.ts';
+import { nodeOf, podOf, scheduledCondition as scheduled, waitBound, waitUnschedulable, withScheduler } from './testing.ts';
 
 interface NodeOpts { labels?: Record<string, string>; taints?: Taint[]; unschedulable?: boolean; cpu?: string; memory?: string; pods?: string }
 
@@ -25,37 +25,6 @@ async function addPod(tc: TestCluster, name: string, spec: Record<string, unknow
     metadata: { name },
     spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests } }], ...spec },
   });
-}
-
-function podOf(tc: TestCluster, name: string): KubeObject | undefined {
-  return tc.vc.store.peek(tc.ctx.def('', 'v1', 'pods'), 'default', name);
-}
-
-const nodeOf = (tc: TestCluster, name: string) => (podOf(tc, name)?.spec as { nodeName?: string } | undefined)?.nodeName;
-
-function scheduled(tc: TestCluster, name: string) {
-  return (podOf(tc, name)?.status as PodStatus | undefined)?.conditions?.find((c) => c.type === 'PodScheduled');
-}
-
-async function waitBound(tc: TestCluster, name: string): Promise<string> {
-  await eventually(() => nodeOf(tc, name) !== undefined, 3000, `${name} bound`);
-  return nodeOf(tc, name) as string;
-}
-
-async function waitUnschedulable(tc: TestCluster, name: string): Promise<string> {
-  await eventually(() => scheduled(tc, name)?.reason === 'Unschedulable', 3000, `${name} unschedulable`);
-  return scheduled(tc, name)?.message as string;
-}
-
-async function withScheduler(fn: (tc: TestCluster) => Promise<void>): Promise<void> {
-  const tc = await openTestCluster();
-  const stop = startScheduler(tc.ctx);
-  try {
-    await fn(tc);
-  } finally {
-    stop();
-    await tc.close();
-  }
 }
 
 test('fit messages are counted and sorted as upstream prints them', () => {
