@@ -126,34 +126,35 @@ export function changeInPeriod(events: readonly ScaleEvent[], periodSeconds: num
   return sum;
 }
 
-/** The most replicas the scale-up policies allow now. */
-export function scaleUpLimitWithRules(current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], rules: ScalingRules, nowMs: number): number {
+/**
+ * The replicas a direction's policies allow now, from what the replicas were
+ * each policy's period ago: scaling up, the most (selectPolicy Max) or fewest
+ * (Min) of the policies' limits; scaling down, the fewest (Max: the biggest
+ * change) or most (Min).
+ */
+function limitWithRules(up: boolean, current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], rules: ScalingRules, nowMs: number): number {
   if (rules.selectPolicy === 'Disabled') return current;
-  const useMin = rules.selectPolicy === 'Min';
-  let result = useMin ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
+  // Max allows the biggest change: the highest limit up, the lowest down; Min the other way.
+  const highest = up === (rules.selectPolicy !== 'Min');
+  let result = highest ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
   for (const p of rules.policies) {
     const start = current - changeInPeriod(upEvents, p.periodSeconds, nowMs) + changeInPeriod(downEvents, p.periodSeconds, nowMs);
     let proposed = 0;
-    if (p.type === 'Pods') proposed = start + p.value;
-    else if (p.type === 'Percent') proposed = Math.ceil(start * (1 + p.value / 100));
-    result = useMin ? Math.min(result, proposed) : Math.max(result, proposed);
+    if (p.type === 'Pods') proposed = up ? start + p.value : start - p.value;
+    else if (p.type === 'Percent') proposed = up ? Math.ceil(start * (1 + p.value / 100)) : Math.trunc(start * (1 - p.value / 100));
+    result = highest ? Math.max(result, proposed) : Math.min(result, proposed);
   }
   return result;
 }
 
+/** The most replicas the scale-up policies allow now. */
+export function scaleUpLimitWithRules(current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], rules: ScalingRules, nowMs: number): number {
+  return limitWithRules(true, current, upEvents, downEvents, rules, nowMs);
+}
+
 /** The fewest replicas the scale-down policies allow now. */
 export function scaleDownLimitWithRules(current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], rules: ScalingRules, nowMs: number): number {
-  if (rules.selectPolicy === 'Disabled') return current;
-  const useMin = rules.selectPolicy === 'Min';
-  let result = useMin ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
-  for (const p of rules.policies) {
-    const start = current - changeInPeriod(upEvents, p.periodSeconds, nowMs) + changeInPeriod(downEvents, p.periodSeconds, nowMs);
-    let proposed = 0;
-    if (p.type === 'Pods') proposed = start - p.value;
-    else if (p.type === 'Percent') proposed = Math.trunc(start * (1 - p.value / 100));
-    result = useMin ? Math.max(result, proposed) : Math.min(result, proposed);
-  }
-  return result;
+  return limitWithRules(false, current, upEvents, downEvents, rules, nowMs);
 }
 
 /** The bounds and rate policies with behavior (convertDesiredReplicasWithBehaviorRate). */
